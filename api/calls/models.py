@@ -1,0 +1,62 @@
+"""Call records ingested from Asterisk's own CDR file (cdr_custom), so none is lost while we are down."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CdrEntry(SQLModel, table=True):
+    """One CDR line exactly as Asterisk wrote it; (uniqueid, sequence) makes ingestion idempotent."""
+
+    __tablename__ = "cdr_entries"
+    __table_args__ = (UniqueConstraint("uniqueid", "sequence", name="uq_cdr_uniqueid_sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    uniqueid: str = Field(max_length=64)
+    sequence: int
+    linkedid: str = Field(index=True, max_length=64)
+    start: datetime
+    answer: datetime | None = None
+    end: datetime
+    duration: int
+    billsec: int
+    src: str = Field(default="", max_length=80)
+    clid: str = Field(default="", max_length=160)
+    dst: str = Field(default="", max_length=80)
+    dcontext: str = Field(default="", max_length=80)
+    channel: str = Field(default="", max_length=160)
+    dstchannel: str = Field(default="", max_length=160)
+    lastapp: str = Field(default="", max_length=80)
+    lastdata: str = Field(default="", max_length=255)
+    disposition: str = Field(default="", max_length=32)
+    did: str = Field(default="", max_length=80)
+    path: str = Field(default="", max_length=255)
+    userfield: str = Field(default="", max_length=255)
+
+
+class CallRecord(SQLModel, table=True):
+    """One call as a person sees it: every CDR sharing a linkedid, folded together."""
+
+    __tablename__ = "call_records"
+    id: int | None = Field(default=None, primary_key=True)
+    linkedid: str = Field(index=True, unique=True, max_length=64)
+    start: datetime = Field(index=True)
+    answer: datetime | None = None
+    end: datetime
+    duration: int
+    billsec: int
+    caller: str = Field(default="", index=True, max_length=80)
+    caller_name: str = Field(default="", max_length=160)
+    did: str = Field(default="", index=True, max_length=80)
+    disposition: str = Field(default="", index=True, max_length=32)
+    path: str = Field(default="", max_length=255)
+    channels: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class IngestCursor(SQLModel, table=True):
+    """How far a CDR file has been read (by inode, so a rotated file starts over)."""
+
+    __tablename__ = "ingest_cursors"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(unique=True, max_length=255)
+    inode: int = 0
+    offset: int = 0

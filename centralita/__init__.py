@@ -1,0 +1,1 @@
+"""Centralita shared infrastructure: settings, database, Asterisk connections, event bus, CLI."""

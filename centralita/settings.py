@@ -1,0 +1,126 @@
+"""Every setting of the stack, read from the environment (and `.env`) by pydantic-settings.
+
+Names are `CENTRALITA_<FIELD>`; `DATABASE_URL` and `REDIS_URL` are also read without the prefix
+because every hosting tool sets them that way. The README's configuration table mirrors this file.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_asterisk_root() -> Path:
+    # Shared by every clone on the machine: provisioning takes a minute and 500 MB, so do it once.
+    if os.geteuid() == 0:
+        return Path("/var/lib/centralita/asterisk-root")
+    return Path.home() / ".local/share/centralita/asterisk-root"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CENTRALITA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(REPO_ROOT / "var", description="Database, logs, recordings, run files.")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DATABASE_URL", "CENTRALITA_DATABASE_URL"),
+        description="SQLAlchemy URL; empty means SQLite in the data directory.",
+    )
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("REDIS_URL", "CENTRALITA_REDIS_URL"),
+        description="Redis to use; empty means the stack starts Debian's redis-server itself.",
+    )
+    redis_port: int = Field(6380, description="Port of the redis-server the stack starts.")
+
+    bind_host: str = Field("127.0.0.1", description="Address AMI, ARI/HTTP, FastAGI and the API bind to.")
+    api_port: int = Field(8000, description="Web UI and API port.")
+    fastagi_port: int = Field(4573, description="FastAGI server port.")
+    ami_port: int = Field(5038, description="Asterisk manager (AMI) port.")
+    ari_port: int = Field(8088, description="Asterisk HTTP/ARI port.")
+    sip_bind: str = Field("127.0.0.1", description="Address PJSIP listens on; 0.0.0.0 for remote softphones.")
+    sip_port: int = Field(5060, description="SIP (UDP) port.")
+    rtp_start: int = Field(10000, description="First RTP port.")
+    rtp_end: int = Field(10999, description="Last RTP port.")
+
+    ami_user: str = Field("centralita", description="AMI user name.")
+    ami_secret: str = Field("", description="AMI password (required).")
+    ari_user: str = Field("centralita", description="ARI user name.")
+    ari_secret: str = Field("", description="ARI password (required).")
+    ari_app: str = Field("centralita", description="Stasis application name.")
+    secret_key: str = Field("", description="Signs web sessions (required).")
+    token_ttl_hours: int = Field(12, description="Lifetime of API tokens.")
+
+    asterisk_root: Path = Field(
+        default_factory=_default_asterisk_root,
+        description="Debian sid root Asterisk runs in (chroot); '/' uses a system Asterisk.",
+    )
+    asterisk_suite: str = Field("sid", description="Debian suite bootstrapped for Asterisk.")
+    language: str = Field("es", description="Caller-facing language of prompts.")
+    default_region: str = Field("PA", description="Country used to read national phone numbers.")
+    default_queue: str = Field("general", description="Queue callers reach when anything fails.")
+
+    trunk_host: str = Field("", description="SIP trunk provider host[:port]; empty for none.")
+    trunk_username: str = Field("", description="Trunk authentication user.")
+    trunk_password: str = Field("", description="Trunk authentication password.")
+    trunk_match: str = Field("127.0.0.1", description="Source addresses (comma list) identified as the trunk.")
+    trunk_register: bool = Field(False, description="Register to the trunk (outbound registration).")
+
+    external_timeout: float = Field(3.0, description="Seconds any external call may take before the fallback.")
+
+    @field_validator("secret_key", "ami_secret", "ari_secret")
+    @classmethod
+    def _no_whitespace(cls, value: str) -> str:
+        if value != value.strip() or any(c in value for c in "\n\r;"):
+            raise ValueError("must not contain spaces, newlines or ';'")
+        return value
+
+    # Derived paths -------------------------------------------------------------------------
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'centralita.db'}"
+
+    def require_secrets(self) -> None:
+        """Services refuse to start without secrets: there is no default password anywhere."""
+        for name in ("secret_key", "ami_secret", "ari_secret"):
+            if not getattr(self, name):
+                raise SettingsError(f"CENTRALITA_{name.upper()} is not set (run `centralita init` or set it in .env)")
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting, e.g. 'CENTRALITA_API_PORT: Input should be a valid integer'."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else "?"
+    env = field.upper() if field.isupper() else f"CENTRALITA_{field.upper()}"
+    return f"invalid setting {env}: {err['msg']}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

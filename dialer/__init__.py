@@ -1,0 +1,1 @@
+"""Outbound campaigns and the predictive dialer (issue: outbound campaigns)."""

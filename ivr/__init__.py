@@ -1,0 +1,1 @@
+"""IVR: call flows, DIDs and the FastAGI scripts that run them."""

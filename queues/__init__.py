@@ -1,0 +1,1 @@
+"""Queues, agents and their softphone endpoints."""

@@ -1,0 +1,1 @@
+"""Call recording, archive, transcription and search (issue: recorder)."""
