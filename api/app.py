@@ -34,6 +34,7 @@ def create_app(with_runtime: bool = True) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="strict",
                        https_only=False, session_cookie="centralita_session")
 
+    from api.audit.routes import router as audit_router
     from api.calls.routes import router as calls_router
     from api.health.routes import router as health_router
     from api.users.routes import router as users_router
@@ -42,5 +43,6 @@ def create_app(with_runtime: bool = True) -> FastAPI:
     app.include_router(health_router, prefix="/api")
     app.include_router(users_router, prefix="/api")
     app.include_router(calls_router, prefix="/api")
+    app.include_router(audit_router, prefix="/api")
     app.include_router(web_router)
     return app

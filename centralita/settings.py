@@ -67,7 +67,12 @@ class Settings(BaseSettings):
         description="Debian sid root Asterisk runs in (chroot); '/' uses a system Asterisk.",
     )
     asterisk_suite: str = Field("sid", description="Debian suite bootstrapped for Asterisk.")
+    debian_mirror: str = Field("", description="Debian archive URL for bootstrapping; empty reads apt's sources.")
+    asterisk_host: str = Field("127.0.0.1", description="Where our services reach AMI and ARI.")
+    fastagi_host: str = Field("127.0.0.1", description="Where Asterisk reaches our FastAGI server.")
+    cdr_dir: Path | None = Field(None, description="Asterisk's cdr-custom directory; empty derives it from the instance.")
     language: str = Field("es", description="Caller-facing language of prompts.")
+    tone_zone: str = Field("us", description="Ringback and busy tones: us, es or mx.")
     default_region: str = Field("PA", description="Country used to read national phone numbers.")
     default_queue: str = Field("general", description="Queue callers reach when anything fails.")
 

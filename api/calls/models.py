@@ -17,8 +17,8 @@ class CdrEntry(SQLModel, table=True):
     start: datetime
     answer: datetime | None = None
     end: datetime
-    duration: int
-    billsec: int
+    duration: float
+    billsec: float
     src: str = Field(default="", max_length=80)
     clid: str = Field(default="", max_length=160)
     dst: str = Field(default="", max_length=80)
@@ -42,8 +42,8 @@ class CallRecord(SQLModel, table=True):
     start: datetime = Field(index=True)
     answer: datetime | None = None
     end: datetime
-    duration: int
-    billsec: int
+    duration: float
+    billsec: float
     caller: str = Field(default="", index=True, max_length=80)
     caller_name: str = Field(default="", max_length=160)
     did: str = Field(default="", index=True, max_length=80)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:14:08.461654
+Create Date: 2026-11-22 13:18:20.840158
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,8 +39,8 @@ def upgrade() -> None:
     sa.Column('start', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('answer', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('duration', sa.Integer(), nullable=False),
-    sa.Column('billsec', sa.Integer(), nullable=False),
+    sa.Column('duration', sa.Float(), nullable=False),
+    sa.Column('billsec', sa.Float(), nullable=False),
     sa.Column('caller', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('caller_name', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
     sa.Column('did', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -64,8 +64,8 @@ def upgrade() -> None:
     sa.Column('start', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('answer', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('duration', sa.Integer(), nullable=False),
-    sa.Column('billsec', sa.Integer(), nullable=False),
+    sa.Column('duration', sa.Float(), nullable=False),
+    sa.Column('billsec', sa.Float(), nullable=False),
     sa.Column('src', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('clid', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
     sa.Column('dst', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),

@@ -1,0 +1,102 @@
+"""Thin HTTP layer over api.users.service: tokens, the caller's profile, and user admin."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.deps import client_of, current_user, require_admin
+from api.users import service
+from api.users.models import Role, User
+from api.users.schemas import LoginRequest, TokenOut, UserCreate, UserOut, UserUpdate
+from centralita.db import get_session
+
+router = APIRouter()
+
+_LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": LoginRequest.model_json_schema()},
+        "application/x-www-form-urlencoded": {"schema": LoginRequest.model_json_schema()},
+    },
+}
+
+
+def service_error(exc: service.ServiceError) -> HTTPException:
+    # Same shape as FastAPI's own 422 body, so clients read every field error one way.
+    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message,
+                                              "type": type(exc).__name__.lower()}])
+
+
+async def login_body(request: Request) -> LoginRequest:
+    """JSON for scripts, or the OAuth2 password form that /docs' Authorize button sends."""
+    ctype = request.headers.get("content-type", "")
+    try:
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            data = {k: form.get(k) for k in ("username", "password") if k in form}
+        else:
+            data = await request.json()
+        return LoginRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    except ValueError:  # body is not JSON
+        raise RequestValidationError([{"loc": ["body"], "msg": "expected a JSON object or a form",
+                                       "type": "value_error"}]) from None
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"], openapi_extra={"requestBody": _LOGIN_BODY})
+def issue_token(request: Request, body: LoginRequest = Depends(login_body),
+                session: Session = Depends(get_session)) -> TokenOut:
+    user = service.authenticate(session, body.username, body.password, client=client_of(request))
+    if user is None:
+        # One message for unknown user and bad password: the answer must not reveal which usernames exist.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid username or password",
+                            headers={"WWW-Authenticate": "Bearer"})
+    raw, token = service.issue_token(session, user)
+    return TokenOut(access_token=raw, expires_at=token.expires_at, role=Role(user.role))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+def logout(request: Request, user: User = Depends(current_user),
+           session: Session = Depends(get_session)) -> Response:
+    raw = getattr(request.state, "auth_token", None)
+    if raw:
+        service.revoke_token(session, raw, by=user, client=client_of(request))
+    elif "session" in request.scope:
+        request.session.clear()  # authenticated by the web cookie: end that session instead
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/me", response_model=UserOut, tags=["users"])
+def me(user: User = Depends(current_user)) -> User:
+    return user
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"], dependencies=[Depends(require_admin)])
+def list_users(session: Session = Depends(get_session)) -> list[User]:
+    return service.list_users(session)
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
+def create_user(body: UserCreate, request: Request, admin: User = Depends(require_admin),
+                session: Session = Depends(get_session)) -> User:
+    try:
+        return service.create_user(session, body.username, body.password, role=body.role,
+                                   full_name=body.full_name, by=admin, client=client_of(request))
+    except service.ServiceError as exc:
+        raise service_error(exc) from None
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
+def update_user(user_id: int, body: UserUpdate, request: Request, admin: User = Depends(require_admin),
+                session: Session = Depends(get_session)) -> User:
+    fields = body.model_dump(exclude_unset=True)
+    for key in ("role", "active"):
+        if key in fields and fields[key] is None:  # explicit null would mean "no role"
+            raise service_error(service.ServiceError(key, "must not be null"))
+    try:
+        return service.update_user(session, user_id, by=admin, client=client_of(request), **fields)
+    except service.ServiceError as exc:
+        raise service_error(exc) from None

@@ -1,0 +1,101 @@
+"""Render Asterisk's config from asterisk/templates/ with settings and the database."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session, select
+
+from centralita.settings import REPO_ROOT, Settings, SettingsError
+from centralita.telephony.pbx import CONFIG_FILES, TEMPLATE_DIR, Paths, atomic_write_dir
+
+PROMPTS_FILE = REPO_ROOT / "asterisk" / "prompts.yaml"
+
+
+def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
+    from ivr.models import Did, Flow
+    from queues.models import AgentEndpoint, Queue, QueueMember
+
+    endpoints, queues, dids = [], [], []
+    if session is not None:
+        endpoints = list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
+        by_id = {e.id: e for e in endpoints}
+        for q in session.exec(select(Queue).order_by(Queue.name)):
+            members = [
+                {"username": by_id[m.endpoint_id].username, "penalty": m.penalty}
+                for m in session.exec(select(QueueMember).where(QueueMember.queue_id == q.id))
+                if m.endpoint_id in by_id
+            ]
+            queues.append({**q.model_dump(), "members": members})
+        flows = {f.id: f.name for f in session.exec(select(Flow))}
+        dids = [{"number": d.number, "flow": flows.get(d.flow_id, "")}
+                for d in session.exec(select(Did).order_by(Did.number))]
+    if not any(q["name"] == settings.default_queue for q in queues):
+        # The fallback path always needs its queue, even on an empty database.
+        queues.append({"name": settings.default_queue, "strategy": "rrmemory", "member_timeout": 15,
+                       "wrapup_seconds": 5, "max_wait_seconds": 300, "members": []})
+    trunk = {
+        "host": settings.trunk_host, "username": settings.trunk_username,
+        "password": settings.trunk_password, "register": settings.trunk_register,
+        "match": [a.strip() for a in settings.trunk_match.split(",") if a.strip()],
+    }
+    # AMI accepts only the address our services connect from.
+    ami_permit = "127.0.0.1/255.255.255.255" if settings.bind_host.startswith("127.") else "0.0.0.0/0.0.0.0"
+    return {"s": settings, "paths": paths, "endpoints": endpoints, "queues": queues, "dids": dids,
+            "trunk": trunk, "ami_permit": ami_permit,
+            "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300)}
+
+
+def render_files(settings: Settings, paths: Paths, session: Session | None) -> dict[str, bytes]:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined,
+                      keep_trailing_newline=True, autoescape=False)
+    ctx = _context(settings, paths, session)
+    return {name: env.get_template(f"{name}.j2").render(**ctx).encode() for name in CONFIG_FILES}
+
+
+def render(settings: Settings, paths: Paths, session: Session | None, out_dir: Path | None = None) -> Path:
+    """Write every config file (all or none) and the spoken system prompts; returns the directory."""
+    for name in ("ami_secret", "ari_secret"):
+        if not getattr(settings, name):
+            raise SettingsError(f"CENTRALITA_{name.upper()} is not set (run `centralita init` or set it in .env)")
+    target = out_dir or paths.host(paths.etc)
+    files = render_files(settings, paths, session)
+    files.update(speak_prompts(settings.language, target / "prompts"))
+    atomic_write_dir(files, target)
+    return target
+
+
+def speak_prompts(language: str, existing_dir: Path) -> dict[str, bytes]:
+    """System prompts as 8 kHz mono WAV from espeak-ng (reused while their text is unchanged)."""
+    texts = yaml.safe_load(PROMPTS_FILE.read_text())
+    chosen = texts.get(language) or texts["es"]
+    out: dict[str, bytes] = {}
+    for key, text in chosen.items():
+        digest = hashlib.sha1(f"{language}:{text}".encode()).hexdigest()
+        wav, stamp = existing_dir / f"{key}.wav", existing_dir / f"{key}.sha1"
+        if wav.exists() and stamp.exists() and stamp.read_text() == digest:
+            out[f"prompts/{key}.wav"], out[f"prompts/{key}.sha1"] = wav.read_bytes(), digest.encode()
+            continue
+        out[f"prompts/{key}.wav"] = tts_wav(text, language)
+        out[f"prompts/{key}.sha1"] = digest.encode()
+    return out
+
+
+def tts_wav(text: str, language: str) -> bytes:
+    """espeak-ng speech, converted by sox to what Asterisk plays without transcoding (8 kHz, 16-bit, mono)."""
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            raise SettingsError(f"{tool} is not installed (apt-get install espeak-ng sox)")
+    voice = {"es": "es-419", "en": "en-us"}.get(language, language)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, wav = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True,
+                       capture_output=True, timeout=30)
+        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True,
+                       capture_output=True, timeout=30)
+        return wav.read_bytes()

@@ -1,0 +1,97 @@
+"""Web pages: session login/logout and the dashboard. Plain Jinja2, Spanish first, strings wrapped in _()
+so a translation catalogue can be installed later without touching the templates."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, col, select
+
+from api.audit.service import record
+from api.calls.models import CallRecord
+from api.deps import SESSION_MARKER, SESSION_USER, client_of, optional_user, web_user
+from api.users import service
+from api.users.models import User
+from centralita.db import get_session
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+)
+_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+templates = Jinja2Templates(env=_env)
+
+ROLE_LABELS = {"agent": "Agente", "supervisor": "Supervisor", "admin": "Administrador"}
+RECENT_CALLS = 25
+
+router = APIRouter(include_in_schema=False)
+
+
+def _csrf(request: Request) -> str:
+    # Synchronizer token kept in the (signed, SameSite=strict) session cookie; forms echo it back.
+    if "csrf" not in request.session:
+        request.session["csrf"] = secrets.token_urlsafe(24)
+    return request.session["csrf"]
+
+
+def _csrf_ok(request: Request, sent: str) -> bool:
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        return False  # a cross-site form post
+    expected = request.session.get("csrf")
+    return bool(expected and sent) and secrets.compare_digest(expected, sent)
+
+
+def _login_page(request: Request, error: str = "", username: str = "", code: int = 200) -> Response:
+    return templates.TemplateResponse(request, "login.html",
+                                      {"csrf": _csrf(request), "error": error, "username": username},
+                                      status_code=code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, user: User | None = Depends(optional_user)) -> Response:
+    if user is not None:
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    return _login_page(request)
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form(""),
+          session: Session = Depends(get_session)) -> Response:
+    if not _csrf_ok(request, csrf):
+        request.session.pop("csrf", None)
+        return _login_page(request, "La sesión del formulario caducó; vuelva a intentarlo.", username, 400)
+    user = service.authenticate(session, username, password, client=client_of(request), channel="web")
+    if user is None:
+        return _login_page(request, "Usuario o contraseña incorrectos.", username, 401)
+    request.session.clear()  # nothing from before the login survives it
+    request.session.update({SESSION_USER: user.id, SESSION_MARKER: service.session_marker(user),
+                            "csrf": secrets.token_urlsafe(24)})
+    return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form(""), user: User = Depends(web_user),
+           session: Session = Depends(get_session)) -> Response:
+    if not _csrf_ok(request, csrf):
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    request.session.clear()
+    record(session, "auth.logout", user=user, target=f"user:{user.username}", detail={"via": "web"},
+           client=client_of(request))
+    session.commit()
+    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, user: User = Depends(web_user), session: Session = Depends(get_session)) -> Response:
+    calls = session.exec(select(CallRecord).order_by(col(CallRecord.start).desc()).limit(RECENT_CALLS)).all()
+    return templates.TemplateResponse(request, "dashboard.html", {
+        "user": user, "role_label": ROLE_LABELS.get(user.role, user.role), "calls": calls,
+        "csrf": _csrf(request),
+    })
