@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     trunk_host: str = Field("", description="SIP trunk provider host[:port]; empty for none.")
     trunk_username: str = Field("", description="Trunk authentication user.")
     trunk_password: str = Field("", description="Trunk authentication password.")
-    trunk_match: str = Field("127.0.0.1", description="Source addresses (comma list) identified as the trunk.")
+    trunk_match: str = Field("", description="Source addresses (comma list) identified as the trunk.")
     trunk_register: bool = Field(False, description="Register to the trunk (outbound registration).")
 
     external_timeout: float = Field(3.0, description="Seconds any external call may take before the fallback.")

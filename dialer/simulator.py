@@ -116,7 +116,8 @@ class Observation:
     ring_started: dict = field(default_factory=dict)  # call id -> time placed (ringing calls)
     talk_started: dict = field(default_factory=dict)  # agent id -> talk start (talking agents)
     wrapup_started: dict = field(default_factory=dict)  # agent id -> wrap-up start
-    # (time, outcome, ring seconds) per finished attempt; ring seconds = time to answer or give-up.
+    # (time, kind, seconds): ("answered", ring time) at each answer, human or machine, then the
+    # final outcome; for no_answer the seconds are the give-up wait, otherwise the ring time.
     outcomes: list = field(default_factory=list)
     talk_durations: list = field(default_factory=list)  # completed conversations, seconds
     wrapup_durations: list = field(default_factory=list)
@@ -354,7 +355,6 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             obs.talk_durations.append(call.talk)
             obs.agents_wrapup += 1
             obs.wrapup_started[agent] = now
-            talked  # noqa: B018 (talk time was booked at connect, clipped to the shift)
             seq += 1
             push(events, (now + sc.wrapup, seq, _WRAP_END, agent))
         elif kind == _WRAP_END:
@@ -363,7 +363,7 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             obs.wrapup_durations.append(now - obs.wrapup_started.pop(agent))
             agent_free(agent, now)
         elif kind == _DIAL:
-            obs.agents_preview  # the reserved agent stays in preview while the call rings
+            # The reserved agent stays in preview while its call rings.
             obs.calls_ringing += 1
             obs.ring_started[call.id] = now
             call.placed = now

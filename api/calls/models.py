@@ -31,6 +31,7 @@ class CdrEntry(SQLModel, table=True):
     did: str = Field(default="", max_length=80)
     path: str = Field(default="", max_length=255)
     userfield: str = Field(default="", max_length=255)
+    sip_call_id: str = Field(default="", index=True, max_length=255)
 
 
 class CallRecord(SQLModel, table=True):
@@ -49,6 +50,7 @@ class CallRecord(SQLModel, table=True):
     did: str = Field(default="", index=True, max_length=80)
     disposition: str = Field(default="", index=True, max_length=32)
     path: str = Field(default="", max_length=255)
+    sip_call_id: str = Field(default="", index=True, max_length=255)
     channels: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 

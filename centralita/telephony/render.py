@@ -19,6 +19,7 @@ PROMPTS_FILE = REPO_ROOT / "asterisk" / "prompts.yaml"
 
 def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
     from ivr.models import Did, Flow
+    from centralita.telephony.models import Trunk
     from queues.models import AgentEndpoint, Queue, QueueMember
 
     endpoints, queues, dids = [], [], []
@@ -39,16 +40,23 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
         # The fallback path always needs its queue, even on an empty database.
         queues.append({"name": settings.default_queue, "strategy": "rrmemory", "member_timeout": 15,
                        "wrapup_seconds": 5, "max_wait_seconds": 300, "members": []})
-    trunk = {
-        "host": settings.trunk_host, "username": settings.trunk_username,
-        "password": settings.trunk_password, "register": settings.trunk_register,
-        "match": [a.strip() for a in settings.trunk_match.split(",") if a.strip()],
-    }
+    trunks = []
+    if settings.trunk_host or settings.trunk_match:
+        trunks.append(_trunk("trunk", settings.trunk_host, settings.trunk_username, settings.trunk_password,
+                             settings.trunk_match, settings.trunk_register))
+    if session is not None:
+        for t in session.exec(select(Trunk).order_by(Trunk.name)):
+            trunks.append(_trunk(t.name, t.host, t.username, t.password, t.match, t.outbound_registration))
     # AMI accepts only the address our services connect from.
     ami_permit = "127.0.0.1/255.255.255.255" if settings.bind_host.startswith("127.") else "0.0.0.0/0.0.0.0"
     return {"s": settings, "paths": paths, "endpoints": endpoints, "queues": queues, "dids": dids,
-            "trunk": trunk, "ami_permit": ami_permit,
+            "trunks": trunks, "ami_permit": ami_permit,
             "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300)}
+
+
+def _trunk(name: str, host: str, username: str, password: str, match: str, register: bool) -> dict:
+    return {"name": name, "host": host, "username": username, "password": password, "register": register,
+            "match": [a.strip() for a in match.split(",") if a.strip()]}
 
 
 def render_files(settings: Settings, paths: Paths, session: Session | None) -> dict[str, bytes]:

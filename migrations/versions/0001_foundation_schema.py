@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:18:20.840158
+Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('did', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('disposition', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('sip_call_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('channels', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -54,6 +55,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_call_records_did'), ['did'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_records_disposition'), ['disposition'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_records_linkedid'), ['linkedid'], unique=True)
+        batch_op.create_index(batch_op.f('ix_call_records_sip_call_id'), ['sip_call_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_records_start'), ['start'], unique=False)
 
     op.create_table('cdr_entries',
@@ -78,11 +80,13 @@ def upgrade() -> None:
     sa.Column('did', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('userfield', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('sip_call_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('uniqueid', 'sequence', name='uq_cdr_uniqueid_sequence')
     )
     with op.batch_alter_table('cdr_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cdr_entries_linkedid'), ['linkedid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cdr_entries_sip_call_id'), ['sip_call_id'], unique=False)
 
     op.create_table('flows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,6 +117,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('queues', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_queues_name'), ['name'], unique=True)
+
+    op.create_table('trunks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('password', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('match', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('outbound_registration', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('trunks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trunks_name'), ['name'], unique=True)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -209,6 +226,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_username'))
 
     op.drop_table('users')
+    with op.batch_alter_table('trunks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trunks_name'))
+
+    op.drop_table('trunks')
     with op.batch_alter_table('queues', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_queues_name'))
 
@@ -219,11 +240,13 @@ def downgrade() -> None:
 
     op.drop_table('flows')
     with op.batch_alter_table('cdr_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cdr_entries_sip_call_id'))
         batch_op.drop_index(batch_op.f('ix_cdr_entries_linkedid'))
 
     op.drop_table('cdr_entries')
     with op.batch_alter_table('call_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_records_start'))
+        batch_op.drop_index(batch_op.f('ix_call_records_sip_call_id'))
         batch_op.drop_index(batch_op.f('ix_call_records_linkedid'))
         batch_op.drop_index(batch_op.f('ix_call_records_disposition'))
         batch_op.drop_index(batch_op.f('ix_call_records_did'))

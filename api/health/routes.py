@@ -1,0 +1,15 @@
+"""GET /api/health: public on purpose (load balancers and `make up` poll it); it reveals no data."""
+from fastapi import APIRouter, Request, Response
+
+from api.health.service import health
+from centralita.settings import get_settings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def get_health(request: Request, response: Response) -> dict:
+    result = await health(get_settings(), request.app.state.runtime)
+    if result["status"] == "down":
+        response.status_code = 503
+    return result

@@ -1,0 +1,3 @@
+from centralita.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""Demo data and the demo call: the stack's "hello world"."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from api.calls.models import CallRecord
+from api.users import service as users
+from api.users.models import Role
+from centralita.settings import Settings
+from centralita.telephony.models import Trunk
+from centralita.telephony.sipp import SippCall, place_call
+from ivr.models import Did, Flow
+from ivr.service import validate_definition
+from queues.models import AgentEndpoint, Queue, QueueMember
+
+DEMO_DID = "5551000"
+DEMO_FLOW = {
+    "prompt": "demo-welcome",
+    "timeout_ms": 5000,
+    "max_tries": 2,
+    "options": {"1": {"queue": "general"}, "2": {"queue": "general"}, "0": {"queue": "general"}, "9": {"hangup": True}},
+    "default": {"queue": "general"},
+}
+DEMO_AGENTS = [("agent1", "1001", "Ana Agente"), ("agent2", "1002", "Bruno Agente")]
+
+
+@dataclass
+class SeedResult:
+    created: list[str] = field(default_factory=list)
+    credentials: list[tuple[str, str, str, str]] = field(default_factory=list)  # user, web pw, sip user, sip pw
+
+
+def seed(session: Session, settings: Settings) -> SeedResult:
+    """Idempotent: creates what is missing, never changes or reveals what exists."""
+    out = SeedResult()
+    if not session.exec(select(Trunk).where(Trunk.name == "demo")).first():
+        # Inbound only, identified by address: sipp on this machine plays the carrier.
+        session.add(Trunk(name="demo", match="127.0.0.1"))
+        out.created.append("trunk demo (calls from 127.0.0.1)")
+    queue = session.exec(select(Queue).where(Queue.name == settings.default_queue)).first()
+    if queue is None:
+        queue = Queue(name=settings.default_queue, label="Atención general")
+        session.add(queue)
+        out.created.append(f"queue {queue.name}")
+    session.flush()
+    for username, extension, full_name in DEMO_AGENTS:
+        user = users.get_by_username(session, username)
+        web_password = ""
+        if user is None:
+            web_password = users.generate_password()
+            user = users.create_user(session, username, web_password, role=Role.agent, full_name=full_name,
+                                     client="demo")
+        endpoint = session.exec(select(AgentEndpoint).where(AgentEndpoint.username == username)).first()
+        if endpoint is None:
+            sip_password = secrets.token_urlsafe(12)
+            endpoint = AgentEndpoint(user_id=user.id, username=username, sip_password=sip_password,
+                                     extension=extension)
+            session.add(endpoint)
+            session.flush()
+            session.add(QueueMember(queue_id=queue.id, endpoint_id=endpoint.id))
+            out.credentials.append((username, web_password or "(unchanged)", username, sip_password))
+            out.created.append(f"agent {username} (extension {extension})")
+    flow = session.exec(select(Flow).where(Flow.name == "demo")).first()
+    if flow is None:
+        validate_definition(DEMO_FLOW)
+        flow = Flow(name="demo", definition=DEMO_FLOW)
+        session.add(flow)
+        session.flush()
+        out.created.append("flow demo (1, 2, 0 → queue; 9 → hang up)")
+    if not session.exec(select(Did).where(Did.number == DEMO_DID)).first():
+        session.add(Did(number=DEMO_DID, flow_id=flow.id))
+        out.created.append(f"DID {DEMO_DID} → flow demo")
+    session.commit()
+    return out
+
+
+@dataclass
+class DemoCallResult:
+    sipp: SippCall
+    record: CallRecord | None
+
+
+def call(session_factory, settings: Settings, digits: str = "1", hold_seconds: float = 4.0,
+         wait_record: float = 20.0, number: str = DEMO_DID) -> DemoCallResult:
+    """Place a real SIP call and wait for its call record (found by the SIP Call-ID)."""
+    result = place_call(settings, number, digits=digits, hold_seconds=hold_seconds)
+    record = None
+    if result.call_id:
+        deadline = time.monotonic() + wait_record
+        while time.monotonic() < deadline:
+            with session_factory() as session:
+                record = session.exec(select(CallRecord).where(CallRecord.sip_call_id == result.call_id)).first()
+            if record is not None:
+                break
+            time.sleep(0.5)
+    return DemoCallResult(sipp=result, record=record)
