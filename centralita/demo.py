@@ -22,8 +22,8 @@ DEMO_FLOW = {
     "prompt": "demo-welcome",
     "timeout_ms": 5000,
     "max_tries": 2,
-    "options": {"1": {"queue": "general"}, "2": {"queue": "general"}, "0": {"queue": "general"}, "9": {"hangup": True}},
-    "default": {"queue": "general"},
+    "options": {"1": {"queue": "atencion"}, "2": {"queue": "atencion"}, "0": {"queue": "atencion"}, "9": {"hangup": True}},
+    "default": {"queue": "atencion"},
 }
 DEMO_AGENTS = [("agent1", "1001", "Ana Agente"), ("agent2", "1002", "Bruno Agente")]
 

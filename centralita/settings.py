@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     language: str = Field("es", description="Caller-facing language of prompts.")
     tone_zone: str = Field("us", description="Ringback and busy tones: us, es or mx.")
     default_region: str = Field("PA", description="Country used to read national phone numbers.")
-    default_queue: str = Field("general", description="Queue callers reach when anything fails.")
+    default_queue: str = Field("atencion", description="Queue callers reach when anything fails.")
 
     trunk_host: str = Field("", description="SIP trunk provider host[:port]; empty for none.")
     trunk_username: str = Field("", description="Trunk authentication user.")
@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     def _no_whitespace(cls, value: str) -> str:
         if value != value.strip() or any(c in value for c in "\n\r;"):
             raise ValueError("must not contain spaces, newlines or ';'")
+        return value
+
+    @field_validator("default_queue")
+    @classmethod
+    def _queue_name(cls, value: str) -> str:
+        # queues.conf's own [general] section would swallow a queue of that name.
+        if value == "general" or not value.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("must be letters, digits, '-' or '_', and not 'general'")
         return value
 
     # Derived paths -------------------------------------------------------------------------

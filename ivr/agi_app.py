@@ -40,12 +40,18 @@ async def entry(call: AgiCall) -> None:
         log.exception("flow lookup failed")
         flow = None
     route = Route(queue=settings.default_queue, path=[f"flow:{flow_name}" if flow else "no-flow"])
+    await _save_path(call, route)
     if flow:
         route = await run_menu(call, flow, route, settings.default_queue)
     route.path.append(f"{route.kind}:{route.queue}" if route.kind == "queue" else route.kind)
     await call.set_variable("CENTRALITA_QUEUE", route.queue)
     await call.set_variable("CENTRALITA_ROUTE", route.kind)
     await call.set_variable("__CENTRALITA_DIGITS", route.digits)
+    await _save_path(call, route)
+
+
+async def _save_path(call: AgiCall, route: Route) -> None:
+    """Written after every step, so a caller who hangs up mid-menu still leaves their path."""
     await call.set_variable("CDR(path)", ">".join(route.path)[:250])
 
 
@@ -61,6 +67,7 @@ async def run_menu(call: AgiCall, flow: dict, route: Route, default_queue: str) 
             route.kind, route.queue = destination(option, default_queue)
             return route
         route.path.append("menu:timeout" if not digit else f"menu:invalid:{digit}")
+        await _save_path(call, route)
         if digit:
             await call.stream_file(await _prompt(call, "invalid"))
     route.kind, route.queue = destination(flow.get("default", {}), default_queue)

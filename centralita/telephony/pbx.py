@@ -25,7 +25,7 @@ CONFIG_FILES = [
     "asterisk.conf", "modules.conf", "logger.conf", "manager.conf", "http.conf", "ari.conf",
     "pjsip.conf", "extensions.conf", "queues.conf", "musiconhold.conf", "cdr.conf",
     "cdr_custom.conf", "cel.conf", "cel_custom.conf", "rtp.conf", "indications.conf", "amd.conf",
-    "features.conf", "acl.conf", "websocket_client.conf", "udptl.conf", "pjproject.conf", "ccss.conf",
+    "features.conf", "acl.conf", "websocket_client.conf", "udptl.conf", "pjproject.conf", "ccss.conf", "queuerules.conf",
 ]
 
 

@@ -1,0 +1,33 @@
+"""`centralita bench dialer --json` on a tiny scenario: the document's shape."""
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from centralita.cli.bench_cmd import bench_app
+
+FIGURES = {"occupancy_mean", "occupancy_min", "abandon_mean", "abandon_max", "calls_per_agent_hour",
+           "talk_share_mean"}
+
+
+def test_bench_dialer_json_shape():
+    result = CliRunner().invoke(bench_app, ["dialer", "--json", "--agents", "4", "--hours", "0.25",
+                                            "--seeds", "2", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"scenario", "policies"}
+    assert doc["scenario"]["agents"] == 4 and doc["scenario"]["seeds"] == 2
+    assert {"progressive", "fixed_ratio", "adaptive", "predictive"} <= set(doc["policies"])
+    for name, figures in doc["policies"].items():
+        assert set(figures) == FIGURES, name
+        assert 0.0 <= figures["occupancy_min"] <= figures["occupancy_mean"] <= 1.0
+        assert 0.0 <= figures["abandon_mean"] <= figures["abandon_max"] <= 1.0
+    assert doc["policies"]["progressive"]["abandon_max"] == 0.0
+    assert doc["policies"]["fixed_ratio"]["abandon_max"] <= 0.03
+
+
+def test_bench_dialer_refuses_bad_scenario():
+    result = CliRunner().invoke(bench_app, ["dialer", "--json", "--ring-min", "30", "--ring-max", "5"])
+    assert result.exit_code != 0
+    assert "ring_min" in result.output
