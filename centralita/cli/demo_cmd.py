@@ -10,9 +10,7 @@ from centralita.settings import get_settings
 demo_app = typer.Typer(help="Demo data and a demo call.", no_args_is_help=True)
 
 
-@demo_app.command("seed")
-def seed_command() -> None:
-    """Create the demo trunk, DID 5551000, two agents, a queue and a small flow (idempotent)."""
+def _seed_and_apply(settings) -> None:
     from sqlmodel import Session
 
     from centralita import db
@@ -20,7 +18,6 @@ def seed_command() -> None:
     from centralita.telephony.pbx import Asterisk
     from centralita.telephony.service import render_config
 
-    settings = get_settings()
     db.upgrade()
     with Session(db.get_engine()) as session:
         result = seed(session, settings)
@@ -37,6 +34,12 @@ def seed_command() -> None:
                    f"(server 127.0.0.1:{settings.sip_port}; shown once)")
 
 
+@demo_app.command("seed")
+def seed_command() -> None:
+    """Create the demo trunk, DID 5551000, two agents, a queue and a small flow (idempotent)."""
+    _seed_and_apply(get_settings())
+
+
 @demo_app.command("call")
 def call_command(digits: str = typer.Option("1", help="DTMF digits the caller presses."),
                  hold: float = typer.Option(4.0, help="Seconds the caller stays after the digits."),
@@ -51,6 +54,14 @@ def call_command(digits: str = typer.Option("1", help="DTMF digits the caller pr
     if any(d not in "0123456789*#" for d in digits):
         typer.echo("digits: only 0-9, * and #", err=True)
         raise typer.Exit(2)
+    from sqlmodel import select
+
+    from ivr.models import Did
+
+    with Session(db.get_engine()) as session:
+        seeded = session.exec(select(Did).where(Did.number == number)).first() is not None
+    if not seeded and number == "5551000":
+        _seed_and_apply(settings)  # first demo call on a fresh stack: the demo data it needs
     result = call(lambda: Session(db.get_engine()), settings, digits=digits, hold_seconds=hold, number=number)
     summary = {"sip_ok": result.sipp.ok, "sip_call_id": result.sipp.call_id,
                "sipp_seconds": result.sipp.talk_seconds}

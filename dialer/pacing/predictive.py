@@ -19,7 +19,7 @@ n is the largest count that keeps it there.
 ψ is steered by the abandonment rate over the regulator's period (Ofcom: 24 h per campaign, the
 whole simulated day): integral action on the abandonment budget still unspent at `aim` (a share of
 the 3 % target, leaving room for noise). At or over the target it dials progressive only (the hard
-cap), and so it does when the last 100 answers show a burst (the model is wrong about now).
+cap, with a margin for abandonments already in flight), and so it does when the last 100 answers show a burst (the model is wrong about now).
 Progressive — never more calls in flight than ready agents — is also the floor, so throttling never
 leaves an agent idle with nothing dialled. Compared alternatives (expected excess E[(D − S)+] with
 max or sum over τ) gave the same occupancy-abandonment frontier within a few tenths of a point.
@@ -62,7 +62,8 @@ class PredictivePolicy(PacingPolicy):
 
     def __init__(self, target: float = 0.03, aim_share: float = 0.85, psi_start: float = 0.035,
                  psi_min: float = 0.001, psi_max: float = 0.5, budget_doubling: float = 3.0,
-                 cap_hours: float = 24.0, burst_window: int = 100, burst_factor: float = 3.0,
+                 cap_hours: float = 24.0, cap_margin: float = 2.0,
+                 burst_window: int = 100, burst_factor: float = 3.0,
                  connect_within: float = 2.0, refit_seconds: float = 30.0,
                  warmup_answers: int = 20, warmup_talks: int = 10,
                  tau_quantiles: tuple = _TAU_QUANTILES) -> None:
@@ -71,7 +72,7 @@ class PredictivePolicy(PacingPolicy):
         self.aim = target * aim_share  # what the rate is steered to, leaving room for noise
         self.psi_start, self.psi_min, self.psi_max = psi_start, psi_min, psi_max
         self.budget_doubling = budget_doubling
-        self.cap_hours = cap_hours
+        self.cap_hours, self.cap_margin = cap_hours, cap_margin
         self.burst_window, self.burst_factor = burst_window, burst_factor
         self.connect_within = connect_within  # the 2 s rule: a dialer setting, not a scenario truth
         self.refit_seconds = refit_seconds
@@ -216,8 +217,12 @@ class PredictivePolicy(PacingPolicy):
             self._window_abandons -= fates[self._window_start][1]
             self._window_start += 1
         answers = len(fates) - self._window_start
-        if answers and self._window_abandons / answers >= self.target:
-            return 0.0  # hard cap: at the target, dial progressive until the rate comes down
+        # Hard cap: progressive once the rate would reach the target with `cap_margin` more
+        # abandonments (those already in flight). On a small base (early in the day, few agents)
+        # that bites well before the target; on a large one just under it.
+        margin = self.cap_margin
+        if (self._window_abandons + margin) / (answers + margin) >= self.target:
+            return 0.0
         burst = min(len(fates), self.burst_window)
         if burst >= 20 and self._burst_abandons / burst >= self.burst_factor * self.target:
             return 0.0  # the model is wrong about now (a change mid-day): stop predicting

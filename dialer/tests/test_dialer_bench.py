@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import typer
 from typer.testing import CliRunner
 
 from centralita.cli.bench_cmd import bench_app
@@ -11,8 +12,16 @@ FIGURES = {"occupancy_mean", "occupancy_min", "abandon_mean", "abandon_max", "ca
            "talk_share_mean"}
 
 
+def _invoke(args: list[str]):
+    # Mounted as in the real CLI (`centralita bench dialer`): a lone command in a Typer app would
+    # otherwise be collapsed into the app itself.
+    root = typer.Typer()
+    root.add_typer(bench_app, name="bench")
+    return CliRunner().invoke(root, ["bench", *args])
+
+
 def test_bench_dialer_json_shape():
-    result = CliRunner().invoke(bench_app, ["dialer", "--json", "--agents", "4", "--hours", "0.25",
+    result = _invoke(["dialer", "--json", "--agents", "4", "--hours", "0.25",
                                             "--seeds", "2", "--workers", "1"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -28,6 +37,6 @@ def test_bench_dialer_json_shape():
 
 
 def test_bench_dialer_refuses_bad_scenario():
-    result = CliRunner().invoke(bench_app, ["dialer", "--json", "--ring-min", "30", "--ring-max", "5"])
+    result = _invoke(["dialer", "--json", "--ring-min", "30", "--ring-max", "5"])
     assert result.exit_code != 0
     assert "ring_min" in result.output
