@@ -55,10 +55,12 @@ class CallRecord(SQLModel, table=True):
 
 
 class IngestCursor(SQLModel, table=True):
-    """How far a CDR file has been read (by inode, so a rotated file starts over)."""
+    """How far a CDR file has been read. A rotated file (new inode, or a different first line where
+    the file system reused the inode) starts over."""
 
     __tablename__ = "ingest_cursors"
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(unique=True, max_length=255)
     inode: int = 0
+    first_line_sha1: str = Field(default="", max_length=40)
     offset: int = 0

@@ -7,6 +7,7 @@ services run. We keep a byte offset per file (by inode, so rotation starts over)
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -73,8 +74,10 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
     cursor = session.exec(select(IngestCursor).where(IngestCursor.source == str(path))).first()
     if cursor is None:
         cursor = IngestCursor(source=str(path))
-    if cursor.inode != stat.st_ino or cursor.offset > stat.st_size:
-        cursor.inode, cursor.offset = stat.st_ino, 0  # new or truncated file
+    head = _first_line_sha1(path)
+    if cursor.inode != stat.st_ino or cursor.offset > stat.st_size or (cursor.offset and cursor.first_line_sha1 != head):
+        cursor.inode, cursor.offset = stat.st_ino, 0  # new, rotated or truncated file
+    cursor.first_line_sha1 = head
     if cursor.offset == stat.st_size:
         return result
     with path.open("rb") as fh:
@@ -108,6 +111,12 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
     session.add(cursor)
     session.commit()
     return result
+
+
+def _first_line_sha1(path: Path) -> str:
+    with path.open("rb") as fh:
+        line = fh.readline(65536)
+    return hashlib.sha1(line).hexdigest() if line.endswith(b"\n") else ""
 
 
 def _fold_call(session: Session, linkedid: str) -> CallRecord:

@@ -35,10 +35,10 @@ def is_provisioned(root: Path) -> bool:
     return (root / MARKER).is_file() and (root / "usr/sbin/asterisk").is_file()
 
 
-def debian_mirror() -> str:
+def debian_mirror(files: list[str] | None = None) -> str:
     """The Debian archive this machine's apt already uses (never written into the repository)."""
     texts = []
-    for name in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]:
+    for name in files if files is not None else ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]:
         try:
             texts.append(Path(name).read_text(errors="replace"))
         except OSError:

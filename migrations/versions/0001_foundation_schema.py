@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('inode', sa.Integer(), nullable=False),
+    sa.Column('first_line_sha1', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('offset', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source')

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from centralita import db
+from centralita.settings import Settings, SettingsError, get_settings, reset_settings_cache
+from centralita.telephony.pbx import CONFIG_FILES, standard_paths
+from centralita.telephony.render import render_files
+
+
+def test_malformed_setting_names_the_variable(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CENTRALITA_API_PORT", "eighty")
+    reset_settings_cache()
+    with pytest.raises(SettingsError, match="CENTRALITA_API_PORT"):
+        get_settings()
+    monkeypatch.setenv("CENTRALITA_API_PORT", "8000")
+    monkeypatch.setenv("CENTRALITA_DEFAULT_QUEUE", "general")
+    reset_settings_cache()
+    with pytest.raises(SettingsError, match="CENTRALITA_DEFAULT_QUEUE"):
+        get_settings()
+    reset_settings_cache()
+
+
+def test_missing_secret_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match="CENTRALITA_SECRET_KEY"):
+        Settings(secret_key="", ami_secret="x", ari_secret="y").require_secrets()
+
+
+def test_rendered_config_binds_loopback_and_uses_settings_secrets(stack_env, tmp_path):
+    from centralita.demo import seed
+
+    settings = get_settings()
+    with Session(db.get_engine()) as session:
+        seed(session, settings)
+        files = render_files(settings, standard_paths(tmp_path), session)
+    assert set(files) == set(CONFIG_FILES)
+    text = {name: data.decode() for name, data in files.items()}
+    assert "bindaddr = 127.0.0.1" in text["manager.conf"] and f"secret = {settings.ami_secret}" in text["manager.conf"]
+    assert "bindaddr = 127.0.0.1" in text["http.conf"]
+    assert f"password = {settings.ari_secret}" in text["ari.conf"]
+    assert "exten => 5551000,1" in text["extensions.conf"] and "AGISTATUS" in text["extensions.conf"]
+    assert "[agent1]" in text["pjsip.conf"] and "match = 127.0.0.1" in text["pjsip.conf"]
+    assert "member => PJSIP/agent1" in text["queues.conf"] and "[atencion]" in text["queues.conf"]
+    assert "autoload = no" in text["modules.conf"]
