@@ -44,5 +44,9 @@ def create_app(with_runtime: bool = True) -> FastAPI:
     app.include_router(users_router, prefix="/api")
     app.include_router(calls_router, prefix="/api")
     app.include_router(audit_router, prefix="/api")
+    from centralita.capabilities import contributions
+
+    for _name, module in contributions("routes"):
+        app.include_router(module.router, prefix="/api")
     app.include_router(web_router)
     return app

@@ -87,4 +87,5 @@ def upgrade(url: str | None = None) -> None:
 
     engine = make_engine(url) if url else get_engine()
     check_connection(engine)
-    command.upgrade(alembic_config(url), "head")
+    # "heads": each capability keeps its own migration branch, so parallel work never collides.
+    command.upgrade(alembic_config(url), "heads")

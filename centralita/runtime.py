@@ -32,6 +32,11 @@ class Runtime:
         await self.ami.start()
         await self.ari.start()
         self._tasks.append(asyncio.create_task(self._ingest_loop(), name="cdr-ingest"))
+        from centralita.capabilities import contributions
+
+        self._hooks = [module for _name, module in contributions("runtime")]
+        for module in self._hooks:
+            await module.start(self)
 
     async def _ingest_loop(self) -> None:
         from sqlmodel import Session
@@ -63,6 +68,11 @@ class Runtime:
             log.debug("event publish failed: %s", exc)
 
     async def stop(self) -> None:
+        for module in reversed(getattr(self, "_hooks", [])):
+            try:
+                await module.stop(self)
+            except Exception:  # noqa: BLE001 - stopping must go on for the others
+                log.exception("stopping %s failed", module.__name__)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -73,7 +73,6 @@ class Settings(BaseSettings):
     cdr_dir: Path | None = Field(None, description="Asterisk's cdr-custom directory; empty derives it from the instance.")
     language: str = Field("es", description="Caller-facing language of prompts.")
     tone_zone: str = Field("us", description="Ringback and busy tones: us, es or mx.")
-    default_region: str = Field("PA", description="Country used to read national phone numbers.")
     default_queue: str = Field("atencion", description="Queue callers reach when anything fails.")
 
     trunk_host: str = Field("", description="SIP trunk provider host[:port]; empty for none.")

@@ -15,8 +15,13 @@ log = logging.getLogger("centralita.ivr")
 
 
 def build_server() -> FastAgiServer:
+    """The FastAGI server with every capability's scripts (`<capability>/agi.py: register(server)`)."""
+    from centralita.capabilities import contributions
+
     server = FastAgiServer()
     server.add_route("ivr/entry", entry)
+    for _name, module in contributions("agi"):
+        module.register(server)
     return server
 
 

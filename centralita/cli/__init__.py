@@ -25,6 +25,10 @@ def _register() -> None:
     app.add_typer(demo_app, name="demo")
     app.add_typer(bench_app, name="bench")
     register_stack_commands(app)
+    from centralita.capabilities import contributions
+
+    for name, module in contributions("cli"):
+        app.add_typer(module.app, name=name)
 
 
 def main() -> None:

@@ -21,12 +21,8 @@ from centralita.settings import REPO_ROOT, Settings, SettingsError
 from centralita.telephony.provision import SYSTEM_ROOT, effective_root
 
 TEMPLATE_DIR = REPO_ROOT / "asterisk" / "templates"
-CONFIG_FILES = [
-    "asterisk.conf", "modules.conf", "logger.conf", "manager.conf", "http.conf", "ari.conf",
-    "pjsip.conf", "extensions.conf", "queues.conf", "musiconhold.conf", "cdr.conf",
-    "cdr_custom.conf", "cel.conf", "cel_custom.conf", "rtp.conf", "indications.conf", "amd.conf",
-    "features.conf", "acl.conf", "websocket_client.conf", "udptl.conf", "pjproject.conf", "ccss.conf", "queuerules.conf",
-]
+# Every template renders to the file of its name: a capability adds a config file by adding a template.
+CONFIG_FILES = sorted(p.name[: -len(".j2")] for p in TEMPLATE_DIR.glob("*.conf.j2"))
 
 
 @dataclass(frozen=True)

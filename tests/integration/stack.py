@@ -30,8 +30,8 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
         "CENTRALITA_FASTAGI_PORT": str(port_base + 73),
         "CENTRALITA_API_PORT": str(port_base + 80),
         "CENTRALITA_REDIS_PORT": str(port_base + 79),
-        "CENTRALITA_RTP_START": str(port_base + 1000),
-        "CENTRALITA_RTP_END": str(port_base + 1999),
+        "CENTRALITA_RTP_START": str(port_base + 400),
+        "CENTRALITA_RTP_END": str(port_base + 599),
     })
     return env
 
