@@ -16,7 +16,16 @@ import pytest
 
 from centralita.settings import reset_settings_cache
 
-PG_PORT = int(os.environ.get("CENTRALITA_TEST_PG_PORT", "15432"))
+def _free_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# A free port by default, so two test runs on one machine never fight over PostgreSQL.
+PG_PORT = int(os.environ.get("CENTRALITA_TEST_PG_PORT") or _free_tcp_port())
 
 
 def _pg_bin(name: str) -> str | None:

@@ -2,7 +2,9 @@
 
 A capability may have: `routes.py` with `router` (mounted under /api), `cli.py` with `app` (a typer
 sub-command named after the package), `agi.py` with `register(server)` (FastAGI scripts), and
-`runtime.py` with `async start(runtime)` / `async stop(runtime)` (background work in the API process).
+`runtime.py` with `async start(runtime)` / `async stop(runtime)` (background work in the API process),
+and `render.py` with `context(settings, paths, session) -> dict` (variables for its own Asterisk
+templates) and `files(settings, paths, session) -> {name: bytes}` (extra files in the config dir).
 """
 from __future__ import annotations
 

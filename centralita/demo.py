@@ -13,18 +13,41 @@ from api.users.models import Role
 from centralita.settings import Settings
 from centralita.telephony.models import Trunk
 from centralita.telephony.sipp import SippCall, place_call
+from ivr import service as ivr_service
 from ivr.models import Did, Flow
-from ivr.service import validate_definition
 from queues.models import AgentEndpoint, Queue, QueueMember
 
 DEMO_DID = "5551000"
-DEMO_FLOW = {
-    "prompt": "demo-welcome",
-    "timeout_ms": 5000,
-    "max_tries": 2,
-    "options": {"1": {"queue": "atencion"}, "2": {"queue": "atencion"}, "0": {"queue": "atencion"}, "9": {"hangup": True}},
-    "default": {"queue": "atencion"},
-}
+
+
+def demo_flow(settings: Settings) -> dict:
+    """The demo flow: the seeds' self-service cases against the demo integration the API serves."""
+    from ivr.demo_integration import integration_key
+
+    api = f"http://127.0.0.1:{settings.api_port}/api/ivr/demo"
+    auth = {"Authorization": f"Bearer {integration_key(settings)}"}
+    after = {"type": "node", "node": "after"}
+    return {
+        "start": "main",
+        "identify": True,
+        "nodes": {
+            "main": {"type": "menu", "prompt": "demo-welcome", "timeout_s": 5, "max_tries": 2,
+                     "options": {"1": {"type": "node", "node": "debt"}, "2": {"type": "node", "node": "case"},
+                                 "9": {"type": "hangup"}}},
+            "debt": {"type": "lookup", "prompt": "demo-ask-taxpayer", "min_digits": 6, "max_digits": 6,
+                     "check": "luhn", "url": api + "/taxpayers/{digits}", "headers": auth,
+                     "timeout_s": settings.external_timeout, "not_found_prompt": "demo-not-found",
+                     "say": [{"field": "debt", "say": "amount", "prompt": "demo-your-debt"}], "next": after},
+            "case": {"type": "lookup", "prompt": "demo-ask-case", "min_digits": 4, "max_digits": 4,
+                     "url": api + "/cases/{digits}", "headers": auth, "timeout_s": settings.external_timeout,
+                     "not_found_prompt": "demo-not-found",
+                     "say": [{"field": "status", "say": "text", "prompt": "demo-case-status"}], "next": after},
+            "after": {"type": "menu", "prompt": "demo-after", "timeout_s": 5, "max_tries": 2,
+                      "options": {"1": {"type": "node", "node": "main"}}, "timeout": {"type": "hangup"}},
+        },
+    }
+
+
 DEMO_AGENTS = [("agent1", "1001", "Ana Agente"), ("agent2", "1002", "Bruno Agente")]
 
 
@@ -65,12 +88,12 @@ def seed(session: Session, settings: Settings) -> SeedResult:
             out.credentials.append((username, web_password or "(unchanged)", username, sip_password))
             out.created.append(f"agent {username} (extension {extension})")
     flow = session.exec(select(Flow).where(Flow.name == "demo")).first()
-    if flow is None:
-        validate_definition(DEMO_FLOW)
-        flow = Flow(name="demo", definition=DEMO_FLOW)
-        session.add(flow)
+    if flow is None or flow.published_version is None:  # also upgrades a pre-versioning demo flow
         session.flush()
-        out.created.append("flow demo (1, 2, 0 → queue; 9 → hang up)")
+        ivr_service.save(session, "demo", demo_flow(settings), comment="demo seed")
+        ivr_service.publish(session, "demo")
+        flow = ivr_service.get_flow(session, "demo")
+        out.created.append("flow demo (1 debt lookup, 2 case lookup, 0 agent, 9 hang up)")
     if not session.exec(select(Did).where(Did.number == DEMO_DID)).first():
         session.add(Did(number=DEMO_DID, flow_id=flow.id))
         out.created.append(f"DID {DEMO_DID} → flow demo")

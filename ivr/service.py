@@ -1,47 +1,189 @@
-"""Running a flow for one caller. The foundation's flow is one menu; richer flows build on this."""
+"""Flows, versions, publishing and DIDs: the IVR's logic, with no HTTP in it.
+
+Every save validates and stores a new immutable version; publishing (or rolling back) moves the
+flow's `published_version` and commits; only then does the caller apply the dialplan (`apply`), so a
+failed save never touches Asterisk and Asterisk never runs a version the database does not know."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from functools import lru_cache
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from ivr.models import Flow
+from api.audit.service import record as audit
+from centralita.settings import Settings
+from centralita.timeutil import utcnow
+from ivr import validation
+from ivr.compiler import Compiler, Context
+from ivr.destinations import is_valid_name
+from ivr.flowdef import FlowDefinition
+from ivr.models import Did, Flow, FlowVersion
+from ivr.prompts import resolver
 
-SYSTEM_PROMPTS = {"fallback", "queue-timeout", "goodbye", "invalid", "demo-welcome"}
+log = logging.getLogger("centralita.ivr")
+KEEP_PUBLISHED = 5  # older published versions stay compiled so calls inside them finish normally
 
 
-@dataclass
-class Route:
-    """Where the caller goes after the flow: a queue or a hangup, and the path that led there."""
-
-    kind: str = "queue"
-    queue: str = ""
-    path: list[str] = field(default_factory=list)
-    digits: str = ""
+class NotFound(LookupError):
+    pass
 
 
-def load_flow(session: Session, name: str) -> dict | None:
-    if not name:
-        return None
+def get_flow(session: Session, name: str) -> Flow:
     flow = session.exec(select(Flow).where(Flow.name == name)).first()
-    return flow.definition if flow else None
+    if flow is None:
+        raise NotFound(f"flow '{name}' not found")
+    return flow
 
 
-def destination(option: dict, default_queue: str) -> tuple[str, str]:
-    if option.get("hangup"):
-        return "hangup", ""
-    return "queue", option.get("queue") or default_queue
+def list_flows(session: Session) -> list[Flow]:
+    return list(session.exec(select(Flow).order_by(Flow.name)))
 
 
-def validate_definition(definition: dict) -> None:
-    """Errors name the field: a flow that cannot run is never stored."""
-    if not isinstance(definition.get("prompt"), str) or not definition["prompt"]:
-        raise ValueError("prompt: required")
-    options = definition.get("options")
-    if not isinstance(options, dict) or not options:
-        raise ValueError("options: at least one digit → destination")
-    for digit, option in options.items():
-        if digit not in "0123456789*#" or len(digit) != 1:
-            raise ValueError(f"options.{digit}: a single DTMF digit")
-        if not isinstance(option, dict) or not (option.get("queue") or option.get("hangup")):
-            raise ValueError(f"options.{digit}: needs a queue or hangup")
+def get_version(session: Session, flow: Flow, version: int) -> FlowVersion:
+    row = session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.version == version)).first()
+    if row is None:
+        raise NotFound(f"flow '{flow.name}' has no version {version}")
+    return row
+
+
+def list_versions(session: Session, flow: Flow) -> list[FlowVersion]:
+    return list(session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id)
+                             .order_by(col(FlowVersion.version).desc())))
+
+
+def check(session: Session, definition: dict, settings: Settings | None = None) -> FlowDefinition:
+    """Validate against the prompts and published flows that exist now; raises FlowInvalid."""
+    prompts = resolver(session, settings)
+    published = set(session.exec(select(Flow.name).where(col(Flow.published_version).is_not(None))).all())
+    return validation.validate(definition, prompts.exists, lambda name: name in published)
+
+
+def save(session: Session, name: str, definition: dict, *, user=None, comment: str = "",
+         settings: Settings | None = None) -> FlowVersion:
+    """Validate and store a new version (creating the flow on first save). Caller commits."""
+    if not is_valid_name(name):
+        raise validation.FlowInvalid([validation.FlowError("", "name", "lower-case letters, digits, '-', '_' (max 32)")])
+    parsed = check(session, definition, settings)
+    flow = session.exec(select(Flow).where(Flow.name == name)).first()
+    if flow is None:
+        flow = Flow(name=name, definition={})
+        session.add(flow)
+        session.flush()
+    stored = parsed.model_dump(mode="json", exclude_defaults=False)
+    last = session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id)).one() or 0
+    version = FlowVersion(flow_id=flow.id, version=last + 1, definition=stored, comment=comment[:200],
+                          created_by=getattr(user, "username", "") or "")
+    flow.definition, flow.updated_at = stored, utcnow()
+    session.add(version)
+    session.add(flow)
+    audit(session, "ivr.flow.save", user=user, target=f"flow:{name}", detail={"version": version.version})
+    session.flush()
+    return version
+
+
+def publish(session: Session, name: str, version: int | None = None, *, user=None,
+            settings: Settings | None = None, action: str = "ivr.flow.publish") -> FlowVersion:
+    """Make `version` (default: the newest) what callers get. Re-validated: a version whose prompts or
+    target flows have since disappeared is refused. Caller commits, then calls `apply`."""
+    flow = get_flow(session, name)
+    if version is None:
+        version = session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id)).one()
+        if version is None:
+            raise NotFound(f"flow '{name}' has no saved version")
+    row = get_version(session, flow, version)
+    check(session, row.definition, settings)
+    row.published_at = utcnow()
+    flow.published_version = row.version
+    session.add(row)
+    session.add(flow)
+    audit(session, action, user=user, target=f"flow:{name}", detail={"version": row.version})
+    session.flush()
+    return row
+
+
+def rollback(session: Session, name: str, version: int, *, user=None, settings: Settings | None = None) -> FlowVersion:
+    return publish(session, name, version, user=user, settings=settings, action="ivr.flow.rollback")
+
+
+def delete_flow(session: Session, name: str, *, user=None) -> None:
+    flow = get_flow(session, name)
+    if session.exec(select(Did).where(Did.flow_id == flow.id)).first():
+        raise ValueError(f"flow '{name}' still has DIDs; move them first")
+    for row in list_versions(session, flow):
+        session.delete(row)
+    session.delete(flow)
+    audit(session, "ivr.flow.delete", user=user, target=f"flow:{name}")
+
+
+def set_did(session: Session, number: str, flow_name: str, *, user=None) -> Did:
+    if not number.isdigit() or not 2 <= len(number) <= 32:
+        raise ValueError("number: digits only (2-32)")
+    flow = get_flow(session, flow_name)
+    did = session.exec(select(Did).where(Did.number == number)).first() or Did(number=number, flow_id=flow.id)
+    did.flow_id = flow.id
+    session.add(did)
+    audit(session, "ivr.did.set", user=user, target=f"did:{number}", detail={"flow": flow_name})
+    return did
+
+
+def list_dids(session: Session) -> list[tuple[str, str]]:
+    names = {f.id: f.name for f in session.exec(select(Flow))}
+    return [(d.number, names.get(d.flow_id, "")) for d in session.exec(select(Did).order_by(Did.number))]
+
+
+# -- dialplan ---------------------------------------------------------------------------------
+def dialplan_contexts(session: Session, settings: Settings, modes: dict[str, dict] | None = None) -> list[Context]:
+    """Every published flow's current version, plus its recent earlier ones for calls still inside.
+    `modes` (flow → Compiler options) is for the benchmark's comparison flows only."""
+    prompts = resolver(session)
+    out: list[Context] = []
+    for flow in list_flows(session):
+        if flow.published_version is None:
+            continue
+        rows = session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id,
+                                                      col(FlowVersion.published_at).is_not(None))
+                            .order_by(col(FlowVersion.published_at).desc()).limit(KEEP_PUBLISHED)).all()
+        versions = {r.version: r for r in rows}
+        versions.setdefault(flow.published_version, get_version(session, flow, flow.published_version))
+        alias = Context(f"ivr-{flow.name}", [f"exten => s,1,Goto(ivr-{flow.name}-v{flow.published_version},s,1)"])
+        out.append(alias)
+        for number, row in sorted(versions.items()):
+            parsed = FlowDefinition.model_validate(row.definition)
+            out += Compiler(flow.name, number, parsed, prompts, settings.default_queue,
+                            **(modes or {}).get(flow.name, {})).compile()
+    return out
+
+
+def apply(settings: Settings) -> bool:
+    """Render the config and reload the dialplan only (never a restart). False if Asterisk is not
+    running: the published version is in the database and takes effect when it starts."""
+    from centralita import db
+    from centralita.telephony.pbx import Asterisk, instance_paths
+    from centralita.telephony.render import render
+
+    pbx = Asterisk(settings)
+    with Session(db.get_engine()) as session:
+        render(settings, instance_paths(settings), session)
+    if not pbx.is_running():
+        return False
+    pbx.reload("dialplan")
+    return True
+
+
+@lru_cache(maxsize=256)
+def _cached_version(flow: str, version: int, url: str) -> FlowDefinition | None:
+    from centralita import db
+
+    with Session(db.get_engine()) as session:
+        row = session.exec(select(FlowVersion).join(Flow, Flow.id == FlowVersion.flow_id)
+                           .where(Flow.name == flow, FlowVersion.version == version)).first()
+        return FlowDefinition.model_validate(row.definition) if row else None
+
+
+def load_version(flow: str, version: int, url: str) -> FlowDefinition | None:
+    """A version's parsed definition. Versions never change, so the FastAGI server caches them."""
+    found = _cached_version(flow, version, url)
+    if found is None:
+        _cached_version.cache_clear()  # do not remember a miss
+    return found

@@ -64,13 +64,13 @@ class IngestResult:
     bad_lines: int = 0
 
 
-def ingest_file(session: Session, path: Path) -> IngestResult:
-    """Read new complete lines of `path`; commit entries, call records and the cursor together."""
-    result = IngestResult()
+def read_new_lines(session: Session, path: Path, max_bytes: int = MAX_BATCH_BYTES) -> tuple[bytes, IngestCursor | None]:
+    """The complete lines of `path` after its saved cursor (b"" when none). The caller advances
+    `cursor.offset` by len(lines) and commits it together with what it derived from them."""
     try:
         stat = path.stat()
     except FileNotFoundError:
-        return result
+        return b"", None
     cursor = session.exec(select(IngestCursor).where(IngestCursor.source == str(path))).first()
     if cursor is None:
         cursor = IngestCursor(source=str(path))
@@ -79,11 +79,17 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
         cursor.inode, cursor.offset = stat.st_ino, 0  # new, rotated or truncated file
     cursor.first_line_sha1 = head
     if cursor.offset == stat.st_size:
-        return result
+        return b"", cursor
     with path.open("rb") as fh:
         fh.seek(cursor.offset)
-        chunk = fh.read(MAX_BATCH_BYTES)
-    complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next pass
+        chunk = fh.read(max_bytes)
+    return chunk[: chunk.rfind(b"\n") + 1], cursor  # a line still being written waits for the next pass
+
+
+def ingest_file(session: Session, path: Path) -> IngestResult:
+    """Read new complete lines of `path`; commit entries, call records and the cursor together."""
+    result = IngestResult()
+    complete, cursor = read_new_lines(session, path)
     if not complete:
         return result
     linkedids: set[str] = set()

@@ -29,6 +29,8 @@ def _register() -> None:
 
     for name, module in contributions("cli"):
         app.add_typer(module.app, name=name)
+        for command, sub_app in getattr(module, "top_level", {}).items():  # e.g. `centralita flow`
+            app.add_typer(sub_app, name=command)
 
 
 def main() -> None:

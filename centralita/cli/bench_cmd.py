@@ -56,3 +56,83 @@ def dialer(
         table.add_row(name, *(str(figures[c]) for c in columns))
     Console().print(table)
     Console().print(f"tuned baselines: {doc['scenario']['tuned']}")
+
+
+@bench_app.command("import")
+def import_(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    rows: int = typer.Option(100_000, min=1),
+    bad_share: float = typer.Option(0.05, min=0.0, max=1.0, help="Share of rows with bad numbers."),
+    database_url: str = typer.Option("", help="Database to import into; empty: a temporary SQLite file."),
+) -> None:
+    """Import a generated CSV (bad numbers included) into a contact list; rows per second end to end."""
+    import json
+
+    from dialer.bench_import import run_import_bench
+
+    doc = run_import_bench(rows, bad_share, database_url)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("events")
+def events(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    rate: int = typer.Option(200, min=1, max=5000, help="AMI events per second."),
+    seconds: float = typer.Option(10.0, min=1.0, max=600.0),
+) -> None:
+    """Latency from an AMI event to an /api/events websocket client (needs the running stack)."""
+    import asyncio
+    import json
+
+    from centralita.settings import get_settings
+    from queues.bench import run
+
+    try:
+        doc = asyncio.run(run(get_settings(), rate, seconds))
+    except (ConnectionError, OSError) as exc:
+        typer.echo(f"error: stack not reachable ({exc}); start it with `centralita up -d`", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("ivr")
+def ivr(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    calls: int = typer.Option(200, min=1, max=2000, help="Calls per way (FastAGI, process AGI, dialplan)."),
+    rate: float = typer.Option(20.0, min=0.1, max=200.0, help="New calls per second."),
+) -> None:
+    """The same IVR flow with a lookup step through FastAGI, a process-per-call AGI and pure dialplan,
+    with real sipp calls against an Asterisk of its own."""
+    import json
+    import sys
+
+    from ivr.bench import run_bench
+
+    chatty = not json_out
+    doc = run_bench(calls=calls, rate=rate,
+                    progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("transcribe")
+def transcribe(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    calls: int = typer.Option(4, min=2, max=100, help="Synthetic calls to process."),
+    turns: int = typer.Option(24, min=1, max=400, help="Speaker turns per call (about 2.3 s each)."),
+) -> None:
+    """Recorder: raw Vosk vs the offline pipeline (transcribe, analyse, encode, verify), 1 vs 2 workers,
+    memory per worker, Opus archive ratio and encode speed, on synthetic calls and the configured model."""
+    import json
+    import sys
+
+    from recorder.bench import run_bench
+    from recorder.vosk_models import ModelError
+
+    chatty = not json_out
+    try:
+        doc = run_bench(calls=calls, turns=turns,
+                        progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None)
+    except ModelError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))

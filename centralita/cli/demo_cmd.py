@@ -41,7 +41,7 @@ def seed_command() -> None:
 
 
 @demo_app.command("call")
-def call_command(digits: str = typer.Option("1", help="DTMF digits the caller presses."),
+def call_command(digits: str = typer.Option("0", help="DTMF digits the caller presses (0: an agent)."),
                  hold: float = typer.Option(4.0, help="Seconds the caller stays after the digits."),
                  number: str = typer.Option("5551000", help="DID to call.")) -> None:
     """Place a real SIP call with sipp into the demo DID and print what happened."""

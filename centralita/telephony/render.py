@@ -11,6 +11,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, select
 
+from centralita.capabilities import contributions
 from centralita.settings import REPO_ROOT, Settings, SettingsError
 from centralita.telephony.pbx import CONFIG_FILES, TEMPLATE_DIR, Paths, atomic_write_dir
 
@@ -38,8 +39,7 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
                 for d in session.exec(select(Did).order_by(Did.number))]
     if not any(q["name"] == settings.default_queue for q in queues):
         # The fallback path always needs its queue, even on an empty database.
-        queues.append({"name": settings.default_queue, "strategy": "rrmemory", "member_timeout": 15,
-                       "wrapup_seconds": 5, "max_wait_seconds": 300, "members": []})
+        queues.append({**Queue(name=settings.default_queue).model_dump(), "members": []})
     trunks = []
     if settings.trunk_host or settings.trunk_match:
         trunks.append(_trunk("trunk", settings.trunk_host, settings.trunk_username, settings.trunk_password,
@@ -49,9 +49,12 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
             trunks.append(_trunk(t.name, t.host, t.username, t.password, t.match, t.outbound_registration))
     # AMI accepts only the address our services connect from.
     ami_permit = "127.0.0.1/255.255.255.255" if settings.bind_host.startswith("127.") else "0.0.0.0/0.0.0.0"
-    return {"s": settings, "paths": paths, "endpoints": endpoints, "queues": queues, "dids": dids,
-            "trunks": trunks, "ami_permit": ami_permit,
-            "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300)}
+    ctx = {"s": settings, "paths": paths, "endpoints": endpoints, "queues": queues, "dids": dids,
+           "trunks": trunks, "ami_permit": ami_permit,
+           "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300)}
+    for _name, module in contributions("render"):  # capability data for their own templates
+        ctx.update(module.context(settings, paths, session))
+    return ctx
 
 
 def _trunk(name: str, host: str, username: str, password: str, match: str, register: bool) -> dict:
@@ -74,6 +77,8 @@ def render(settings: Settings, paths: Paths, session: Session | None, out_dir: P
     target = out_dir or paths.host(paths.etc)
     files = render_files(settings, paths, session)
     files.update(speak_prompts(settings.language, target / "prompts"))
+    for _name, module in contributions("render"):  # capability files (e.g. the IVR's custom prompts)
+        files.update(module.files(settings, paths, session))
     atomic_write_dir(files, target)
     return target
 

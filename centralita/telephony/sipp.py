@@ -53,17 +53,30 @@ def digit_pcap(digit: str) -> str:
     raise SettingsError(f"sipp's DTMF capture {name} not found (apt-get install sip-tester)")
 
 
+def digit_steps(digits: str, directory: Path) -> list[str | int]:
+    """What the scenario plays: one generated RFC 4733 capture of all `digits` (',' = a one-second
+    pause, as on a phone's dial string), then a pause while it plays."""
+    from centralita.telephony import dtmf_pcap
+
+    if not digits.strip(","):
+        return [1000 * len(digits)] if digits else []
+    if any(d not in dtmf_pcap.EVENTS and d != "," for d in digits):
+        raise SettingsError(f"digits: {digits!r} (only 0-9, *, # and ',')")
+    pcap, duration_ms = dtmf_pcap.write(digits, directory)
+    return [pcap, max(duration_ms - 600, 0)]
+
+
 def place_call(settings: Settings, number: str, digits: str = "", hold_seconds: float = 4.0,
                caller: str = "5551234", first_digit_ms: int = 2500, timeout: float = 90) -> SippCall:
     sipp = shutil.which("sipp")
     if not sipp:
         raise SettingsError("sipp is not installed (apt-get install sip-tester)")
-    scenario = Template((SCENARIOS / "uac_dtmf.xml.j2").read_text()).render(
-        caller=caller, caller_name="Demo caller", first_digit_ms=first_digit_ms,
-        hold_ms=int(hold_seconds * 1000), digit_pcaps=[digit_pcap(d) for d in digits],
-    )
     host = "127.0.0.1" if settings.sip_bind in ("0.0.0.0", "") else settings.sip_bind
     with tempfile.TemporaryDirectory(prefix="centralita-sipp-") as tmp:
+        scenario = Template((SCENARIOS / "uac_dtmf.xml.j2").read_text()).render(
+            caller=caller, caller_name="Demo caller", first_digit_ms=first_digit_ms,
+            hold_ms=int(hold_seconds * 1000), digit_pcaps=digit_steps(digits, Path(tmp)),
+        )
         xml, log = Path(tmp) / "uac.xml", Path(tmp) / "calls.log"
         xml.write_text(scenario)
         media = free_port()

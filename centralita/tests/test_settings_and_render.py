@@ -41,7 +41,9 @@ def test_rendered_config_binds_loopback_and_uses_settings_secrets(stack_env, tmp
     assert "bindaddr = 127.0.0.1" in text["manager.conf"] and f"secret = {settings.ami_secret}" in text["manager.conf"]
     assert "bindaddr = 127.0.0.1" in text["http.conf"]
     assert f"password = {settings.ari_secret}" in text["ari.conf"]
-    assert "exten => 5551000,1" in text["extensions.conf"] and "AGISTATUS" in text["extensions.conf"]
+    # DIDs route here; each flow's compiled dialplan (with its AGISTATUS fallbacks) is included.
+    assert "exten => 5551000,1" in text["extensions.conf"] and "#include" in text["extensions.conf"]
     assert "[agent1]" in text["pjsip.conf"] and "match = 127.0.0.1" in text["pjsip.conf"]
-    assert "member => PJSIP/agent1" in text["queues.conf"] and "[atencion]" in text["queues.conf"]
+    # Agents join queues at login (AMI QueueAdd), so queues.conf lists no static members.
+    assert "member =>" not in text["queues.conf"] and "[atencion]" in text["queues.conf"]
     assert "autoload = no" in text["modules.conf"]

@@ -8,6 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.asterisk
 PORT_BASE = 25000
+FALLBACK_PATH = "flow:demo/v1>main:1>debt:fail>queue:atencion"
 
 
 def _records(stack, token, call_id):
@@ -25,10 +26,10 @@ def _demo_call(stack, digits="1", hold=2.0):
 
 
 def test_demo_call_runs_the_flow_and_is_recorded(stack):
-    result, call = _demo_call(stack, digits="1", hold=2.0)
+    result, call = _demo_call(stack, digits="0", hold=2.0)
     assert result.returncode == 0, result.stderr
-    # The digit reached our FastAGI script, which chose the queue: the path proves the round trip.
-    assert call["path"] == "flow:demo>menu:1>queue:atencion"
+    # The digit reached the published flow's menu, which chose the queue: the path proves the round trip.
+    assert call["path"] == "flow:demo/v1>main:0>queue:atencion"
     assert call["did"] == "5551000"
     assert call["disposition"] == "ANSWERED"
     assert abs(call["billsec"] - call["sipp_seconds"]) < 1.0, call
@@ -47,11 +48,11 @@ def test_demo_call_runs_the_flow_and_is_recorded(stack):
 def test_other_menu_choice_and_timeout_paths(stack):
     result, call = _demo_call(stack, digits="2", hold=1.0)
     assert result.returncode == 0, result.stderr
-    assert call["path"] == "flow:demo>menu:2>queue:atencion"
+    assert call["path"] == "flow:demo/v1>main:2"  # hung up while the case lookup asked for the number
     # A caller who hangs up in the middle of the menu still leaves the path walked so far.
     result, call = _demo_call(stack, digits="", hold=1.0)
     assert result.returncode == 0, result.stderr
-    assert call["path"] == "flow:demo"
+    assert call["path"] == "flow:demo/v1"
 
 
 def test_api_requires_auth_and_roles(stack):
@@ -72,7 +73,8 @@ def test_fallback_when_api_and_fastagi_are_down_then_recorded_once(stack):
         assert '"sip_ok": true' in result.stdout, result.stdout + result.stderr
         call_id = result.stdout.split('"sip_call_id": "')[1].split('"')[0]
         cdr_lines = _cdr_rows(stack, call_id)
-        assert cdr_lines and cdr_lines[0]["path"] == "fallback"
+        # Option 1 is a lookup (a FastAGI step): with our server down the caller gets the apology.
+        assert cdr_lines and cdr_lines[0]["path"] == FALLBACK_PATH
         # The caller heard the apology, then went to the default queue: no dead air, no silent hangup.
         messages = _asterisk_log(stack)
         assert "prompts/fallback" in messages
@@ -82,7 +84,7 @@ def test_fallback_when_api_and_fastagi_are_down_then_recorded_once(stack):
         stack.start_service("api")
     assert stack.wait_health("ok", 30)
     records = stack.wait_for(lambda: _records(stack, token, call_id), 15)
-    assert len(records) == 1 and records[0]["path"] == "fallback"
+    assert len(records) == 1 and records[0]["path"] == FALLBACK_PATH
     # Restarting the ingester again must not duplicate it.
     stack.stop_service("api")
     stack.start_service("api")
@@ -102,8 +104,8 @@ def test_asterisk_killed_and_restarted_links_reconnect(stack):
     assert healthy, f"not ok within 10 s of Asterisk's restart: {stack.health()}"
     print(f"AMI and ARI reconnected {time.monotonic() - started:.1f} s after Asterisk was started again")
     assert stack.procs["api"].pid == api_pid and stack.procs["api"].poll() is None
-    result, call = _demo_call(stack, digits="1", hold=1.0)
-    assert result.returncode == 0 and call["path"] == "flow:demo>menu:1>queue:atencion"
+    result, call = _demo_call(stack, digits="0", hold=1.0)
+    assert result.returncode == 0 and call["path"] == "flow:demo/v1>main:0>queue:atencion"
 
 
 def _cdr_rows(stack, call_id):

@@ -1,0 +1,53 @@
+"""A caller's whole DTMF sequence as one RFC 4733 pcap for sipp's play_pcap_audio.
+
+sipp's bundled captures (one per digit) all carry the same RTP timestamp, and Asterisk rightly takes a
+second event with the timestamp of the one before for a retransmission: only the first digit of a call
+would count. Here every digit is its own event (own timestamp, rising sequence numbers), as a phone sends."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+PAYLOAD_TYPE = 101  # matches a=rtpmap:101 telephone-event/8000 in the scenario's SDP
+TONE_MS, GAP_MS, PAUSE_MS, PACKET_MS = 100, 500, 1000, 20
+
+
+def _udp_frame(payload: bytes) -> bytes:
+    udp = struct.pack("!HHHH", 40000, 40002, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+    return b"\x00" * 12 + b"\x08\x00" + ip + udp  # Ethernet: addresses do not matter to sipp
+
+
+def build(digits: str, ssrc: int = 0x43454E54) -> tuple[bytes, int]:
+    """(pcap bytes, duration in ms) for `digits`; ',' is a one-second pause."""
+    packets: list[tuple[int, bytes]] = []
+    seq, t_ms = 1, 0
+    for ch in digits:
+        if ch == ",":
+            t_ms += PAUSE_MS
+            continue
+        event, start_ts = EVENTS[ch], 8 * t_ms
+        steps = TONE_MS // PACKET_MS
+        for i in range(steps + 3):  # the tone, then the end packet three times (RFC 4733 §2.5.1.4)
+            end = i >= steps
+            duration = 8 * PACKET_MS * min(i + 1, steps)
+            header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | PAYLOAD_TYPE, seq & 0xFFFF,
+                                 start_ts, ssrc)
+            body = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+            packets.append((t_ms + min(i, steps) * PACKET_MS, header + body))
+            seq += 1
+        t_ms += TONE_MS + GAP_MS
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for at_ms, rtp in packets:
+        frame = _udp_frame(rtp)
+        out += struct.pack("<IIII", at_ms // 1000, (at_ms % 1000) * 1000, len(frame), len(frame)) + frame
+    return bytes(out), t_ms
+
+
+def write(digits: str, directory: Path) -> tuple[str, int]:
+    data, duration = build(digits)
+    path = directory / "dtmf.pcap"
+    path.write_bytes(data)
+    return str(path), duration

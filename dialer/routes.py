@@ -1,0 +1,198 @@
+"""Thin HTTP layer over dialer.service: campaigns, contact lists and imports, do-not-call, what-if.
+
+Supervisors run campaigns; taking a number off the do-not-call list is for admins.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from sqlmodel import Session
+
+from api.deps import client_of, require_admin, require_supervisor
+from api.users.models import User
+from centralita.db import get_session
+from dialer import service
+from dialer.errors import DialerError
+from dialer.imports import import_file
+from dialer.schemas import (CampaignCreate, CampaignOut, CampaignSettings, ContactOut, ContactPage, DncCreate,
+                            DncOut, DncPage, ImportOut, ImportSummary, ListCreate, ListOut, ListUpdate, WhatIfIn)
+from dialer.whatif import WhatIf, run_whatif
+
+router = APIRouter(prefix="/dialer", tags=["dialer"])
+
+
+def _http(exc: DialerError) -> HTTPException:
+    # Same shape as FastAPI's own 422 body, so clients read every field error one way.
+    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message,
+                                              "type": type(exc).__name__.lower()}])
+
+
+def _campaign_out(c) -> CampaignOut:
+    return CampaignOut.model_validate(c, from_attributes=True)
+
+
+def _list_out(cl, counts: dict | None = None) -> ListOut:
+    return ListOut.model_validate(cl, from_attributes=True).model_copy(update={"contacts": counts or {}})
+
+
+@router.get("/campaigns", response_model=list[CampaignOut], dependencies=[Depends(require_supervisor)])
+def list_campaigns(session: Session = Depends(get_session)) -> list[CampaignOut]:
+    return [_campaign_out(c) for c in service.list_campaigns(session)]
+
+
+@router.post("/campaigns", response_model=CampaignOut, status_code=201)
+def create_campaign(body: CampaignCreate, request: Request, user: User = Depends(require_supervisor),
+                    session: Session = Depends(get_session)) -> CampaignOut:
+    try:
+        campaign = service.create_campaign(session, body.name, body.given(), user=user, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return _campaign_out(campaign)
+
+
+@router.get("/campaigns/{key}", response_model=CampaignOut, dependencies=[Depends(require_supervisor)])
+def get_campaign(key: str, session: Session = Depends(get_session)) -> CampaignOut:
+    try:
+        return _campaign_out(service.get_campaign(session, key))
+    except DialerError as exc:
+        raise _http(exc) from None
+
+
+@router.patch("/campaigns/{key}", response_model=CampaignOut)
+def update_campaign(key: str, body: CampaignSettings, request: Request, user: User = Depends(require_supervisor),
+                    session: Session = Depends(get_session)) -> CampaignOut:
+    try:
+        campaign = service.update_campaign(session, service.get_campaign(session, key), body.given(),
+                                           user=user, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return _campaign_out(campaign)
+
+
+# Declared before /{action}: otherwise "simulate" would be read as an unknown action.
+@router.post("/campaigns/{key}/simulate", dependencies=[Depends(require_supervisor)])
+def simulate_campaign(key: str, body: WhatIfIn, session: Session = Depends(get_session)) -> dict:
+    """What-if: the campaign's pacing on the simulator (several seeds); nothing is dialled or stored."""
+    try:
+        return run_whatif(session, service.get_campaign(session, key), WhatIf(**body.model_dump()))
+    except DialerError as exc:
+        raise _http(exc) from None
+
+
+@router.post("/campaigns/{key}/{action}", response_model=CampaignOut)
+def change_state(key: str, action: Literal["start", "pause", "stop"], request: Request,
+                 user: User = Depends(require_supervisor), session: Session = Depends(get_session)) -> CampaignOut:
+    try:
+        campaign = service.change_state(session, service.get_campaign(session, key), action, user=user,
+                                        client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return _campaign_out(campaign)
+
+
+@router.get("/lists", response_model=list[ListOut], dependencies=[Depends(require_supervisor)])
+def list_lists(session: Session = Depends(get_session)) -> list[ListOut]:
+    return [_list_out(cl, counts) for cl, counts in service.list_counts(session)]
+
+
+@router.post("/lists", response_model=ListOut, status_code=201)
+def create_list(body: ListCreate, request: Request, user: User = Depends(require_supervisor),
+                session: Session = Depends(get_session)) -> ListOut:
+    try:
+        cl = service.create_list(session, body.name, campaign=body.campaign, region=body.region, user=user,
+                                 client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return _list_out(cl)
+
+
+@router.patch("/lists/{key}", response_model=ListOut)
+def update_list(key: str, body: ListUpdate, request: Request, user: User = Depends(require_supervisor),
+                session: Session = Depends(get_session)) -> ListOut:
+    changes = body.model_dump(exclude_unset=True)
+    try:
+        cl = service.update_list(session, service.get_list(session, key), campaign=changes.get("campaign", ...),
+                                 active=changes.get("active"), user=user, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return _list_out(cl)
+
+
+@router.post("/lists/{key}/import", response_model=ImportOut)
+def import_contacts(key: str, request: Request, file: UploadFile = File(..., description="CSV or XLSX"),
+                    mapping: str = Form("", description='JSON object target -> column, e.g. {"phone": "Teléfono"}'),
+                    encoding: str = Form("utf-8", max_length=32),
+                    user: User = Depends(require_supervisor), session: Session = Depends(get_session)) -> ImportOut:
+    """Add a file's rows to the list: every rejected row comes back with its reason; a bad file changes nothing."""
+    try:
+        parsed = json.loads(mapping) if mapping.strip() else None
+    except json.JSONDecodeError as exc:
+        raise _http(DialerError("mapping", f"not valid JSON ({exc.msg})")) from None
+    if parsed is not None and not (isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values())):
+        raise _http(DialerError("mapping", 'must be a JSON object of target: column names'))
+    try:
+        contact_list = service.get_list(session, key)
+        report = import_file(session, contact_list, file.file.read(), file.filename or "", parsed, encoding,
+                             user=user, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        session.rollback()
+        raise _http(exc) from None
+    return ImportOut(**{**asdict(report), "rejected": report.rejected})
+
+
+@router.get("/lists/{key}/imports", response_model=list[ImportSummary], dependencies=[Depends(require_supervisor)])
+def list_imports(key: str, session: Session = Depends(get_session)) -> list[ImportSummary]:
+    try:
+        rows = service.list_imports(session, service.get_list(session, key))
+    except DialerError as exc:
+        raise _http(exc) from None
+    return [ImportSummary.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/lists/{key}/contacts", response_model=ContactPage, dependencies=[Depends(require_supervisor)])
+def list_contacts(key: str, status: str | None = Query(None, max_length=16), limit: int = Query(50, ge=1, le=500),
+                  offset: int = Query(0, ge=0), session: Session = Depends(get_session)) -> ContactPage:
+    try:
+        total, rows = service.list_contacts(session, service.get_list(session, key), status, limit, offset)
+    except DialerError as exc:
+        raise _http(exc) from None
+    return ContactPage(total=total, limit=limit, offset=offset,
+                       items=[ContactOut.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.get("/dnc", response_model=DncPage, dependencies=[Depends(require_supervisor)])
+def list_dnc(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+             session: Session = Depends(get_session)) -> DncPage:
+    total, rows = service.list_dnc(session, limit, offset)
+    return DncPage(total=total, items=[DncOut.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.post("/dnc", response_model=DncOut, status_code=201)
+def add_dnc(body: DncCreate, request: Request, user: User = Depends(require_supervisor),
+            session: Session = Depends(get_session)) -> DncOut:
+    try:
+        entry = service.add_dnc(session, body.phone, body.reason, region=body.region, user=user,
+                                client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None
+    return DncOut.model_validate(entry, from_attributes=True)
+
+
+@router.delete("/dnc/{phone}", status_code=204)
+def remove_dnc(phone: str, request: Request, user: User = Depends(require_admin),
+               session: Session = Depends(get_session)) -> None:
+    try:
+        service.remove_dnc(session, phone, user=user, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        raise _http(exc) from None

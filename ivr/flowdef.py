@@ -1,0 +1,156 @@
+"""A flow definition: a graph of typed nodes, each leading on through `Destination`s.
+
+This is the shape admins edit (API JSON, CLI YAML/JSON). Structure is checked by pydantic here;
+the graph rules (targets exist, every node reachable, prompts exist) are in `ivr.validation`."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ivr.destinations import NODE_ID, Destination
+
+DIGITS = "0123456789*#"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field("", max_length=120, description="What admins see; callers never hear it.")
+
+
+class MenuNode(_Node):
+    type: Literal["menu"] = "menu"
+    prompt: str
+    options: dict[str, Destination] = Field(default_factory=dict)
+    timeout_s: int = Field(5, ge=1, le=30)
+    max_tries: int = Field(3, ge=1, le=9)
+    invalid_prompt: str = "invalid"
+    timeout_prompt: str | None = None
+    invalid: Destination | None = Field(None, description="After max_tries wrong digits; default: the operator.")
+    timeout: Destination | None = Field(None, description="After max_tries silences; default: the operator.")
+    direct_dial: bool = Field(False, description="Callers may dial an agent's extension from this menu.")
+
+    @field_validator("options")
+    @classmethod
+    def _digits(cls, options: dict) -> dict:
+        for digit in options:
+            if len(digit) != 1 or digit not in DIGITS:
+                raise ValueError(f"option {digit!r} must be one DTMF digit (0-9, * or #)")
+        return options
+
+
+class PlayNode(_Node):
+    type: Literal["play"] = "play"
+    prompt: str
+    next: Destination
+
+
+class HoursNode(_Node):
+    """Open or closed now? Weekly schedule in a time zone, holidays, and a manual override."""
+    type: Literal["hours"] = "hours"
+    timezone: str = "America/Panama"
+    schedule: dict[str, list[str]] = Field(default_factory=dict, description="mon..sun → ['08:00-16:30']")
+    holidays: list[str] = Field(default_factory=list, description="YYYY-MM-DD dates closed all day")
+    override: Literal["auto", "open", "closed"] = "auto"
+    open: Destination
+    closed: Destination
+
+
+class SayField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(pattern=r"^[A-Za-z0-9_.]{1,64}$", description="Dotted path in the JSON answer.")
+    say: Literal["amount", "number", "date", "digits", "text"] = "text"
+    prompt: str | None = Field(None, description="Played before the value, e.g. 'su deuda es'.")
+    currency: str = Field("dólares", max_length=32, description="Spoken after an amount's whole part.")
+
+
+class LookupNode(_Node):
+    """An HTTP integration without code: ask digits, call the URL, say fields of the answer."""
+    type: Literal["lookup"] = "lookup"
+    prompt: str = Field(description="Asks for the digits.")
+    min_digits: int = Field(1, ge=1, le=20)
+    max_digits: int = Field(10, ge=1, le=20)
+    check: Literal["none", "luhn", "mod11"] = "none"
+    tries: int = Field(3, ge=1, le=5)
+    url: str = Field(pattern=r"^https?://", description="Template: {digits}, {caller}.")
+    method: Literal["GET", "POST"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_s: float = Field(3.0, gt=0, le=15)
+    found_field: str = Field("found", description="JSON field that is false when nothing was found.")
+    say: list[SayField] = Field(default_factory=list, max_length=8)
+    not_found_prompt: str | None = None
+    next: Destination
+    fallback: Destination | None = Field(
+        None, description="After an apology, when the service fails or is too slow; default: the default queue.")
+
+
+class SurveyNode(_Node):
+    """Post-call survey: 1–5 questions, answers 1–5 by DTMF."""
+    type: Literal["survey"] = "survey"
+    questions: list[str] = Field(min_length=1, max_length=5, description="Prompt names")
+    thanks_prompt: str = "goodbye"
+    timeout_s: int = Field(5, ge=1, le=20)
+
+
+class IdentifyNode(_Node):
+    """Branch on whether the caller's number belongs to a known contact."""
+    type: Literal["identify"] = "identify"
+    known: Destination
+    unknown: Destination
+
+
+class QueueNode(_Node):
+    type: Literal["queue"] = "queue"
+    queue: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Overflow belongs to the queue itself (queues/), so every way into a queue behaves the same.
+    info_prompt: str | None = Field(None, description="About the procedure, played as the caller joins.")
+
+
+class TransferNode(_Node):
+    type: Literal["transfer"] = "transfer"
+    number: str = Field(pattern=r"^\+?[0-9]{2,20}$")
+
+
+class VoicemailNode(_Node):
+    type: Literal["voicemail"] = "voicemail"
+    mailbox: str = Field(pattern=r"^[0-9A-Za-z_-]{1,32}$")
+
+
+class HangupNode(_Node):
+    type: Literal["hangup"] = "hangup"
+    prompt: str | None = None
+
+
+class BookingNode(_Node):
+    type: Literal["booking"] = "booking"
+    service: str = Field("", max_length=64)
+
+
+Node = Annotated[
+    Union[MenuNode, PlayNode, HoursNode, LookupNode, SurveyNode, IdentifyNode, QueueNode, TransferNode,
+          VoicemailNode, HangupNode, BookingNode],
+    Field(discriminator="type"),
+]
+
+
+class FlowDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(pattern=NODE_ID)
+    operator: Destination | None = Field(None, description="Where 0 at any menu leads; default: the default queue.")
+    operator_digit: bool = Field(True, description="Pressing 0 at any menu reaches a person.")
+    identify: bool = Field(False, description="Identify the caller (FastAGI) as the call enters.")
+    survey: str | None = Field(None, pattern=NODE_ID, description="Survey node run when the agent hangs up.")
+    nodes: dict[str, Node]
+
+    @field_validator("nodes")
+    @classmethod
+    def _node_ids(cls, nodes: dict) -> dict:
+        import re
+
+        for node_id in nodes:
+            if not re.match(NODE_ID, node_id):
+                raise ValueError(f"node id {node_id!r}: lower-case letters, digits and '_' (max 24)")
+        if not nodes:
+            raise ValueError("a flow needs at least one node")
+        return nodes

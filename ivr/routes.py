@@ -1,0 +1,282 @@
+"""/api/ivr/...: flows (CRUD, validate, publish, rollback, versions, simulate, export, metrics), DIDs,
+prompts, contacts, survey answers, and the demo self-service integration. Thin: logic is in services."""
+from __future__ import annotations
+
+import hmac
+
+import yaml
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session, col, select
+
+from api.deps import client_of, current_user, oauth2_scheme, require_admin, require_agent, require_supervisor
+from centralita.db import get_session
+from centralita.settings import get_settings
+from ivr import demo_integration, metrics, service
+from ivr import schemas as s
+from ivr.models import Contact, HoursOverride, Prompt, SurveyAnswer
+from ivr.validation import FlowInvalid
+
+router = APIRouter(prefix="/ivr", tags=["ivr"])
+
+
+def _invalid(exc: FlowInvalid) -> HTTPException:
+    return HTTPException(422, {"message": str(exc), "errors": [e.as_dict() for e in exc.errors]})
+
+
+def _flow(session: Session, name: str):
+    try:
+        return service.get_flow(session, name)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def _summary(session: Session, flow) -> dict:
+    versions = service.list_versions(session, flow)
+    return {"name": flow.name, "published_version": flow.published_version,
+            "latest_version": versions[0].version if versions else None, "updated_at": flow.updated_at}
+
+
+# -- flows ------------------------------------------------------------------------------------
+@router.get("/flows", response_model=list[s.FlowSummary], dependencies=[Depends(require_supervisor)])
+def list_flows(session: Session = Depends(get_session)):
+    return [_summary(session, f) for f in service.list_flows(session)]
+
+
+@router.get("/flows/{name}", response_model=s.FlowOut, dependencies=[Depends(require_supervisor)])
+def get_flow(name: str, session: Session = Depends(get_session)):
+    flow = _flow(session, name)
+    return {**_summary(session, flow), "definition": flow.definition}
+
+
+@router.put("/flows/{name}", response_model=s.VersionOut, status_code=201)
+def save_flow(name: str, body: s.FlowIn, session: Session = Depends(get_session), user=Depends(require_admin)):
+    """Validate and store a new version (not yet published)."""
+    try:
+        version = service.save(session, name, body.definition, user=user, comment=body.comment,
+                               settings=get_settings())
+    except FlowInvalid as exc:
+        raise _invalid(exc) from None
+    session.commit()
+    return version
+
+
+@router.post("/flows/{name}/validate", response_model=s.ValidationOut, dependencies=[Depends(require_admin)])
+def validate_flow(name: str, body: s.FlowIn, session: Session = Depends(get_session)):
+    try:
+        service.check(session, body.definition, get_settings())
+    except FlowInvalid as exc:
+        return {"valid": False, "errors": [e.as_dict() for e in exc.errors]}
+    return {"valid": True, "errors": []}
+
+
+def _publish(session: Session, name: str, version: int | None, user, rollback: bool) -> dict:
+    settings = get_settings()
+    try:
+        if rollback:
+            row = service.rollback(session, name, version, user=user, settings=settings)
+        else:
+            row = service.publish(session, name, version, user=user, settings=settings)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except FlowInvalid as exc:
+        raise _invalid(exc) from None
+    session.commit()  # the dialplan changes only once the database has the new state
+    return {"flow": name, "published_version": row.version, "dialplan_reloaded": service.apply(settings)}
+
+
+@router.post("/flows/{name}/publish", response_model=s.PublishOut)
+def publish_flow(name: str, body: s.PublishIn, session: Session = Depends(get_session), user=Depends(require_admin)):
+    return _publish(session, name, body.version, user, rollback=False)
+
+
+@router.post("/flows/{name}/rollback", response_model=s.PublishOut)
+def rollback_flow(name: str, body: s.RollbackIn, session: Session = Depends(get_session),
+                  user=Depends(require_admin)):
+    return _publish(session, name, body.version, user, rollback=True)
+
+
+@router.get("/flows/{name}/versions", response_model=list[s.VersionOut], dependencies=[Depends(require_supervisor)])
+def list_versions(name: str, session: Session = Depends(get_session)):
+    return [s.VersionOut.model_validate(v, from_attributes=True).model_copy(update={"definition": None})
+            for v in service.list_versions(session, _flow(session, name))]
+
+
+@router.get("/flows/{name}/versions/{version}", response_model=s.VersionOut,
+            dependencies=[Depends(require_supervisor)])
+def get_version(name: str, version: int, session: Session = Depends(get_session)):
+    try:
+        return service.get_version(session, _flow(session, name), version)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/flows/{name}/export", dependencies=[Depends(require_supervisor)])
+def export_flow(name: str, format: str = Query("json", pattern="^(json|yaml)$"),
+                version: int | None = Query(None, ge=1), session: Session = Depends(get_session)):
+    flow = _flow(session, name)
+    definition = flow.definition if version is None else service.get_version(session, flow, version).definition
+    if format == "yaml":
+        return Response(yaml.safe_dump(definition, allow_unicode=True, sort_keys=False), media_type="application/yaml")
+    return definition
+
+
+@router.delete("/flows/{name}", status_code=204)
+def delete_flow(name: str, session: Session = Depends(get_session), user=Depends(require_admin)):
+    try:
+        service.delete_flow(session, name, user=user)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    service.apply(get_settings())
+
+
+@router.post("/flows/{name}/simulate", response_model=s.SimulateOut, dependencies=[Depends(require_supervisor)])
+def simulate_flow(name: str, body: s.SimulateIn, session: Session = Depends(get_session)):
+    from ivr.simulation_runner import run_simulation
+
+    try:
+        walk = run_simulation(session, name, body.digits, at=body.at, version=body.version,
+                              known_caller=body.known_caller, lookups=body.lookups)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"path": walk.path_text, "outcome": walk.outcome, "said": walk.said}
+
+
+@router.get("/flows/{name}/metrics", dependencies=[Depends(require_supervisor)])
+def flow_metrics(name: str, session: Session = Depends(get_session)):
+    _flow(session, name)
+    return {"flow": name, "versions": metrics.version_metrics(session, name)}
+
+
+@router.put("/flows/{name}/hours/{node}")
+def set_hours_override(name: str, node: str, body: s.OverrideIn, request: Request,
+                       session: Session = Depends(get_session), user=Depends(require_supervisor)):
+    """Open or close now (e.g. an emergency), or back to the schedule: applies to the next caller."""
+    from api.audit.service import record as audit
+
+    flow = _flow(session, name)
+    if (flow.definition.get("nodes", {}).get(node) or {}).get("type") != "hours":
+        raise HTTPException(422, f"node: '{node}' is not an hours node of flow '{name}'")
+    row = session.exec(select(HoursOverride).where(HoursOverride.flow == name, HoursOverride.node == node)).first()
+    if body.state == "auto":
+        if row:
+            session.delete(row)
+    else:
+        row = row or HoursOverride(flow=name, node=node, state=body.state)
+        row.state, row.set_by = body.state, getattr(user, "username", "")
+        session.add(row)
+    audit(session, "ivr.hours.override", user=user, target=f"flow:{name}/{node}", detail={"state": body.state},
+          client=client_of(request))
+    session.commit()
+    return {"flow": name, "node": node, "state": body.state}
+
+
+# -- DIDs -------------------------------------------------------------------------------------
+@router.get("/dids", dependencies=[Depends(require_supervisor)])
+def list_dids(session: Session = Depends(get_session)):
+    return [{"number": n, "flow": f} for n, f in service.list_dids(session)]
+
+
+@router.put("/dids/{number}")
+def set_did(number: str, body: s.DidIn, session: Session = Depends(get_session), user=Depends(require_admin)):
+    try:
+        service.set_did(session, number, body.flow, user=user)
+    except service.NotFound as exc:
+        raise HTTPException(422, f"flow: {exc}") from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return {"number": number, "flow": body.flow, "dialplan_reloaded": service.apply(get_settings())}
+
+
+# -- prompts ----------------------------------------------------------------------------------
+@router.get("/prompts", response_model=list[s.PromptOut], dependencies=[Depends(require_supervisor)])
+def list_prompts(session: Session = Depends(get_session)):
+    return list(session.exec(select(Prompt).order_by(Prompt.name)))
+
+
+def _save_prompt(session: Session, user, **kwargs) -> Prompt:
+    from api.audit.service import record as audit
+    from ivr.prompts import save_prompt
+
+    try:
+        prompt = save_prompt(session, **kwargs)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit(session, "ivr.prompt.save", user=user, target=f"prompt:{prompt.name}", detail={"source": prompt.source})
+    session.commit()
+    service.apply(get_settings())  # the file must be in Asterisk's prompt directory before a flow uses it
+    return prompt
+
+
+@router.post("/prompts", response_model=s.PromptOut, status_code=201)
+def create_tts_prompt(body: s.PromptIn, session: Session = Depends(get_session), user=Depends(require_admin)):
+    """Text spoken by the built-in TTS engine (espeak-ng, Spanish voice by default)."""
+    return _save_prompt(session, user, name=body.name, text=body.text, language=body.language)
+
+
+@router.post("/prompts/upload", response_model=s.PromptOut, status_code=201)
+async def upload_prompt(name: str = Form(...), audio: UploadFile = File(...), session: Session = Depends(get_session),
+                        user=Depends(require_admin)):
+    data = await audio.read()
+    return await run_in_threadpool(_save_prompt, session, user, name=name, audio=data,
+                                   filename=audio.filename or "upload.wav")
+
+
+# -- contacts and surveys ---------------------------------------------------------------------
+@router.get("/contacts", response_model=list[s.ContactOut], dependencies=[Depends(require_supervisor)])
+def list_contacts(session: Session = Depends(get_session), limit: int = Query(100, ge=1, le=1000)):
+    return list(session.exec(select(Contact).order_by(Contact.id).limit(limit)))
+
+
+@router.post("/contacts", response_model=s.ContactOut, status_code=201, dependencies=[Depends(require_admin)])
+def save_contact(body: s.ContactIn, session: Session = Depends(get_session)):
+    from ivr.callers import save_contact as save
+
+    try:
+        contact = save(session, body.phone, get_settings().default_region, body.name, body.national_id, body.note)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    session.commit()
+    return contact
+
+
+@router.get("/surveys", response_model=list[s.SurveyAnswerOut], dependencies=[Depends(require_supervisor)])
+def list_survey_answers(linkedid: str | None = Query(None, max_length=64), flow: str | None = Query(None, max_length=64),
+                        limit: int = Query(100, ge=1, le=1000), session: Session = Depends(get_session)):
+    query = select(SurveyAnswer)
+    if linkedid:
+        query = query.where(SurveyAnswer.linkedid == linkedid)
+    if flow:
+        query = query.where(SurveyAnswer.flow == flow)
+    return list(session.exec(query.order_by(col(SurveyAnswer.id).desc()).limit(limit)))
+
+
+# -- the demo integration ---------------------------------------------------------------------
+def integration_caller(request: Request, token: str | None = Depends(oauth2_scheme),
+                       session: Session = Depends(get_session)):
+    """The demo flow's key (see demo_integration.integration_key), or any signed-in agent."""
+    if token and hmac.compare_digest(token, demo_integration.integration_key(get_settings())):
+        return "integration"
+    return require_agent(current_user(request, token, session))
+
+
+@router.get("/demo/taxpayers/{number}", dependencies=[Depends(integration_caller)])
+def demo_taxpayer(number: str):
+    return demo_integration.taxpayer(number)
+
+
+@router.get("/demo/cases/{number}", dependencies=[Depends(integration_caller)])
+def demo_case(number: str):
+    return demo_integration.case(number)
+
+
+@router.get("/demo/accounts/{national_id}", dependencies=[Depends(integration_caller)])
+def demo_account(national_id: str):
+    return demo_integration.account(national_id)
+

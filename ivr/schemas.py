@@ -1,0 +1,115 @@
+"""API input and output of the IVR (validation of flows themselves is in ivr/validation.py)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class FlowIn(BaseModel):
+    definition: dict
+    comment: str = Field("", max_length=200)
+
+
+class FlowSummary(BaseModel):
+    name: str
+    published_version: int | None
+    latest_version: int | None
+    updated_at: datetime | None
+
+
+class FlowOut(FlowSummary):
+    definition: dict
+
+
+class VersionOut(BaseModel):
+    version: int
+    comment: str
+    created_by: str
+    created_at: datetime
+    published_at: datetime | None
+    definition: dict | None = None
+
+
+class PublishIn(BaseModel):
+    version: int | None = Field(None, ge=1, description="Default: the newest saved version.")
+
+
+class RollbackIn(BaseModel):
+    version: int = Field(ge=1)
+
+
+class PublishOut(BaseModel):
+    flow: str
+    published_version: int
+    dialplan_reloaded: bool
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    errors: list[dict]
+
+
+class SimulateIn(BaseModel):
+    digits: list[str] = Field(default_factory=list, max_length=50,
+                              description="What the caller keys at each input; '' is silence.")
+    at: datetime | None = Field(None, description="Pretend it is this time (business hours).")
+    version: int | None = Field(None, ge=1, description="Default: the newest saved version.")
+    known_caller: bool = False
+    lookups: bool = Field(True, description="Call the lookup services for real.")
+
+
+class SimulateOut(BaseModel):
+    path: str
+    outcome: str
+    said: list[str]
+
+
+class OverrideIn(BaseModel):
+    state: Literal["open", "closed", "auto"]
+
+
+class DidIn(BaseModel):
+    flow: str = Field(min_length=1, max_length=64)
+
+
+class PromptIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=2000)
+    language: Literal["es", "en"] = "es"
+
+
+class PromptOut(BaseModel):
+    name: str
+    source: str
+    text: str
+    language: str
+    sha1: str
+
+
+class ContactIn(BaseModel):
+    phone: str = Field(min_length=3, max_length=40)
+    name: str = Field("", max_length=160)
+    national_id: str = Field("", max_length=32)
+    note: str = Field("", max_length=500)
+
+
+class ContactOut(BaseModel):
+    id: int
+    phone: str
+    name: str
+    national_id: str
+    note: str
+
+
+class SurveyAnswerOut(BaseModel):
+    linkedid: str
+    flow: str
+    version: int
+    question: int
+    answer: int
+    agent: str
+    queue: str
+    caller: str
+    at: datetime

@@ -1,0 +1,162 @@
+"""Graph rules checked on save: every error names the node and the field, so an admin without
+technical training can find it. Nothing that fails here is stored as a version or published."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from ivr.flowdef import WEEKDAYS, FlowDefinition, HoursNode, LookupNode, MenuNode
+
+TERMINAL_NODES = {"queue", "transfer", "voicemail", "hangup", "booking"}
+RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+@dataclass
+class FlowError:
+    node: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"node '{self.node}'" if self.node else "flow"
+        return f"{where}, field '{self.field}': {self.message}" if self.field else f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"node": self.node, "field": self.field, "message": self.message}
+
+
+class FlowInvalid(ValueError):
+    def __init__(self, errors: list[FlowError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def parse(definition: dict) -> FlowDefinition:
+    """Structure first (pydantic), with locations turned into node + field."""
+    try:
+        return FlowDefinition.model_validate(definition)
+    except ValidationError as exc:
+        raise FlowInvalid([_from_pydantic(err) for err in exc.errors()[:20]]) from None
+
+
+def _from_pydantic(err: dict) -> FlowError:
+    loc = [str(p) for p in err["loc"]]
+    if len(loc) >= 2 and loc[0] == "nodes":
+        # ('nodes', 'main', 'menu', 'options', '1', 'queue', 'queue'): drop the union tags.
+        rest = [p for p in loc[2:] if p not in _TAGS]
+        return FlowError(loc[1], ".".join(rest), err["msg"])
+    return FlowError("", ".".join(p for p in loc if p not in _TAGS), err["msg"])
+
+
+_TAGS = {"menu", "play", "hours", "lookup", "survey", "identify", "queue", "transfer", "voicemail", "hangup",
+         "booking", "node", "flow", "agent", "external"}
+
+
+def validate(definition: dict, prompt_exists, flow_exists=lambda name: True) -> FlowDefinition:
+    """The parsed flow, or FlowInvalid listing every problem found."""
+    flow = parse(definition)
+    errors: list[FlowError] = []
+    if flow.start not in flow.nodes:
+        errors.append(FlowError("", "start", f"no node named '{flow.start}'"))
+    if flow.survey and getattr(flow.nodes.get(flow.survey), "type", None) != "survey":
+        errors.append(FlowError("", "survey", f"'{flow.survey}' is not a survey node of this flow"))
+    if flow.operator is not None:
+        errors += _check_dest("", "operator", flow.operator, flow, flow_exists)
+    for node_id, node in flow.nodes.items():
+        for field, dest in destinations_of(node):
+            errors += _check_dest(node_id, field, dest, flow, flow_exists)
+        for field, prompt in prompts_of(node):
+            if prompt and not prompt_exists(prompt):
+                errors.append(FlowError(node_id, field, f"prompt '{prompt}' does not exist"))
+        errors += _node_rules(node_id, node, flow)
+    reachable = reachable_nodes(flow)
+    for node_id in flow.nodes:
+        if node_id not in reachable and node_id != flow.survey:
+            errors.append(FlowError(node_id, "", "unreachable: no start, option or destination leads here"))
+    if errors:
+        raise FlowInvalid(errors)
+    return flow
+
+
+def _check_dest(node_id: str, field: str, dest, flow: FlowDefinition, flow_exists) -> list[FlowError]:
+    if dest.type == "node" and dest.node not in flow.nodes:
+        return [FlowError(node_id, field, f"leads to node '{dest.node}', which does not exist")]
+    if dest.type == "node" and dest.node == node_id:
+        return [FlowError(node_id, field, "leads back to the same node (use max_tries to repeat a menu)")]
+    if dest.type == "flow" and not flow_exists(dest.flow):
+        return [FlowError(node_id, field, f"leads to flow '{dest.flow}', which has no published version")]
+    return []
+
+
+def _node_rules(node_id: str, node, flow: FlowDefinition) -> list[FlowError]:
+    errors = []
+    if isinstance(node, MenuNode):
+        has_operator = flow.operator_digit and "0" not in node.options
+        if not node.options and not has_operator and not node.direct_dial:
+            errors.append(FlowError(node_id, "options", "a menu needs at least one way out"))
+    if isinstance(node, LookupNode):
+        if node.min_digits > node.max_digits:
+            errors.append(FlowError(node_id, "min_digits", "must not exceed max_digits"))
+        if "{digits}" not in node.url and node.method == "GET":
+            errors.append(FlowError(node_id, "url", "a GET lookup must use {digits} in the URL"))
+    if isinstance(node, HoursNode):
+        errors += _hours_rules(node_id, node)
+    return errors
+
+
+def _hours_rules(node_id: str, node: HoursNode) -> list[FlowError]:
+    errors = []
+    try:
+        ZoneInfo(node.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(FlowError(node_id, "timezone", f"unknown time zone '{node.timezone}'"))
+    for day, ranges in node.schedule.items():
+        if day not in WEEKDAYS:
+            errors.append(FlowError(node_id, f"schedule.{day}", f"day must be one of {', '.join(WEEKDAYS)}"))
+        for r in ranges:
+            if not RANGE.match(r) or r[:5] >= r[6:]:
+                errors.append(FlowError(node_id, f"schedule.{day}", f"'{r}' is not HH:MM-HH:MM (start < end)"))
+    for i, day in enumerate(node.holidays):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            errors.append(FlowError(node_id, f"holidays.{i}", f"'{day}' is not a YYYY-MM-DD date"))
+    return errors
+
+
+def destinations_of(node) -> list[tuple[str, object]]:
+    """(field, destination) pairs of a node, in a stable order."""
+    out = []
+    if isinstance(node, MenuNode):
+        out += [(f"options.{d}", dest) for d, dest in node.options.items()]
+    for field in ("next", "open", "closed", "known", "unknown", "invalid", "timeout", "fallback"):
+        dest = getattr(node, field, None)
+        if dest is not None and hasattr(dest, "type"):
+            out.append((field, dest))
+    return out
+
+
+def prompts_of(node) -> list[tuple[str, str | None]]:
+    out = [(f, getattr(node, f, None)) for f in ("prompt", "invalid_prompt", "timeout_prompt", "info_prompt",
+                                                  "not_found_prompt", "thanks_prompt")]
+    out += [(f"questions.{i}", q) for i, q in enumerate(getattr(node, "questions", []) or [])]
+    out += [(f"say.{i}.prompt", s.prompt) for i, s in enumerate(getattr(node, "say", []) or [])]
+    return out
+
+
+def reachable_nodes(flow: FlowDefinition) -> set[str]:
+    seen, todo = set(), [flow.start]
+    extra = [flow.operator] if flow.operator is not None else []
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen or node_id not in flow.nodes:
+            continue
+        seen.add(node_id)
+        for _field, dest in destinations_of(flow.nodes[node_id]) + [("", d) for d in extra]:
+            if dest.type == "node":
+                todo.append(dest.node)
+    return seen

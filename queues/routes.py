@@ -1,0 +1,290 @@
+"""Thin HTTP layer of queues/: queues, agents, skills, login/pause, live state, history, spying,
+and the /api/events websocket."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from sqlmodel import Session, select
+
+from api.audit import service as audit
+from api.deps import client_of, require_admin, require_agent, require_supervisor
+from api.users.models import Role, User
+from centralita import bus
+from centralita.db import get_session
+from queues import control, events, history, service
+from queues.models import Queue
+from queues.schemas import (ActionOut, AgentCreated, AgentIn, AgentOut, CallbackOut, PauseIn, PauseOut, QueueCallOut,
+                            QueueIn, QueueOut, QueuePatch, SessionOut, SkillIn, SpyIn)
+
+router = APIRouter(tags=["queues"])
+
+
+def _error(exc: service.QueueError) -> HTTPException:
+    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": "queue_error"}])
+
+
+def _ami(request: Request):
+    runtime = request.app.state.runtime
+    if runtime is None or getattr(runtime, "queues", None) is None:
+        raise HTTPException(503, "live link to Asterisk is not running in this process")
+    return runtime
+
+
+async def _reload(what: str) -> bool:
+    """Render and reload only the changed Asterisk module; False (not an error) when Asterisk is down."""
+    from centralita.settings import get_settings
+    from centralita.telephony.service import reload_config
+
+    try:
+        await asyncio.wait_for(asyncio.to_thread(reload_config, get_settings(), what), 30)
+        return True
+    except Exception:  # noqa: BLE001 - stored; Asterisk picks it up at its next start or reload
+        return False
+
+
+def _queue_out(queue: Queue) -> QueueOut:
+    return QueueOut(**queue.model_dump(exclude={"id"}))
+
+
+# Queues ---------------------------------------------------------------------------------------------
+@router.get("/queues", response_model=list[QueueOut], dependencies=[Depends(require_supervisor)])
+def list_queues(session: Session = Depends(get_session)) -> list[QueueOut]:
+    return [_queue_out(q) for q in service.list_queues(session)]
+
+
+@router.post("/queues", response_model=QueueOut, status_code=201)
+async def create_queue(body: QueueIn, request: Request, user: User = Depends(require_admin),
+                       session: Session = Depends(get_session)) -> QueueOut:
+    try:
+        queue = service.save_queue(session, body.model_dump())
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    out = _queue_out(queue)  # before the audit commit expires the object
+    audit.record(session, "queue.create", user=user, target=queue.name, client=client_of(request))
+    session.commit()
+    out.reloaded = await _reload("dialplan") and await _reload("queues")
+    return out
+
+
+@router.patch("/queues/{name}", response_model=QueueOut)
+async def update_queue(name: str, body: QueuePatch, request: Request, user: User = Depends(require_admin),
+                       session: Session = Depends(get_session)) -> QueueOut:
+    try:
+        queue = service.save_queue(session, body.model_dump(exclude_none=True), service.get_queue(session, name))
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    out = _queue_out(queue)
+    audit.record(session, "queue.update", user=user, target=name, detail=body.model_dump(exclude_none=True),
+                 client=client_of(request))
+    session.commit()
+    out.reloaded = await _reload("dialplan") and await _reload("queues")
+    return out
+
+
+@router.get("/queues/live", dependencies=[Depends(require_agent)])
+async def live(request: Request) -> dict:
+    """The live state: agents, callers waiting per queue, active calls (rebuilt from Asterisk on reconnect)."""
+    return _ami(request).queues.state.snapshot()
+
+
+@router.get("/queues/history/calls", response_model=list[QueueCallOut], dependencies=[Depends(require_supervisor)])
+def queue_calls(queue: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                session: Session = Depends(get_session)) -> list:
+    return history.calls(session, queue, limit)
+
+
+@router.get("/queues/history/sessions", response_model=list[SessionOut], dependencies=[Depends(require_supervisor)])
+def agent_sessions(agent: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                   session: Session = Depends(get_session)) -> list:
+    return history.sessions(session, agent, limit)
+
+
+@router.get("/queues/history/pauses", response_model=list[PauseOut], dependencies=[Depends(require_supervisor)])
+def agent_pauses(agent: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                 session: Session = Depends(get_session)) -> list:
+    return history.pauses(session, agent, limit)
+
+
+@router.get("/queues/history/callbacks", response_model=list[CallbackOut], dependencies=[Depends(require_supervisor)])
+def callbacks(queue: str | None = Query(None, max_length=64), session: Session = Depends(get_session)) -> list:
+    return history.callbacks(session, queue)
+
+
+# Agents ---------------------------------------------------------------------------------------------
+def _agent_out(session: Session, agent) -> AgentOut:
+    return AgentOut(username=agent.username, extension=agent.extension, contact=agent.contact,
+                    skills=dict(service.skills(session, agent)))
+
+
+@router.get("/agents", response_model=list[AgentOut], dependencies=[Depends(require_supervisor)])
+def list_agents(session: Session = Depends(get_session)) -> list[AgentOut]:
+    return [_agent_out(session, a) for a in service.list_agents(session)]
+
+
+@router.post("/agents", response_model=AgentCreated, status_code=201)
+async def create_agent(body: AgentIn, request: Request, user: User = Depends(require_admin),
+                       session: Session = Depends(get_session)) -> AgentCreated:
+    try:
+        agent, web_password, sip_password = service.create_agent(
+            session, body.username, body.extension, full_name=body.full_name, contact=body.contact, role=body.role,
+            by=user, client=client_of(request))
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    audit.record(session, "agent.create", user=user, target=agent.username, client=client_of(request))
+    session.commit()
+    # A new endpoint needs PJSIP (and its extension the dialplan): only those two reload.
+    reloaded = await _reload("pjsip") and await _reload("dialplan")
+    return AgentCreated(**_agent_out(session, agent).model_dump(), web_password=web_password,
+                        sip_password=sip_password, reloaded=reloaded)
+
+
+@router.put("/agents/{username}/skills/{queue}", response_model=AgentOut)
+async def set_skill(username: str, queue: str, body: SkillIn, request: Request, user: User = Depends(require_admin),
+                    session: Session = Depends(get_session)) -> AgentOut:
+    return await _change_skill(username, queue, body.penalty, request, user, session)
+
+
+@router.delete("/agents/{username}/skills/{queue}", response_model=AgentOut)
+async def remove_skill(username: str, queue: str, request: Request, user: User = Depends(require_admin),
+                       session: Session = Depends(get_session)) -> AgentOut:
+    return await _change_skill(username, queue, None, request, user, session)
+
+
+async def _change_skill(username, queue, penalty, request, user, session) -> AgentOut:
+    try:
+        agent = service.get_agent(session, username)
+        service.set_skill(session, agent, queue, penalty)
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    audit.record(session, "agent.skill", user=user, target=username, detail={"queue": queue, "penalty": penalty},
+                 client=client_of(request))
+    session.commit()
+    runtime = request.app.state.runtime
+    if runtime is not None and runtime.ami.connected:
+        try:
+            await control.apply_skill(runtime.ami, username, queue, penalty)
+        except service.QueueError as exc:
+            raise _error(exc) from None
+    return _agent_out(session, agent)
+
+
+def _may_act_for(user: User, username: str) -> None:
+    """Agents act for themselves; supervisors and admins for anyone."""
+    if Role(user.role) == Role.agent and user.username != username:
+        raise HTTPException(403, f"agents may only change their own state (you are '{user.username}')")
+
+
+async def _agent_action(request, user, session, username, action, run) -> ActionOut:
+    _may_act_for(user, username)
+    try:
+        agent = service.get_agent(session, username)
+        queues = await run(_ami(request).ami, agent)
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    audit.record(session, f"agent.{action}", user=user, target=username, client=client_of(request),
+                 detail={"queues": queues or []})
+    session.commit()
+    return ActionOut(agent=username, action=action, queues=queues or [])
+
+
+@router.post("/agents/{username}/login", response_model=ActionOut)
+async def login(username: str, request: Request, user: User = Depends(require_agent),
+                session: Session = Depends(get_session)) -> ActionOut:
+    return await _agent_action(request, user, session, username, "login",
+                               lambda ami, a: control.login(ami, a.username, service.skills(session, a)))
+
+
+@router.post("/agents/{username}/logout", response_model=ActionOut)
+async def logout(username: str, request: Request, user: User = Depends(require_agent),
+                 session: Session = Depends(get_session)) -> ActionOut:
+    return await _agent_action(request, user, session, username, "logout",
+                               lambda ami, a: control.logout(ami, a.username))
+
+
+@router.post("/agents/{username}/pause", response_model=ActionOut)
+async def pause(username: str, body: PauseIn, request: Request, user: User = Depends(require_agent),
+                session: Session = Depends(get_session)) -> ActionOut:
+    try:
+        reason = service.check_pause_reason(body.reason)
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    return await _agent_action(request, user, session, username, "pause",
+                               lambda ami, a: control.pause(ami, a.username, True, reason))
+
+
+@router.post("/agents/{username}/unpause", response_model=ActionOut)
+async def unpause(username: str, request: Request, user: User = Depends(require_agent),
+                  session: Session = Depends(get_session)) -> ActionOut:
+    return await _agent_action(request, user, session, username, "unpause",
+                               lambda ami, a: control.pause(ami, a.username, False))
+
+
+@router.post("/agents/{username}/spy", response_model=ActionOut)
+async def spy(username: str, body: SpyIn, request: Request, user: User = Depends(require_supervisor),
+              session: Session = Depends(get_session)) -> ActionOut:
+    """Listen, whisper or barge on the agent's current call, ringing the supervisor's own softphone."""
+    runtime = _ami(request)
+    try:
+        service.get_agent(session, username)
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    endpoint = body.supervisor_endpoint or user.username
+    try:
+        supervisor = service.get_agent(session, endpoint)
+    except service.QueueError:
+        raise _error(service.QueueError("supervisor_endpoint", f"no softphone '{endpoint}' to ring", 404)) from None
+    channel = runtime.queues.state.agent_channel(username)
+    if not channel:
+        raise _error(service.QueueError("agent", f"agent '{username}' has no active call", 409))
+    try:
+        await control.spy(runtime.ami, supervisor.username, channel, body.mode)
+    except service.QueueError as exc:
+        raise _error(exc) from None
+    audit.record(session, f"spy.{body.mode}", user=user, target=username, client=client_of(request),
+                 detail={"channel": channel, "supervisor_endpoint": supervisor.username})
+    session.commit()
+    await bus.publish(runtime.redis, "spy.started", {"agent": username, "mode": body.mode,
+                                                     "supervisor": user.username, "channel": channel})
+    return ActionOut(agent=username, action=f"spy.{body.mode}")
+
+
+# Event stream ---------------------------------------------------------------------------------------
+@router.websocket("/events")
+async def event_stream(websocket: WebSocket, token: str = "", queue: str | None = None, agent: str | None = None):
+    """Queue, agent and call events as JSON text frames. Auth: ?token= or 'Authorization: Bearer'.
+    Agents see only their own events."""
+    from api.users.service import resolve_token
+    from centralita.db import get_engine
+
+    raw = token or websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    with Session(get_engine()) as session:
+        user = resolve_token(session, raw)
+    if user is None:
+        await websocket.close(code=4401, reason="invalid, expired or revoked token")
+        return
+    if Role(user.role) == Role.agent:
+        agent = user.username
+    await websocket.accept()
+    runtime = websocket.app.state.runtime
+    if runtime is None:
+        await websocket.close(code=1011, reason="event bus not running in this process")
+        return
+    redis = runtime.redis
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(bus.CHANNEL)
+    try:
+        await websocket.send_text(json.dumps({"type": "stream.open", "data": {"queue": queue, "agent": agent}}))
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is None:
+                continue
+            event = events.decode(message["data"])
+            if event is not None and events.wanted(event, queue, agent):
+                await websocket.send_text(message["data"])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        await pubsub.unsubscribe(bus.CHANNEL)
+        await pubsub.aclose()

@@ -1,0 +1,133 @@
+"""API bodies and answers of queues/ (validation of meaning lives in service.py)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QueueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=64)
+    label: str = Field("", max_length=200)
+    strategy: str = "rrmemory"
+    member_timeout: int = 15
+    wrapup_seconds: int = 5
+    max_wait_seconds: int = 300
+    overflow: dict = Field(default_factory=lambda: {"type": "hangup"})
+    announce_frequency: int = 30
+    info_prompt: str = ""
+    callback_key: str = ""
+
+
+class QueuePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(None, max_length=200)
+    strategy: str | None = None
+    member_timeout: int | None = None
+    wrapup_seconds: int | None = None
+    max_wait_seconds: int | None = None
+    overflow: dict | None = None
+    announce_frequency: int | None = None
+    info_prompt: str | None = None
+    callback_key: str | None = None
+
+
+class QueueOut(BaseModel):
+    name: str
+    label: str
+    strategy: str
+    member_timeout: int
+    wrapup_seconds: int
+    max_wait_seconds: int
+    overflow: dict
+    announce_frequency: int
+    info_prompt: str
+    callback_key: str
+    reloaded: bool | None = None
+
+
+class AgentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    extension: str = Field(max_length=16)
+    full_name: str = Field("", max_length=200)
+    contact: str = Field("", max_length=200, description="Fixed SIP URI; empty: the softphone registers.")
+    role: Literal["agent", "supervisor", "admin"] = "agent"
+
+
+class AgentOut(BaseModel):
+    username: str
+    extension: str
+    contact: str
+    skills: dict[str, int]
+
+
+class AgentCreated(AgentOut):
+    web_password: str = Field(description="Shown once; empty when the user account already existed.")
+    sip_password: str = Field(description="Shown once.")
+    reloaded: bool
+
+
+class SkillIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    penalty: int = 0
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+
+
+class SpyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["listen", "whisper", "barge"]
+    supervisor_endpoint: str | None = Field(None, description="Softphone to ring; default: the caller's own.")
+
+
+class ActionOut(BaseModel):
+    agent: str
+    action: str
+    queues: list[str] = []
+
+
+class QueueCallOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    callid: str
+    queue: str
+    caller: str
+    entered_at: datetime
+    position: int
+    outcome: str
+    agent: str
+    wait_seconds: float | None
+    talk_seconds: float | None
+    ended_at: datetime | None
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agent: str
+    queue: str
+    login_at: datetime
+    logout_at: datetime | None
+
+
+class PauseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agent: str
+    queue: str
+    reason: str
+    start: datetime
+    end: datetime | None
+
+
+class CallbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    callid: str
+    queue: str
+    number: str
+    entered_at: datetime
+    status: str
+    placed_at: datetime | None

@@ -1,0 +1,155 @@
+"""Queues, agents and skills in the database. No HTTP and no Asterisk here: routes and the CLI
+apply live changes (queues/control.py) and reloads only after these functions committed."""
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlmodel import Session, select
+
+from api.users import service as users
+from api.users.models import Role, User
+from queues.destinations import NAME_RE, validate_overflow
+from queues.models import AgentEndpoint, Queue, QueueMember
+
+STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
+PAUSE_REASONS = ("break", "lunch", "training", "backoffice")
+EXTENSION_RE = re.compile(r"^[0-9]{2,8}$")
+CONTACT_RE = re.compile(r"^sip:[A-Za-z0-9._~+-]*@?[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+RESERVED_EXTENSIONS = {"600"}
+
+
+class QueueError(ValueError):
+    """Bad input or a state that forbids the action; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.status = field, message, status
+
+
+def not_found(field: str, what: str) -> QueueError:
+    return QueueError(field, f"{what} not found", 404)
+
+
+# Queues -----------------------------------------------------------------------------------------
+QUEUE_LIMITS = {"member_timeout": (5, 300), "wrapup_seconds": (0, 600), "max_wait_seconds": (10, 7200),
+                "announce_frequency": (0, 600)}
+
+
+def list_queues(session: Session) -> list[Queue]:
+    return list(session.exec(select(Queue).order_by(Queue.name)))
+
+
+def get_queue(session: Session, name: str) -> Queue:
+    queue = session.exec(select(Queue).where(Queue.name == name)).first()
+    if queue is None:
+        raise not_found("queue", f"queue '{name}'")
+    return queue
+
+
+def save_queue(session: Session, data: dict, existing: Queue | None = None) -> Queue:
+    """Create (existing=None) or update a queue; every field is checked before anything changes."""
+    name = existing.name if existing else data.get("name", "")
+    if existing is None:
+        if not isinstance(name, str) or not NAME_RE.match(name) or name == "general":
+            raise QueueError("name", "1-64 lower-case letters, digits, '-' or '_', not 'general'")
+        if session.exec(select(Queue).where(Queue.name == name)).first():
+            raise QueueError("name", f"queue '{name}' already exists", 409)
+    if "strategy" in data and data["strategy"] not in STRATEGIES:
+        raise QueueError("strategy", f"one of {', '.join(STRATEGIES)}")
+    for field, (low, high) in QUEUE_LIMITS.items():
+        if field in data and not (isinstance(data[field], int) and low <= data[field] <= high):
+            raise QueueError(field, f"an integer from {low} to {high}")
+    if "callback_key" in data and data["callback_key"] not in ("", *"0123456789*#"):
+        raise QueueError("callback_key", "one DTMF digit, or empty for no callback")
+    if "info_prompt" in data and not re.match(r"^[A-Za-z0-9/_.-]{0,200}$", data["info_prompt"] or ""):
+        raise QueueError("info_prompt", "a sound file name (letters, digits, / _ . -)")
+    values = {k: v for k, v in data.items() if k in Queue.model_fields and k not in ("id", "name")}
+    if "overflow" in data:
+        names = {q.name for q in list_queues(session)}
+        try:
+            values["overflow"] = validate_overflow(data["overflow"], names, name)
+        except ValueError as exc:
+            field, _, message = str(exc).partition(": ")
+            raise QueueError(field, message) from None
+    queue = existing or Queue(name=name)
+    for key, value in values.items():
+        setattr(queue, key, value)
+    session.add(queue)
+    session.commit()
+    session.refresh(queue)
+    return queue
+
+
+# Agents -----------------------------------------------------------------------------------------
+def get_agent(session: Session, username: str) -> AgentEndpoint:
+    agent = session.exec(select(AgentEndpoint).where(AgentEndpoint.username == username)).first()
+    if agent is None:
+        raise not_found("agent", f"agent '{username}'")
+    return agent
+
+
+def list_agents(session: Session) -> list[AgentEndpoint]:
+    return list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
+
+
+def create_agent(session: Session, username: str, extension: str, *, full_name: str = "", contact: str = "",
+                 role: str = Role.agent.value, by: User | None = None, client: str = "") -> tuple[AgentEndpoint, str, str]:
+    """A user account plus its softphone. Returns (endpoint, web password, SIP password): both shown once."""
+    if not EXTENSION_RE.match(extension or "") or extension in RESERVED_EXTENSIONS:
+        raise QueueError("extension", "2-8 digits, not a service number (600)")
+    if contact and not CONTACT_RE.match(contact):
+        raise QueueError("contact", "a SIP URI like sip:agent@192.0.2.10:5060, or empty to register")
+    if session.exec(select(AgentEndpoint).where(AgentEndpoint.extension == extension)).first():
+        raise QueueError("extension", f"extension {extension} is taken", 409)
+    if session.exec(select(AgentEndpoint).where(AgentEndpoint.username == username)).first():
+        raise QueueError("username", f"agent '{username}' already exists", 409)
+    web_password = users.generate_password()
+    user = users.get_by_username(session, username)
+    if user is None:
+        try:
+            user = users.create_user(session, username, web_password, role=role, full_name=full_name, by=by,
+                                     client=client)
+        except users.ServiceError as exc:
+            session.rollback()
+            raise QueueError(exc.field, exc.message, exc.status) from None
+    else:
+        web_password = ""  # an existing account keeps its password
+    sip_password = secrets.token_urlsafe(18)
+    endpoint = AgentEndpoint(user_id=user.id, username=user.username, sip_password=sip_password,
+                             extension=extension, contact=contact)
+    session.add(endpoint)
+    session.commit()
+    session.refresh(endpoint)
+    return endpoint, web_password, sip_password
+
+
+def skills(session: Session, agent: AgentEndpoint) -> list[tuple[str, int]]:
+    """[(queue name, penalty)] the agent serves."""
+    rows = session.exec(select(Queue.name, QueueMember.penalty).join(QueueMember, QueueMember.queue_id == Queue.id)
+                        .where(QueueMember.endpoint_id == agent.id).order_by(Queue.name))
+    return [(name, penalty) for name, penalty in rows]
+
+
+def set_skill(session: Session, agent: AgentEndpoint, queue_name: str, penalty: int | None) -> None:
+    """penalty None removes the skill."""
+    queue = get_queue(session, queue_name)
+    if penalty is not None and not (isinstance(penalty, int) and 0 <= penalty <= 100):
+        raise QueueError("penalty", "an integer from 0 to 100")
+    member = session.exec(select(QueueMember).where(QueueMember.queue_id == queue.id,
+                                                    QueueMember.endpoint_id == agent.id)).first()
+    if penalty is None:
+        if member is None:
+            raise not_found("queue", f"agent '{agent.username}' has no skill '{queue_name}'")
+        session.delete(member)
+    else:
+        member = member or QueueMember(queue_id=queue.id, endpoint_id=agent.id)
+        member.penalty = penalty
+        session.add(member)
+    session.commit()
+
+
+def check_pause_reason(reason: str) -> str:
+    if reason not in PAUSE_REASONS:
+        raise QueueError("reason", f"one of {', '.join(PAUSE_REASONS)}")
+    return reason

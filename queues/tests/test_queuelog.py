@@ -1,0 +1,78 @@
+"""queue_log ingestion into the durable history, on SQLite and PostgreSQL: exact outcomes,
+idempotent re-reads, partial lines, sessions, pauses and callback requests."""
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from queues.models import AgentPause, AgentSession, Callback, QueueCall, QueueLogEntry
+from queues.queuelog import ingest_file, parse_line, refine_waits
+
+T = 1795354000
+LINES = [
+    f"{T}|MANAGER|atencion|agent1|ADDMEMBER|",
+    f"{T}|1.0|atencion|NONE|ENTERQUEUE||5550001|1",
+    f"{T + 1}|1.1|atencion|NONE|ENTERQUEUE||5550002|2",
+    f"{T + 2}|1.0|atencion|agent1|CONNECT|2|1.5|1",
+    f"{T + 3}|NONE|atencion|agent2|PAUSE|lunch",
+    f"{T + 4}|1.1|atencion|NONE|ABANDON|1|2|3",
+    f"{T + 5}|1.2|atencion|NONE|ENTERQUEUE||5550003|1",
+    f"{T + 7}|1.2|atencion|NONE|EXITWITHKEY|5|1|1|2",
+    f"{T + 7}|1.2|atencion|NONE|CALLBACK|5550003",
+    f"{T + 9}|1.0|atencion|agent1|COMPLETECALLER|2|7|1",
+    f"{T + 9}|NONE|atencion|agent2|UNPAUSE|",
+    "garbage line",
+]
+
+
+def _engine():
+    from centralita.db import get_engine
+
+    return get_engine()
+
+
+def test_parse_line():
+    line = parse_line(f"{T}|1.0|atencion|NONE|ABANDON|1|2|3")
+    assert line.event == "ABANDON" and line.agent == "" and line.data == ["1", "2", "3"]
+    assert line.at == datetime.fromtimestamp(T, tz=timezone.utc)
+    assert parse_line("x|y") is None and parse_line("abc|1|q|a|EV") is None
+
+
+def test_ingest_is_exact_idempotent_and_waits_for_whole_lines(stack_env, tmp_path):
+    path = tmp_path / "queue_log"
+    path.write_text("\n".join(LINES) + "\n" + f"{T + 10}|1.3|atencion|NONE|ENTERQ")  # last line half-written
+    with Session(_engine()) as session:
+        first = ingest_file(session, path)
+        assert (first.new_entries, first.bad_lines) == (11, 1)
+        assert ingest_file(session, path).new_entries == 0  # nothing new: nothing counted twice
+        calls = {c.caller: c for c in session.exec(select(QueueCall))}
+        assert calls["5550001"].outcome == "answered" and calls["5550001"].agent == "agent1"
+        assert calls["5550001"].wait_seconds == 2 and calls["5550001"].talk_seconds == 7
+        assert calls["5550002"].outcome == "abandoned" and calls["5550002"].wait_seconds == 3
+        assert calls["5550003"].outcome == "callback"
+        [cb] = session.exec(select(Callback)).all()
+        assert (cb.number, cb.status, cb.callid) == ("5550003", "requested", "1.2")
+        [login] = session.exec(select(AgentSession)).all()
+        assert login.agent == "agent1" and login.logout_at is None
+        [pause] = session.exec(select(AgentPause)).all()
+        assert pause.reason == "lunch" and (pause.end - pause.start).total_seconds() == 6
+        # The half-written line completes: only it is read.
+        with path.open("a") as fh:
+            fh.write("UEUE||5550004|1\n")
+        assert ingest_file(session, path).new_entries == 1
+        assert session.exec(select(QueueCall).where(QueueCall.caller == "5550004")).one().outcome == "waiting"
+        # A rotated file (new inode) starts over; unique keys keep known lines out.
+        path.unlink()
+        path.write_text("\n".join(LINES[:3]) + "\n")
+        assert ingest_file(session, path).new_entries == 0
+        assert len(session.exec(select(QueueLogEntry)).all()) == 12
+
+
+def test_live_timings_refine_whole_seconds(stack_env, tmp_path):
+    path = tmp_path / "queue_log"
+    path.write_text("\n".join(LINES[:4]) + "\n")
+    with Session(_engine()) as session:
+        ingest_file(session, path)
+        timings = {"1.0": {"queue": "atencion", "join": 100.0, "end": 102.345},
+                   "1.1": {"queue": "atencion", "join": 101.0}}  # still waiting: left for later
+        assert refine_waits(session, timings) == ["1.0"]
+        assert session.exec(select(QueueCall).where(QueueCall.callid == "1.0")).one().wait_seconds == 2.345
