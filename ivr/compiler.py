@@ -72,6 +72,14 @@ class Compiler:
             return [step, f"Set(CENTRALITA_MAILBOX={dest.mailbox})", "Goto(centralita-route,voicemail,1)"]
         return [step, "Goto(centralita-route,hangup,1)"]
 
+    def _apology(self, fallback) -> list[str]:
+        """Apologise, then the fallback. Towards a queue the caller joins at once and hears the apology as
+        the first hold music (class centralita-apology): within the lookup's timeout, not seconds later."""
+        dest = fallback or d.QueueDest(queue=self.default_queue)
+        if dest.type in ("queue", "booking"):
+            return ["Set(CHANNEL(musicclass)=centralita-apology)", *self.dest(dest)]
+        return [f"Playback({self.prompts.path('fallback')})", *self.dest(dest)]
+
     def operator(self):
         return self.flow.operator or d.QueueDest(queue=self.default_queue)
 
@@ -160,7 +168,7 @@ class Compiler:
                                 {"known": self.dest(node.known), "unknown": self.dest(node.unknown)}, "unknown")
 
     def _lookup(self, node_id: str, node: LookupNode) -> list[str]:
-        apology = [f"Playback({self.prompts.path('fallback')})", *self.dest(node.fallback)]
+        apology = self._apology(node.fallback)
         branches = {"ok": self.dest(node.next), "notfound": self.dest(node.next),
                     "invalid": self.dest(node.fallback), "fail": apology}
         if self.lookup_mode == "dialplan":

@@ -77,10 +77,24 @@ def render(settings: Settings, paths: Paths, session: Session | None, out_dir: P
     target = out_dir or paths.host(paths.etc)
     files = render_files(settings, paths, session)
     files.update(speak_prompts(settings.language, target / "prompts"))
+    files.update(apology_hold_music(files["prompts/fallback.wav"], paths))
     for _name, module in contributions("render"):  # capability files (e.g. the IVR's custom prompts)
         files.update(module.files(settings, paths, session))
     atomic_write_dir(files, target)
     return target
+
+
+def apology_hold_music(apology: bytes, paths: Paths) -> dict[str, bytes]:
+    """The `centralita-apology` music-on-hold class: the apology first, then music (loop_last).
+
+    A step that fails on its way to a queue sets this class and joins the queue at once, so the
+    caller's place in line starts at the failure instead of after the apology's seconds of speech."""
+    out = {"prompts/moh-apology/00-apology.wav": apology}
+    music_dir = paths.host("/usr/share/asterisk/moh")
+    tracks = sorted(p for p in music_dir.glob("*") if p.suffix in (".gsm", ".wav")) if music_dir.is_dir() else []
+    if tracks:
+        out[f"prompts/moh-apology/10-music{tracks[0].suffix}"] = tracks[0].read_bytes()
+    return out
 
 
 def speak_prompts(language: str, existing_dir: Path) -> dict[str, bytes]:

@@ -47,3 +47,18 @@ def test_rendered_config_binds_loopback_and_uses_settings_secrets(stack_env, tmp
     # Agents join queues at login (AMI QueueAdd), so queues.conf lists no static members.
     assert "member =>" not in text["queues.conf"] and "[atencion]" in text["queues.conf"]
     assert "autoload = no" in text["modules.conf"]
+
+
+def test_apology_hold_music_starts_with_the_apology(tmp_path):
+    from centralita.telephony.pbx import Paths
+    from centralita.telephony.render import apology_hold_music
+
+    music = tmp_path / "usr/share/asterisk/moh"
+    music.mkdir(parents=True)
+    (music / "b-track.gsm").write_bytes(b"music")
+    paths = Paths(root=tmp_path, inside="/srv", etc="/srv/etc", log="/l", spool="/s", run="/r", lib="/b",
+                  prompts="/srv/etc/prompts", modules="/m")
+    files = apology_hold_music(b"sorry", paths)
+    # sort=alpha in musiconhold.conf: the apology plays first, then the music loops (loop_last).
+    assert sorted(files) == ["prompts/moh-apology/00-apology.wav", "prompts/moh-apology/10-music.gsm"]
+    assert files["prompts/moh-apology/00-apology.wav"] == b"sorry"

@@ -70,7 +70,8 @@ def test_compiled_menu_has_operator_fallbacks_and_agi_failure_paths(session):
     lookup = "\n".join(contexts["ivr-tramites-v1-debt"])
     assert "AGI(${FASTAGI}/ivr/lookup?node=debt&flow=tramites&v=1)" in lookup
     assert '"${AGISTATUS}" = "SUCCESS"' in lookup  # our server down counts as a failure
-    assert "exten => fail,1,Playback(${PROMPTS}/fallback)" in lookup
+    # A failed lookup joins its fallback queue at once; the apology is the first hold music there.
+    assert "exten => fail,1,Set(CHANNEL(musicclass)=centralita-apology)" in lookup
 
 
 def test_rendered_config_includes_the_flows_and_custom_prompts(session, tmp_path):
