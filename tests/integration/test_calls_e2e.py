@@ -75,9 +75,10 @@ def test_fallback_when_api_and_fastagi_are_down_then_recorded_once(stack):
         cdr_lines = _cdr_rows(stack, call_id)
         # Option 1 is a lookup (a FastAGI step): with our server down the caller gets the apology.
         assert cdr_lines and cdr_lines[0]["path"] == FALLBACK_PATH
-        # The caller heard the apology, then went to the default queue: no dead air, no silent hangup.
+        # The caller went to the default queue at once and hears the apology there as the first hold
+        # music (class centralita-apology, apology file first): no dead air, no silent hangup.
         messages = _asterisk_log(stack)
-        assert "prompts/fallback" in messages
+        assert "Started music on hold, class 'centralita-apology'" in messages
         assert cdr_lines[0]["lastapp"] == "Queue"
     finally:
         stack.start_service("fastagi")
