@@ -8,12 +8,13 @@ import json
 from dataclasses import asdict
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlmodel import Session
 
 from api.deps import client_of, require_admin, require_supervisor
 from api.users.models import User
 from centralita.db import get_session
+from centralita.errors import http_error
 from dialer import service
 from dialer.errors import DialerError
 from dialer.imports import import_file
@@ -24,10 +25,7 @@ from dialer.whatif import WhatIf, run_whatif
 router = APIRouter(prefix="/dialer", tags=["dialer"])
 
 
-def _http(exc: DialerError) -> HTTPException:
-    # Same shape as FastAPI's own 422 body, so clients read every field error one way.
-    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message,
-                                              "type": type(exc).__name__.lower()}])
+_http = http_error
 
 
 def _campaign_out(c) -> CampaignOut:

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.audit import service as audit
 from api.deps import client_of, require_admin, require_agent, require_supervisor
@@ -15,14 +15,14 @@ from centralita import bus
 from centralita.db import get_session
 from queues import control, events, history, service
 from queues.models import Queue
+from centralita.errors import http_error
 from queues.schemas import (ActionOut, AgentCreated, AgentIn, AgentOut, CallbackOut, PauseIn, PauseOut, QueueCallOut,
                             QueueIn, QueueOut, QueuePatch, SessionOut, SkillIn, SpyIn)
 
 router = APIRouter(tags=["queues"])
 
 
-def _error(exc: service.QueueError) -> HTTPException:
-    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": "queue_error"}])
+_error = http_error
 
 
 def _ami(request: Request):

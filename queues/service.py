@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from api.users import service as users
 from api.users.models import Role, User
+from centralita.errors import FieldError
 from queues.destinations import NAME_RE, validate_overflow
 from queues.models import AgentEndpoint, Queue, QueueMember
 
@@ -19,12 +20,7 @@ CONTACT_RE = re.compile(r"^sip:[A-Za-z0-9._~+-]*@?[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 RESERVED_EXTENSIONS = {"600"}
 
 
-class QueueError(ValueError):
-    """Bad input or a state that forbids the action; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.status = field, message, status
+QueueError = FieldError  # bad input or a state that forbids the action; `field` names what to fix
 
 
 def not_found(field: str, what: str) -> QueueError:

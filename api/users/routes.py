@@ -11,6 +11,7 @@ from api.users import service
 from api.users.models import Role, User
 from api.users.schemas import LoginRequest, TokenOut, UserCreate, UserOut, UserUpdate
 from centralita.db import get_session
+from centralita.errors import http_error
 
 router = APIRouter()
 
@@ -23,10 +24,7 @@ _LOGIN_BODY = {
 }
 
 
-def service_error(exc: service.ServiceError) -> HTTPException:
-    # Same shape as FastAPI's own 422 body, so clients read every field error one way.
-    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message,
-                                              "type": type(exc).__name__.lower()}])
+service_error = http_error
 
 
 async def login_body(request: Request) -> LoginRequest:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.audit.service import record
 from api.users.models import ApiToken, Role, User
+from centralita.errors import Conflict, FieldError, NotFound  # noqa: F401 (re-exported)
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
 
@@ -22,22 +23,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FIRST_ADMIN = "admin"
 
 
-class ServiceError(ValueError):
-    """Bad input; `field` names what to fix. `status` is the HTTP code routes answer with."""
-
-    status = 422
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-class NotFound(ServiceError):
-    status = 404
-
-
-class Conflict(ServiceError):
-    status = 409
+ServiceError = FieldError  # bad input; `field` names what to fix, `status` is the HTTP answer
 
 
 _hasher = PasswordHash.recommended()  # argon2id with pwdlib's current parameters
