@@ -1,0 +1,1 @@
+"""Retention of recordings: policies per class, legal hold, the audited purge."""
