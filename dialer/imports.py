@@ -18,7 +18,7 @@ from sqlmodel import Session
 from api.audit.service import record
 from dialer.errors import DialerError
 from dialer.models import Contact, ContactImport, ContactList, DncEntry
-from dialer.phones import Normalizer, UnknownRegion, time_zone_of
+from centralita.phones import Normalizer, UnknownRegion, time_zone_of
 from dialer.readers import Table, read_table
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow

@@ -17,7 +17,7 @@ from api.audit.service import record
 from dialer.errors import Conflict, DialerError, NotFound
 from dialer.models import (AMD_ACTIONS, CONTACT_STATUSES, MODES, RETRY_OUTCOMES, Campaign, Contact,
                            ContactImport, ContactList, DncEntry, default_retry_delays)
-from dialer.phones import Normalizer, UnknownRegion, check_region
+from centralita.phones import Normalizer, UnknownRegion, check_region
 from dialer.scheduling import zone
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
@@ -96,7 +96,7 @@ def _region_zone(region: str) -> str:
     # A country with one time zone gives the campaign a sensible default; otherwise UTC until set.
     from phonenumbers import PhoneMetadata
 
-    from dialer.phones import time_zone_of
+    from centralita.phones import time_zone_of
 
     meta = PhoneMetadata.metadata_for_region(region)
     return (time_zone_of(f"+{meta.country_code}") if meta else "") or "UTC"

@@ -13,6 +13,7 @@ import httpx
 from sqlmodel import Session, select
 
 from centralita import db
+from centralita.phones import caller_e164
 from centralita.settings import get_settings
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
 from ivr import callers, hours, lookup
@@ -137,7 +138,7 @@ async def run_hours(call: AgiCall) -> None:
 
 def _identify(raw: str, region: str):
     with Session(db.get_engine()) as session:
-        e164 = callers.normalise(raw, region)
+        e164 = caller_e164(raw, region)
         contact = callers.find_contact(session, e164)
         return e164, (contact.id, contact.name, contact.national_id) if contact else None
 

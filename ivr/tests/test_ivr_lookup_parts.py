@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from centralita.telephony import dtmf_pcap
-from ivr.callers import normalise
+from centralita.phones import caller_e164 as normalise
 from ivr.flowdef import LookupNode
 from ivr.lookup import LookupFailed, build_request, check_digit_ok, digits_ok, fetch, plan
 

@@ -1,4 +1,9 @@
-"""Phone numbers for dialling: normalise to E.164 with `phonenumbers`, fast enough for big lists.
+"""Phone numbers: E.164 with `phonenumbers`, one module for every capability.
+
+- `caller_e164` is lenient, for caller IDs as trunks present them (IVR identification, recordings):
+  it strips SIP URIs and routing junk and accepts any *possible* number.
+- `Normalizer` is strict, for numbers we will dial (contact lists): valid numbers only, each error
+  said in words, fast enough for big lists.
 
 `phonenumbers.parse` costs about 30 µs a number, which alone would cap an import near 30,000
 rows/s. Two shortcuts keep the answers identical while cutting most of that cost:
@@ -9,7 +14,7 @@ rows/s. Two shortcuts keep the answers identical while cutting most of that cost
   general pattern plus any number type's pattern, which we precompile per length as one regex
   (phonenumbers tries up to ten patterns one by one). Anything else takes the full parse.
 Country codes shared by several regions (+1, +7, ...) never take the shortcut: their validity
-depends on which region claims the number. `dialer/tests/test_dialer_phones.py` checks the shortcut
+depends on which region claims the number. `centralita/tests/test_phones.py` checks the shortcut
 against the full parse.
 """
 from __future__ import annotations
@@ -21,6 +26,9 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneMetadata
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+# Trunks prepend routing junk: "sip:", "+", "tel:", display names, a leading "00" or a carrier prefix "#31#".
+_CALLER_JUNK = re.compile(r"[^\d+]")
 
 # Separators people type inside numbers; stripped before the digits-only shortcut.
 _SEPARATORS = str.maketrans("", "", " -().\u00a0/")
@@ -174,3 +182,19 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 def is_e164(value: str) -> bool:
     return bool(_E164.match(value))
+
+
+def caller_e164(raw: str, region: str) -> str:
+    """'+507 6123-4567', '0050761234567', 'sip:61234567@trunk' → '+50761234567'; '' if not a phone number."""
+    text = _CALLER_JUNK.sub("", (raw or "").strip().split("@")[0].replace("sip:", "").replace("tel:", ""))
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text or len(text.lstrip("+")) < 3:
+        return ""
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -6,7 +6,7 @@ import random
 import phonenumbers
 import pytest
 
-from dialer.phones import Normalizer, UnknownRegion, time_zone_of
+from centralita.phones import Normalizer, UnknownRegion, time_zone_of
 
 REGIONS = ["HN", "MX", "PA", "GT", "SV", "CO", "ES", "US", "AR", "BR", "DE"]
 TYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
