@@ -104,6 +104,8 @@ class Supervisor:
         self.children.append(Child("asterisk", self.asterisk._argv("-f", "-n"), s.log_dir / "asterisk.log"))
         self.children.append(Child("fastagi", [*exe, "serve", "fastagi"], s.log_dir / "fastagi.log"))
         self.children.append(Child("api", [*exe, "serve", "api"], s.log_dir / "api.log"))
+        # One recorder pipeline worker (transcribe, archive, index); more with `centralita recorder worker --processes N`.
+        self.children.append(Child("recorder-worker", [*exe, "recorder", "worker"], s.log_dir / "recorder-worker.log"))
 
     def _spawn(self, child: Child) -> None:
         child.log.parent.mkdir(parents=True, exist_ok=True)

@@ -259,3 +259,47 @@ def simulate(
     except DialerError as exc:
         _fail(exc)
     typer.echo(json.dumps(doc))
+
+
+def _date(value: str | None, field: str):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(DialerError(field, f"{value!r}: expected YYYY-MM-DD"))
+
+
+@app.command("report")
+def report(
+    campaign: str = typer.Argument(...),
+    csv_out: bool = typer.Option(False, "--csv", help="CSV (one line per day, then the total) instead of JSON."),
+    since: str | None = typer.Option(None, help="First day, YYYY-MM-DD (campaign's time zone)."),
+    until: str | None = typer.Option(None, help="Last day, YYYY-MM-DD."),
+) -> None:
+    """The campaign report per day: attempts, connects, right-party contacts, dispositions, abandonment."""
+    from dialer.report import campaign_report, report_csv
+
+    first, last = _date(since, "since"), _date(until, "until")
+    try:
+        with session_scope() as session:
+            doc = campaign_report(session, service.get_campaign(session, campaign), first, last)
+    except DialerError as exc:
+        _fail(exc)
+    typer.echo(report_csv(doc) if csv_out else json.dumps(doc), nl=not csv_out)
+
+
+@app.command("stats")
+def stats(campaign: str = typer.Argument(...)) -> None:
+    """Abandonment (rolling and cumulative) and contacts left, from the database (JSON).
+    Live figures (dial level, agents waiting) come from the API: GET /api/dialer/campaigns/{c}/stats."""
+    from dialer.stats import campaign_stats
+
+    try:
+        with session_scope() as session:
+            doc = campaign_stats(session, service.get_campaign(session, campaign).id)
+    except DialerError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(doc))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from centralita.timeutil import utcnow
@@ -70,7 +70,8 @@ class ContactList(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "dialer_contacts"
-    __table_args__ = (UniqueConstraint("list_id", "phone", name="uq_dialer_contacts_list_phone"),)
+    __table_args__ = (UniqueConstraint("list_id", "phone", name="uq_dialer_contacts_list_phone"),
+                      Index("ix_dialer_contacts_status_claimed", "status", "claimed_at"))
     id: int | None = Field(default=None, primary_key=True)
     list_id: int = Field(foreign_key="dialer_contact_lists.id", index=True)
     phone: str = Field(max_length=20, index=True)  # E.164
@@ -111,6 +112,14 @@ class Attempt(SQLModel, table=True):
     disposition: str = Field(default="", max_length=64)
     agent_user_id: int | None = Field(default=None, foreign_key="users.id")
     linkedid: str = Field(default="", max_length=64, index=True)
+    # Filled by the dialing engine (dialer_0002): when the far end answered, what AMD said, when and
+    # to which agent the call was connected, and when the agent's disposition settled it.
+    answered_at: datetime | None = None
+    amd_status: str = Field(default="", max_length=16)  # HUMAN, MACHINE, NOTSURE, HANGUP ('' = not run)
+    connected_at: datetime | None = None
+    agent_name: str = Field(default="", max_length=64)
+    right_party: bool | None = None  # the agent spoke with the intended person
+    disposed_at: datetime | None = None
 
 
 class ContactImport(SQLModel, table=True):

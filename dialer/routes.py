@@ -8,17 +8,20 @@ import json
 from dataclasses import asdict
 from typing import Literal
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import client_of, require_admin, require_supervisor
+from api.deps import client_of, require_admin, require_agent, require_supervisor
 from api.users.models import User
 from centralita.db import get_session
 from centralita.errors import http_error
 from dialer import service
 from dialer.errors import DialerError
 from dialer.imports import import_file
-from dialer.schemas import (CampaignCreate, CampaignOut, CampaignSettings, ContactOut, ContactPage, DncCreate,
+from dialer.schemas import (AttemptOut, AttemptPage, DispositionIn, DispositionOut, CampaignCreate, CampaignOut, CampaignSettings, ContactOut, ContactPage, DncCreate,
                             DncOut, DncPage, ImportOut, ImportSummary, ListCreate, ListOut, ListUpdate, WhatIfIn)
 from dialer.whatif import WhatIf, run_whatif
 
@@ -194,3 +197,71 @@ def remove_dnc(phone: str, request: Request, user: User = Depends(require_admin)
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
+
+
+# Live figures, report, attempts and dispositions ---------------------------------------------------
+@router.get("/campaigns/{key}/stats", dependencies=[Depends(require_supervisor)])
+def campaign_stats(key: str, request: Request, session: Session = Depends(get_session)) -> dict:
+    """Abandonment (rolling 24 h and cumulative), contacts left and, while the engine runs in this
+    process, dial level, agents waiting and calls in progress (the `dialer.stats` event's document)."""
+    from dialer.stats import campaign_stats as stats
+
+    try:
+        campaign = service.get_campaign(session, key)
+    except DialerError as exc:
+        raise _http(exc) from None
+    engine = getattr(getattr(request.app.state, "runtime", None), "dialer", None)
+    return stats(session, campaign.id, engine.figures_for(campaign.id) if engine else None)
+
+
+def _report(session: Session, key: str, since: date | None, until: date | None) -> dict:
+    from dialer.report import campaign_report
+
+    try:
+        return campaign_report(session, service.get_campaign(session, key), since, until)
+    except DialerError as exc:
+        raise _http(exc) from None
+
+
+@router.get("/campaigns/{key}/report", dependencies=[Depends(require_supervisor)])
+def campaign_report(key: str, since: date | None = None, until: date | None = None,
+                    session: Session = Depends(get_session)) -> dict:
+    """Per day (campaign's time zone): attempts, answers, connects, right-party contacts,
+    dispositions, abandonment; and the total."""
+    return _report(session, key, since, until)
+
+
+@router.get("/campaigns/{key}/report.csv", dependencies=[Depends(require_supervisor)])
+def campaign_report_csv(key: str, since: date | None = None, until: date | None = None,
+                        session: Session = Depends(get_session)) -> Response:
+    from dialer.report import report_csv
+
+    report = _report(session, key, since, until)
+    return Response(report_csv(report), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{report["campaign"]}-report.csv"'})
+
+
+@router.get("/campaigns/{key}/attempts", response_model=AttemptPage, dependencies=[Depends(require_supervisor)])
+def list_attempts(key: str, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                  session: Session = Depends(get_session)) -> AttemptPage:
+    try:
+        total, rows = service.list_attempts(session, service.get_campaign(session, key), limit, offset)
+    except DialerError as exc:
+        raise _http(exc) from None
+    return AttemptPage(total=total, items=[AttemptOut.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.post("/attempts/{attempt_id}/disposition", response_model=DispositionOut)
+def give_disposition(attempt_id: int, body: DispositionIn, request: Request, user: User = Depends(require_agent),
+                     session: Session = Depends(get_session)) -> DispositionOut:
+    """The agent of a connected call closes (any code), reschedules (`callback` + `callback_at`) or
+    retries (`retry`) its contact."""
+    try:
+        attempt, contact = service.dispose(session, attempt_id, user, body.disposition, right_party=body.right_party,
+                                           callback_at=body.callback_at, client=client_of(request))
+        session.commit()
+    except DialerError as exc:
+        session.rollback()
+        raise _http(exc) from None
+    return DispositionOut(attempt=AttemptOut.model_validate(attempt, from_attributes=True),
+                          contact=ContactOut.model_validate(contact, from_attributes=True))

@@ -170,3 +170,38 @@ class WhatIfIn(BaseModel):
     trunk_lines: int | None = Field(None, ge=1, le=10000)
     seeds: int = Field(3, ge=1, le=10)
     policy: Literal["preview", "progressive", "fixed_ratio", "adaptive", "adaptive_average", "predictive"] | None = None
+
+
+class DispositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disposition: str = Field(..., max_length=64, description="Result code; 'callback' reschedules, 'retry' dials again.")
+    right_party: bool | None = Field(None, description="Spoke with the person sought (default: yes unless wrong_party).")
+    callback_at: datetime | None = Field(None, description="For 'callback': when, with its time zone.")
+
+
+class AttemptOut(BaseModel):
+    id: int
+    campaign_id: int
+    contact_id: int
+    phone: str
+    started_at: datetime
+    answered_at: datetime | None
+    amd_status: str
+    connected_at: datetime | None
+    agent_name: str
+    ended_at: datetime | None
+    outcome: str
+    disposition: str
+    right_party: bool | None
+    disposed_at: datetime | None
+    linkedid: str
+
+
+class AttemptPage(BaseModel):
+    total: int
+    items: list[AttemptOut]
+
+
+class DispositionOut(BaseModel):
+    attempt: AttemptOut
+    contact: ContactOut

@@ -302,3 +302,59 @@ def due_contacts(session: Session, campaign: Campaign, now: datetime, limit: int
     return list(session.exec(select(Contact).where(col(Contact.list_id).in_(lists),
                                                    col(Contact.status).in_(("new", "scheduled")), due)
                              .order_by(Contact.attempts, Contact.id).limit(limit)).all())
+
+
+# Agent dispositions ------------------------------------------------------------------------------
+DISPOSITION_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+WRONG_PARTY = ("wrong_party", "wrong_number")  # spoke with someone, not the person sought
+
+
+def dispose(session: Session, attempt_id: int, user, disposition: str, *, right_party: bool | None = None,
+            callback_at: datetime | None = None, now: datetime | None = None, client: str = ""):
+    """The agent's result of a connected call: any code closes the contact, `callback` reschedules
+    it at `callback_at`, `retry` dials it again after the campaign's delay. Only the agent who took
+    the call (or a supervisor) may give it, once. Adds to the session; the caller commits."""
+    from api.users.models import Role
+    from dialer.models import Attempt
+    from dialer.scheduling import RESCHEDULE, apply_outcome
+
+    now = now or utcnow()
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound("attempt", f"no attempt {attempt_id}")
+    if Role(user.role) == Role.agent and attempt.agent_user_id != user.id:
+        raise DialerError("attempt", "only the agent who took this call may give its disposition", 403)
+    if attempt.connected_at is None:
+        raise Conflict("attempt", "only a call connected to an agent takes a disposition")
+    if attempt.disposed_at is not None:
+        raise Conflict("disposition", f"already given ({attempt.disposition})")
+    disposition = (disposition or "").strip().lower()
+    _check(bool(DISPOSITION_RE.match(disposition)), "disposition",
+           "1-64 lowercase letters, digits, '_' or '-' (e.g. promesa_pago, callback, retry)")
+    if disposition == RESCHEDULE:
+        _check(callback_at is not None and callback_at.tzinfo is not None, "callback_at",
+               "a callback needs a time with its time zone, e.g. 2026-11-23T10:00:00-06:00")
+        _check(callback_at > now, "callback_at", "a callback needs a time in the future")
+    elif callback_at is not None:
+        raise DialerError("callback_at", "only the 'callback' disposition takes a time")
+    contact = session.get(Contact, attempt.contact_id)
+    if contact.status == "dialing":  # still ours: settle it now (a call still up just ends later)
+        apply_outcome(session.get(Campaign, attempt.campaign_id), contact, "connected", now,
+                      disposition=disposition, callback_at=callback_at)
+        session.add(contact)
+    attempt.disposition, attempt.disposed_at = disposition, now
+    attempt.right_party = right_party if right_party is not None else disposition not in WRONG_PARTY
+    session.add(attempt)
+    record(session, "dialer.attempt.disposition", user=user, target=f"attempt:{attempt.id}", client=client,
+           detail={"disposition": disposition, "contact_id": contact.id,
+                   "callback_at": callback_at.isoformat() if callback_at else None})
+    return attempt, contact
+
+
+def list_attempts(session: Session, campaign: Campaign, limit: int = 100, offset: int = 0) -> tuple[int, list]:
+    from dialer.models import Attempt
+
+    where = Attempt.campaign_id == campaign.id
+    total = session.exec(select(func.count()).select_from(Attempt).where(where)).one()
+    rows = session.exec(select(Attempt).where(where).order_by(col(Attempt.id).desc()).offset(offset).limit(limit)).all()
+    return int(total), list(rows)

@@ -70,7 +70,8 @@ def run_whatif(session: Session, campaign: Campaign, params: WhatIf) -> dict:
                             trunk_lines=params.trunk_lines)
     except ValueError as exc:
         raise DialerError("scenario", str(exc)) from None
-    kwargs = {"target": campaign.abandon_target} if policy == "predictive" else {}
+    kwargs = ({"target": campaign.abandon_target, "day_end": params.hours * 3600.0}
+              if policy == "predictive" else {})
     try:
         make_policy(policy, **kwargs)
     except (ValueError, TypeError) as exc:

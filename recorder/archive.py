@@ -20,6 +20,15 @@ from pathlib import Path
 
 from recorder import audio
 
+try:  # C speed for frame energies; removed in Python 3.13, where `envelope` falls back to Python
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import audioop as _audioop
+except ImportError:  # pragma: no cover - Python >= 3.13
+    _audioop = None
+
 RATE = 8000  # legs are compared at telephone rate (all the source has) unless given decoded
 
 
@@ -85,8 +94,12 @@ def encode(wav: str | Path, dest: str | Path, kbps: int = 16, coupled: bool = Fa
 
 
 def envelope(pcm: bytes, rate: int = RATE) -> list[float]:
-    """RMS of each 20 ms frame of mono 16-bit PCM, from at most 8000 samples a second: every 2nd
-    sample of 16 kHz audio estimates a frame's energy as well, for half the work."""
+    """RMS of each 20 ms frame of mono 16-bit PCM. With the standard library's C `audioop` (up to
+    Python 3.12) over every sample: it was a tenth of the pipeline's overhead in pure Python."""
+    if _audioop is not None:
+        size = rate // 50 * 2
+        return [float(_audioop.rms(pcm[i:i + size], 2)) for i in range(0, len(pcm) // 2 * 2 - size + 1, size)]
+    # Pure Python fallback: every 2nd sample of 16 kHz audio estimates a frame's energy as well.
     samples = array("h")
     samples.frombytes(pcm[: len(pcm) // 2 * 2])
     step = max(1, rate // RATE)

@@ -4,8 +4,11 @@ Calls are synthetic (espeak-ng Korean on both legs, 8 kHz stereo) and decoded wi
 model. Figures, with "audio seconds" meaning seconds of call (each call has two legs):
 - raw_rtf: audio seconds per CPU second of bare Vosk decoding (legs already in memory at the
   model's rate, warm recognizers) — the floor the pipeline is compared with;
-- pipeline_rtf: the same per CPU second (ours + ffmpeg's) of the whole offline pipeline:
-  read/resample, transcribe, analyse (with redaction), encode Opus, sha256, verify both legs;
+- pipeline_rtf: the same per CPU second (ours + ffmpeg's) of the real job pipeline
+  (`recorder.pipeline.runner.run`, what a worker's job runs, on a throwaway SQLite database and
+  local archive with encryption on): verify the WAV (sha256), decode + encode Opus in one ffmpeg
+  run, transcribe, analyse (with redaction), verify both legs, encrypt, store, read back and
+  check, index, delete the WAV;
 - overhead_pct: how much more CPU the pipeline needs than raw decoding;
 - speedup_2_workers: wall-clock throughput of 2 worker processes over 1 (each loads its model
   before the clock starts); bounded by the free cores of a shared machine;
@@ -19,6 +22,7 @@ import os
 import resource
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 # Korean phrases the bundled model knows; turns alternate agent/caller.
@@ -70,10 +74,10 @@ def make_calls(directory: Path, calls: int, turns: int) -> list[tuple[Path, floa
 
 def _worker(model_path: str, warmup: str, tasks, results, go, mode: str) -> None:
     """One worker process: load the model, say ready, wait for the start, then process tasks."""
-    from recorder import audio, service
-    from recorder.transcribe import Transcriber
+    from recorder import audio
+    from recorder.pipeline import runner
 
-    transcriber = Transcriber(model_path=Path(model_path))
+    transcriber = runner.transcriber()  # the worker's own: one model per process
     # A long-running worker's recognizers are warm: decode speech once before the clock starts
     # (a fresh recognizer spends seconds filling its graph caches; see transcribe.py).
     transcriber.transcribe(warmup)
@@ -92,8 +96,8 @@ def _worker(model_path: str, warmup: str, tasks, results, go, mode: str) -> None
             results.put(("done", {"cpu": _cpu(children=False) - before}))
             continue
         before = _cpu()
-        service.process_recording(wav, dest, transcriber)
-        results.put(("done", {"cpu": _cpu() - before}))
+        stage = runner.run(int(dest), heartbeat=lambda: None)  # `dest`: the recording's id
+        results.put(("done", {"cpu": _cpu() - before, "stage": stage}))
     results.put(("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
@@ -108,8 +112,9 @@ def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: P
         p.start()
     for _ in procs:
         results.get(timeout=300)  # "ready": the model is loaded
-    for i, (wav, _) in enumerate(calls):
-        tasks.put((str(wav), str(out_dir / f"call{i}-{workers}.opus")))
+    ids = _recordings(calls, out_dir / f"spool-{mode}-{workers}") if mode == "pipeline" else [0] * len(calls)
+    for (wav, _), rid in zip(calls, ids):
+        tasks.put((str(wav), str(rid)))
     for _ in procs:
         tasks.put(None)
     start = time.perf_counter()
@@ -123,6 +128,58 @@ def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: P
     for p in procs:
         p.join(timeout=60)
     return {"docs": docs, "wall": wall, "rss": rss}
+
+
+def _recordings(calls, spool: Path) -> list[int]:
+    """One `ended` Recording per call, on a copy of its WAV (the pipeline deletes the WAV at the end)."""
+    import shutil
+
+    from centralita import db
+    from recorder.models import Recording
+
+    spool.mkdir(parents=True, exist_ok=True)
+    ids = []
+    with db.session_scope() as session:
+        for wav, _ in calls:
+            copy = spool / Path(wav).name
+            shutil.copyfile(wav, copy)
+            rec = Recording(uniqueid=f"bench.{spool.name}.{copy.stem}", linkedid="bench", wav_path=str(copy),
+                            stage="ended", language="es")
+            session.add(rec)
+            session.flush()
+            ids.append(rec.id)
+    return ids
+
+
+@contextmanager
+def _throwaway_stack(directory: Path, model_path: Path):
+    """Settings for a throwaway SQLite database, data dir and encryption key, also seen by the
+    spawned workers (through the environment); restored afterwards."""
+    import base64
+
+    from centralita import db
+    from centralita.settings import reset_settings_cache
+
+    env = {"CENTRALITA_DATA_DIR": str(directory / "var"), "DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
+           "CENTRALITA_RECORDER_STORAGE": "local", "CENTRALITA_RECORDER_ARCHIVE_DIR": str(directory / "archive"),
+           "CENTRALITA_RECORDER_MODEL_PATH": str(model_path),
+           "CENTRALITA_RECORDER_ARCHIVE_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+           "CENTRALITA_RECORDER_ARCHIVE_KEY_ID": ""}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    reset_settings_cache()
+    db.reset_engine_cache()
+    try:
+        db.upgrade()
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        db.reset_engine_cache()
+        reset_settings_cache()
 
 
 def _encode_figures(calls, out_dir: Path, kbps: int) -> tuple[float, float]:
@@ -150,12 +207,16 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None) -> dict:
         audio_s = sum(d for _, d in made)
         # Raw and pipeline in separate but identical workers: each decodes the same audio in the
         # same order from the same warm state, so neither profits from the other's caches.
-        say("raw Vosk decoding, 1 worker")
-        raw = _run_workers(model_path, warm[0], made, 1, tmp, "raw")
-        say("pipeline, 1 worker")
-        one = _run_workers(model_path, warm[0], made, 1, tmp, "pipeline")
-        say("pipeline, 2 workers")
-        two = _run_workers(model_path, warm[0], made, 2, tmp, "pipeline")
+        with _throwaway_stack(tmp, model_path):
+            say("raw Vosk decoding, 1 worker")
+            raw = _run_workers(model_path, warm[0], made, 1, tmp, "raw")
+            say("pipeline, 1 worker")
+            one = _run_workers(model_path, warm[0], made, 1, tmp, "pipeline")
+            say("pipeline, 2 workers")
+            two = _run_workers(model_path, warm[0], made, 2, tmp, "pipeline")
+        not_done = [d["stage"] for d in one["docs"] + two["docs"] if d["stage"] != "done"]
+        if not_done:
+            raise RuntimeError(f"pipeline runs did not finish: {not_done}")
         free_speedup = machine_speedup()
         say("encoding")
         ratio, x_rt = _encode_figures(made, tmp, settings.recorder_opus_kbps)

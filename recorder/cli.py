@@ -9,6 +9,9 @@ import typer
 app = typer.Typer(help="Recordings: transcription (Vosk, offline), analytics, Opus archive.", no_args_is_help=True)
 models_app = typer.Typer(help="Vosk models: show the configured one, download others.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+keys_app = typer.Typer(help="Master keys of the archive's encryption at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+top_level = {"models": models_app}  # `centralita models download es-small`, as the issue names it
 
 
 def _fail(exc: Exception, code: int = 2) -> None:
@@ -107,3 +110,283 @@ def models_download(
             print(file=sys.stderr)  # end the progress line
     typer.echo(json.dumps({"model": done.name, "path": str(done.path), "bytes": done.bytes,
                            "set": f"CENTRALITA_RECORDER_MODEL_PATH={done.path}"}))
+
+
+# --- pipeline, retention, keys (recorder/pipeline, recorder/retention, recorder/storage) ---------
+
+@app.command("worker")
+def worker_cmd(processes: int = typer.Option(1, min=1, max=64, help="Worker processes (one Vosk model and one job each).")) -> None:
+    """Run pipeline workers in the foreground: verify, transcribe, analyse, encode, store, index."""
+    import logging
+
+    from recorder.pipeline import worker
+
+    from recorder.vosk_models import ModelError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if processes == 1:
+        try:
+            worker.run_one()
+        except ModelError as exc:
+            _fail(exc)
+        return
+    raise typer.Exit(worker.run_many(processes))
+
+
+@app.command("backlog")
+def backlog_cmd() -> None:
+    """Recordings per pipeline stage and the share finished (JSON)."""
+    from recorder.pipeline.sweep import backlog
+
+    typer.echo(json.dumps(backlog()))
+
+
+@app.command("enqueue")
+def enqueue_cmd(recording_id: int = typer.Argument(..., help="Recording id.")) -> None:
+    """Hand one recording to the pipeline again (e.g. after fixing why it failed)."""
+    from centralita import db
+    from recorder.models import Recording
+    from recorder.pipeline import enqueue
+
+    with db.session_scope() as session:
+        rec = session.get(Recording, recording_id)
+        if rec is None:
+            _fail(ValueError(f"recording_id: no recording {recording_id}"))
+        if rec.stage == "failed":  # resume at the step that failed (last_error starts with its stage)
+            from recorder.pipeline.steps import STEPS
+
+            failed_at = rec.last_error.split(":", 1)[0]
+            rec.stage, rec.attempts = (failed_at if failed_at in STEPS else "ended"), 0
+            session.add(rec)
+    enqueue(recording_id)
+    typer.echo(json.dumps({"enqueued": recording_id}))
+
+
+@app.command("purge")
+def purge_cmd(dry_run: bool = typer.Option(False, "--dry-run", help="List what would be purged, delete nothing.")) -> None:
+    """Delete expired archive copies not on legal hold; one audit entry per file."""
+    from recorder.retention import service
+
+    typer.echo(json.dumps(service.purge(dry_run=dry_run)))
+
+
+@app.command("hold")
+def hold_cmd(
+    recording_id: int = typer.Argument(..., help="Recording id."),
+    reason: str = typer.Option(..., help="Why (case number, request); audited."),
+    release: bool = typer.Option(False, "--release", help="Release the hold instead of setting it."),
+) -> None:
+    """Set (or release) a legal hold: the purge never deletes a recording on hold."""
+    from centralita import db
+    from centralita.errors import FieldError
+    from recorder.retention import service
+
+    try:
+        with db.session_scope() as session:
+            fn = service.release_hold if release else service.set_hold
+            rec = fn(session, recording_id, reason, client="cli")
+            out = {"id": rec.id, "legal_hold": rec.legal_hold, "legal_hold_reason": rec.legal_hold_reason}
+    except FieldError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(out))
+
+
+@app.command("policy")
+def policy_cmd(
+    name: str = typer.Argument(..., help="Retention class, e.g. default, outbound."),
+    days: int = typer.Option(..., help="Days recordings of this class are kept."),
+    match: list[str] = typer.Option([], help="Rule field=value (direction, queue, campaign, flow, agent), repeatable."),
+) -> None:
+    """Create or change a retention policy."""
+    from centralita import db
+    from centralita.errors import FieldError
+    from recorder.retention import service
+
+    try:
+        rule = dict(m.split("=", 1) for m in match)
+    except ValueError:
+        _fail(ValueError("match: use field=value"))
+    try:
+        with db.session_scope() as session:
+            p = service.save_policy(session, name, days, rule)
+            out = {"name": p.name, "days": p.days, "match": p.match}
+    except FieldError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(out))
+
+
+@keys_app.command("new")
+def keys_new(key_id: str = typer.Argument(..., help="Id for the new key, e.g. 2027a.")) -> None:
+    """Print a fresh master key to append to CENTRALITA_RECORDER_ARCHIVE_KEYS (it is not stored)."""
+    from recorder.storage import crypto
+
+    typer.echo(f"{key_id}:{crypto.new_master_key()}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(batch: int = typer.Option(500, min=1, help="Rows re-wrapped per transaction.")) -> None:
+    """Re-wrap every file's data key with the current master key (the archive is not read)."""
+    from recorder.storage import crypto, rotation
+
+    try:
+        typer.echo(json.dumps(rotation.rotate(batch=batch)))
+    except crypto.CryptoError as exc:
+        _fail(exc)
+
+
+# --- recording settings, search, export, QA (capture/search/access side) -------------------------------
+settings_app = typer.Typer(help="Record or not, and the language, per queue / flow / campaign.", no_args_is_help=True)
+app.add_typer(settings_app, name="settings")
+
+
+def _reload_dialplan(settings) -> bool:
+    """Apply a settings change to a running Asterisk; False when it is not running (read at start)."""
+    from centralita.telephony.pbx import Asterisk
+    from centralita.telephony.service import reload_config
+
+    try:
+        if not Asterisk(settings).is_running():
+            return False
+        reload_config(settings, "dialplan")
+        return True
+    except Exception:  # noqa: BLE001 - stored anyway; applied at the next start or reload
+        return False
+
+
+@settings_app.command("set")
+def settings_set(
+    scope: str = typer.Argument(..., help="queue | flow | campaign"),
+    name: str = typer.Argument(..., help="The queue, flow or campaign name."),
+    record: bool | None = typer.Option(None, "--record/--no-record", help="Record its calls (default: on)."),
+    language: str | None = typer.Option(None, help="Language of its calls: es | en."),
+) -> None:
+    """Create or change one scope's recording setting, then reload the dialplan."""
+    from centralita.db import session_scope
+    from centralita.errors import FieldError
+    from centralita.settings import get_settings
+    from recorder import capture_settings
+
+    try:
+        with session_scope() as session:
+            row = capture_settings.put(session, scope, name, record, language)
+            out = {"scope": row.scope, "name": row.name, "record": row.record, "language": row.language}
+    except FieldError as exc:
+        _fail(exc)
+    typer.echo(json.dumps({**out, "reloaded": _reload_dialplan(get_settings())}))
+
+
+@settings_app.command("list")
+def settings_list() -> None:
+    from centralita.db import session_scope
+    from recorder import capture_settings
+
+    with session_scope() as session:
+        for r in capture_settings.list_all(session):
+            typer.echo(json.dumps({"scope": r.scope, "name": r.name, "record": r.record, "language": r.language}))
+
+
+@app.command("search")
+def search_cmd(
+    q: str = typer.Argument("", help="Words that must all occur in the transcript."),
+    since: str = typer.Option("", help="From (ISO date/time, UTC)."),
+    until: str = typer.Option("", help="Before (ISO date/time, UTC)."),
+    agent: str = typer.Option(""), queue: str = typer.Option(""),
+    caller: str = typer.Option("", help="Number, or a prefix ending in *."),
+    category: str = typer.Option(""), tag: str = typer.Option(""),
+    sentiment_max: float | None = typer.Option(None, help="Caller sentiment at most (-1..1)."),
+    sentiment_min: float | None = typer.Option(None, help="Caller sentiment at least (-1..1)."),
+    min_duration: float | None = typer.Option(None), max_duration: float | None = typer.Option(None),
+    limit: int = typer.Option(50), offset: int = typer.Option(0),
+) -> None:
+    """Full-text search over transcripts with filters; one JSON line per recording, newest first."""
+    from datetime import datetime
+
+    from centralita.db import session_scope
+    from centralita.errors import FieldError
+    from recorder import search
+
+    def when(value: str, field: str):
+        try:
+            return datetime.fromisoformat(value) if value else None
+        except ValueError:
+            _fail(FieldError(field, f"not an ISO date/time: {value!r}"))
+
+    f = search.Filters(q=q, since=when(since, "since"), until=when(until, "until"), agent=agent, queue=queue,
+                       caller=caller, category=category, tag=tag, sentiment_min=sentiment_min,
+                       sentiment_max=sentiment_max, min_duration=min_duration, max_duration=max_duration,
+                       limit=limit, offset=offset)
+    try:
+        with session_scope() as session:
+            rows, total = search.search(session, f)
+            lines = [json.dumps({k: getattr(r, k) for k in ("id", "uniqueid", "caller", "agent", "queue",
+                                                             "duration", "stage", "categories", "tags")}
+                                | {"started_at": r.started_at.isoformat()}, ensure_ascii=False) for r in rows]
+    except FieldError as exc:
+        _fail(exc)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(json.dumps({"total": total, "shown": len(lines), "offset": offset}), err=True)
+
+
+@app.command("export")
+def export_cmd(
+    period: str = typer.Option("", help="A month (2026-11) or a quarter (2026-Q4)."),
+    caller: str = typer.Option("", help="Only this caller's calls."),
+    since: str = typer.Option(""), until: str = typer.Option(""),
+) -> None:
+    """Build a ZIP of recordings with a manifest (CSV + JSON with sha256), showing progress; prints its path."""
+    import sys
+    import threading
+    import time
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from centralita import db
+    from centralita.db import session_scope
+    from centralita.errors import FieldError
+    from centralita.settings import get_settings
+    from recorder import exports
+    from recorder.models import ExportJob
+
+    try:
+        with session_scope() as session:
+            job_id = exports.request(session, "cli", period, datetime.fromisoformat(since) if since else None,
+                                     datetime.fromisoformat(until) if until else None, caller).id
+    except (FieldError, ValueError) as exc:
+        _fail(exc)
+    worker = threading.Thread(target=exports.run, args=(job_id, lambda: Session(db.get_engine()), get_settings()))
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+        if sys.stderr.isatty():
+            with Session(db.get_engine()) as session:
+                job = session.get(ExportJob, job_id)
+                print(f"\r{job.done}/{job.total} recordings", end="", file=sys.stderr)
+        time.sleep(0)
+    with Session(db.get_engine()) as session:
+        job = session.get(ExportJob, job_id)
+        typer.echo(json.dumps({"id": job.id, "state": job.state, "total": job.total, "path": job.path,
+                               "error": job.error}))
+        if job.state != "done":
+            raise typer.Exit(1)
+
+
+@app.command("qa-report")
+def qa_report_cmd(period: str = typer.Option("month", help="day | week | month | quarter"),
+                  since: str = typer.Option(""), until: str = typer.Option(""), agent: str = typer.Option("")) -> None:
+    """Mean QA score per agent per period (from supervisors' evaluations)."""
+    from datetime import datetime
+
+    from centralita.db import session_scope
+    from centralita.errors import FieldError
+    from recorder import quality
+
+    try:
+        with session_scope() as session:
+            rows = quality.report(session, datetime.fromisoformat(since) if since else None,
+                                  datetime.fromisoformat(until) if until else None, period, agent)
+    except (FieldError, ValueError) as exc:
+        _fail(exc)
+    for row in rows:
+        typer.echo(json.dumps(row))

@@ -50,6 +50,10 @@ class Recording(SQLModel, table=True):
     wav_path: str = Field(default="", max_length=500)
     wav_sha256: str = Field(default="", max_length=64)
     wav_deleted_at: datetime | None = None
+    # The worker working on it and until when (a lease it renews), so one recording is never
+    # processed by two workers at once, even when a message is delivered twice.
+    claimed_by: str = Field(default="", max_length=64)
+    claimed_until: datetime | None = None
 
     # Archive copy (Opus, legs apart), possibly encrypted; `archive_key` names the object in the backend.
     archive_backend: str = Field(default="", max_length=16)

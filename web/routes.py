@@ -95,3 +95,12 @@ def dashboard(request: Request, user: User = Depends(web_user), session: Session
         "user": user, "role_label": ROLE_LABELS.get(user.role, user.role), "calls": calls,
         "csrf": _csrf(request),
     })
+
+
+from web.recordings import router as _recordings_pages  # noqa: E402  (its pages share this router's templates)
+
+router.include_router(_recordings_pages)
+
+from web.campaigns import router as _campaign_pages  # noqa: E402
+
+router.include_router(_campaign_pages)

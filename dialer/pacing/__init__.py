@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dialer.pacing.base import PacingPolicy, progressive_gap
 from dialer.pacing.fixed_ratio import FixedRatioPolicy

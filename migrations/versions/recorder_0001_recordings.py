@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("wav_path", _s(500), nullable=False, server_default=""),
         sa.Column("wav_sha256", _s(64), nullable=False, server_default=""),
         sa.Column("wav_deleted_at", UTCDateTime(), nullable=True),
+        sa.Column("claimed_by", _s(64), nullable=False, server_default=""),
+        sa.Column("claimed_until", UTCDateTime(), nullable=True),
         sa.Column("archive_backend", _s(16), nullable=False, server_default=""),
         sa.Column("archive_key", _s(500), nullable=False, server_default=""),
         sa.Column("archive_sha256", _s(64), nullable=False, server_default=""),
