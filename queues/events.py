@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-QUEUE_EVENTS = ("agent.", "queue.", "call.", "spy.", "state.", "bench.")
+QUEUE_EVENTS = ("agent.", "queue.", "call.", "spy.", "state.", "bench.", "dialer.")
 
 
 def wanted(event: dict, queue: str | None, agent: str | None) -> bool:

@@ -113,7 +113,7 @@ class Asterisk:
         """Start Asterisk in the foreground (`-f`) as our child; the caller owns the process."""
         if not self.paths.host(self.paths.config_file).exists():
             raise SettingsError("Asterisk config is not rendered (run `centralita asterisk render`)")
-        for sub in (self.paths.log, self.paths.spool, self.paths.run, self.paths.lib, f"{self.paths.log}/cdr-custom"):
+        for sub in (self.paths.log, self.paths.spool, self.paths.run, self.paths.lib, f"{self.paths.log}/cdr-custom", f"{self.paths.log}/cel-custom"):
             self.paths.host(sub).mkdir(parents=True, exist_ok=True)
         self._clear_stale_socket()
         log_file.parent.mkdir(parents=True, exist_ok=True)
