@@ -20,7 +20,6 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from centralita.errors import FieldError, NotFound
-from centralita.timeutil import utcnow
 from recorder.models import ExportJob, Recording
 from recorder.search import Filters, conditions
 
@@ -132,7 +131,6 @@ def run(job_id: int, session_factory, settings) -> ExportJob:
             log.exception("export %s failed", job_id)
             part.unlink(missing_ok=True)
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        job.at = job.at or utcnow()
         session.add(job)
         session.commit()
         session.refresh(job)

@@ -9,7 +9,7 @@ from centralita.settings import Settings
 
 def recordings_dir(paths) -> str:
     """Where MixMonitor writes, as Asterisk sees it (Paths.host maps it to our side)."""
-    return f"{paths.spool}/recordings"
+    return f"{paths.spool}/monitor"  # Asterisk's own monitor directory (the compose volume `recordings`)
 
 
 def context(settings: Settings, paths, session: Session | None) -> dict:

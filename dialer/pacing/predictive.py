@@ -201,7 +201,6 @@ class PredictivePolicy(PacingPolicy):
         self._day_start: float | None = None
         self._fate_cursor = 0
         self._recent_abandons = 0
-        self._fitted = False
         # Fitted model (refreshed every refit_seconds).
         self._taus: list[float] = []
         self._masses: list[float] = []
@@ -289,7 +288,6 @@ class PredictivePolicy(PacingPolicy):
         # No wrap-up seen yet: agents in wrap-up are not counted on (cautious).
         self._wrap_mean = self._wrap_sum / self._wraps if self._wraps else None
         self._free_rows = {}  # talk elapsed second -> P(free by each τ + connect), filled lazily
-        self._fitted = True
 
     # -- model lookups -----------------------------------------------------------------------
     @staticmethod

@@ -123,7 +123,7 @@ def test_settings_keys_match_the_dialplan_and_render(stack_env):
     assert "exten => queue_salud,1,Set(CENTRALITA_REC_ON=0)" in conf
     assert "exten => campaign_Cobros2026,1,Set(CENTRALITA_REC_ON=1)" in conf
     assert "Set(CENTRALITA_REC_LANGUAGE=en)" in conf
-    assert "/spool/recordings/${STRFTIME" in conf and "MixMonitor(${CENTRALITA_REC_FILE},D" in conf
+    assert "/spool/monitor/${STRFTIME" in conf and "MixMonitor(${CENTRALITA_REC_FILE},D" in conf
 
 
 def test_a_recording_stopped_before_any_audio_leaves_nothing(stack_env, tmp_path):

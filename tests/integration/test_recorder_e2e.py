@@ -219,3 +219,20 @@ def test_a_queue_set_not_to_record_stops_the_recording(stack, phones):
     finally:
         httpx.delete(f"{stack.api_url}/api/recordings/settings/queue/atencion",
                      headers={"Authorization": f"Bearer {boss}"}, timeout=40)
+
+
+def test_a_call_recorded_while_the_api_is_down_is_picked_up_when_it_returns(stack, phones):
+    """Asterisk records on its own; the closed file, the CDR and queue_log give the API everything."""
+    speech, _ = alaw(phones["work"], "caller4", AGENT_SAYS, lead_s=0.5)
+    stack.stop_service("api")
+    caller = sip.start_caller(phones["work"], int(stack.env["CENTRALITA_SIP_PORT"]), "7770001", "5550004", 3000,
+                              RTP, audio=speech)
+    assert caller.wait(30) == 0
+    stack.start_service("api")
+    assert stack.wait_health("ok", 30)
+    boss = stack.token(*qs.ADMIN)
+    row = wait_done(stack, boss, "5550004", 60)
+    assert row and row["stage"] == "done", row
+    assert (row["agent"], row["queue"], row["disposition"], row["ivr_path"]) == ("agent1", "atencion", "ANSWERED",
+                                                                                 "no-flow")
+    assert row["duration"] == pytest.approx(3.0, abs=1.0)
