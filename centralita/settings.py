@@ -161,6 +161,7 @@ class Settings(BaseSettings):
     dialer_trunk_channels: int = Field(30, ge=1, le=10000, description="Simultaneous outbound channels the trunk allows (all campaigns).")
     dialer_calls_per_second: float = Field(5.0, gt=0, le=1000, description="Outbound call attempts per second the trunk allows.")
     dialer_connect_seconds: int = Field(2, ge=1, le=10, description="Seconds a human answer may wait for an agent before the safe-harbor message (the 2-second rule).")
+    dialer_min_ring_seconds: float = Field(15.0, ge=15.0, le=120.0, description="A ringing call may be hung up by the predictive dialer only after ringing this long (Ofcom/FCC: 15 s).")
     dialer_safe_harbor_text: str = Field("Le llamábamos de parte de nuestra institución. Volveremos a llamarle. Gracias.", description="Safe-harbor message played to an answered person when no agent is free (spoken by the TTS).")
     dialer_stale_claim_seconds: int = Field(120, ge=10, description="A contact claimed this long ago with no live call in Asterisk is recovered and retried.")
     dialer_disposition_timeout: int = Field(600, ge=10, description="Seconds after a connected call ends before it closes without the agent's disposition.")

@@ -28,7 +28,8 @@ REPORT_ORDER = ["preview", "progressive", "fixed_ratio", "adaptive", "adaptive_a
 def _run_one(job: tuple) -> tuple:
     scenario, name, params, seed = job
     r = simulate(scenario, make_policy(name, **params), seed)
-    return (r.occupancy_mean, r.occupancy_min, r.abandon_rate, r.calls_per_agent_hour, r.talk_share_mean)
+    return (r.occupancy_mean, r.occupancy_min, r.abandon_rate, r.calls_per_agent_hour, r.talk_share_mean,
+            r.cancelled_per_agent_hour, r.refused_cancels)
 
 
 def summarize(runs: list[tuple]) -> dict:
@@ -41,6 +42,10 @@ def summarize(runs: list[tuple]) -> dict:
         "abandon_max": round(max(r[2] for r in runs), 4),
         "calls_per_agent_hour": round(sum(r[3] for r in runs) / n, 3),
         "talk_share_mean": round(sum(r[4] for r in runs) / n, 4),
+        # Ringing calls the policy hung up (after the 15 s minimum ring), and cancels the
+        # simulator refused (too early: a policy bug, must be 0).
+        "cancelled_per_agent_hour": round(sum(r[5] for r in runs) / n, 3) if len(runs[0]) > 5 else 0.0,
+        "refused_cancels": sum(r[6] for r in runs) if len(runs[0]) > 6 else 0,
     }
 
 
@@ -111,7 +116,9 @@ def run_bench(scenario: Scenario, seeds: int = 20, target: float = 0.03, workers
             "preview": run("preview"),
             "progressive": run("progressive"),
             # The day's length is the campaign's call window, a dialer setting (not a contact truth).
-            "predictive": run("predictive", target=target, day_end=scenario.hours * 3600.0),
+            # So is the minimum ring before a hang-up (the regulators' 15 s).
+            "predictive": run("predictive", target=target, day_end=scenario.hours * 3600.0,
+                              min_ring=scenario.min_ring),
         }
         ratio, results["fixed_ratio"] = best_fixed_ratio(run, target)
         drop, results["adaptive"], adaptive_ok = best_adaptive(run, "adaptive", target)

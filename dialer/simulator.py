@@ -12,7 +12,11 @@ Model, one attempt at a time:
 - a human answer is connected at once to the longest-idle ready agent; if none is ready it waits,
   and if no agent frees within `connect_within` (the 2-second rule) it hears the safe-harbor message
   and counts as an abandonment (abandoned / human answers is the regulators' rate);
-- talk time is normal(talk_mean, talk_sd) truncated below at `talk_min`; then `wrapup` seconds.
+- talk time is normal(talk_mean, talk_sd) truncated below at `talk_min`; then `wrapup` seconds;
+- a policy may hang up calls still ringing (`cancel`), as real dialers do, but only once they
+  have rung `min_ring` seconds (Ofcom and the FCC: 15 s); a cancelled call ends as `no_answer`
+  (nobody answered, so it is not in the abandonment rate). Earlier or unknown cancels are refused
+  and counted (`refused_cancels`), so a policy bug shows in the figures instead of hiding.
 
 Each contact's fate (answered, ring time, machine, talk time) is drawn from a per-run stream in
 dialling order, so every policy meets the same contacts for a given seed (common random numbers:
@@ -55,6 +59,7 @@ class Scenario:
     connect_within: float = 2.0  # the 2-second connect rule (FCC/Ofcom)
     machine_detect: float = 3.0  # AMD decision time on a machine answer (line held)
     safe_harbor: float = 6.0  # recorded message played on abandonment (line held)
+    min_ring: float = 15.0  # a ringing call may be hung up by the dialer only after this long
 
     def __post_init__(self) -> None:
         problems = []
@@ -74,6 +79,8 @@ class Scenario:
             problems.append("need talk_mean > 0, talk_sd >= 0, talk_min > 0")
         if self.wrapup < 0:
             problems.append("wrapup must be >= 0")
+        if self.min_ring < 0:
+            problems.append("min_ring must be >= 0")
         if self.trunk_lines is not None and self.trunk_lines < 1:
             problems.append("trunk_lines must be >= 1")
         if problems:
@@ -90,6 +97,10 @@ class Policy(Protocol):
     def decide(self, obs: "Observation") -> int:
         """Number of new calls to place now (negative or zero: none)."""
         ...
+
+    # Optional: `cancel(obs) -> list of call ids` (keys of obs.ring_started) to hang up while
+    # still ringing; called right after decide() with the same observation. Policies without it
+    # never cancel.
 
 
 @dataclass
@@ -113,11 +124,13 @@ class Observation:
     no_answers: int = 0
     connected: int = 0
     abandoned: int = 0
+    cancelled: int = 0  # ringing calls the dialer hung up (ended as no_answer, never answered)
     ring_started: dict = field(default_factory=dict)  # call id -> time placed (ringing calls)
     talk_started: dict = field(default_factory=dict)  # agent id -> talk start (talking agents)
     wrapup_started: dict = field(default_factory=dict)  # agent id -> wrap-up start
     # (time, kind, seconds): ("answered", ring time) at each answer, human or machine, then the
-    # final outcome; for no_answer the seconds are the give-up wait, otherwise the ring time.
+    # final outcome; for no_answer the seconds are the give-up wait, otherwise the ring time;
+    # ("cancelled", seconds rung) when the dialer hung up a ringing call (censored ring time).
     outcomes: list = field(default_factory=list)
     talk_durations: list = field(default_factory=list)  # completed conversations, seconds
     wrapup_durations: list = field(default_factory=list)
@@ -142,6 +155,8 @@ class RunResult:
     human_answers: int
     connected_in_shift: int
     agent_hours: float
+    cancelled: int = 0  # ringing calls hung up by the policy (also counted in outcomes no_answer)
+    refused_cancels: int = 0  # cancels refused: before min_ring, or of a call not ringing
     calls: list | None = None  # with record=True: one dict per call, for invariant checks
     agent_log: list | None = None  # with record=True: (agent, call id, start, end) busy intervals
 
@@ -166,10 +181,14 @@ class RunResult:
     def calls_per_agent_hour(self) -> float:
         return self.connected_in_shift / self.agent_hours
 
+    @property
+    def cancelled_per_agent_hour(self) -> float:
+        return self.cancelled / self.agent_hours
+
 
 class _Call:
     __slots__ = ("id", "placed", "answered", "ring", "machine", "talk", "agent", "outcome", "ended",
-                 "waiting", "connected_at")
+                 "waiting", "connected_at", "cancelled")
 
     def __init__(self, call_id: int) -> None:
         self.id = call_id
@@ -178,6 +197,7 @@ class _Call:
         self.ended = None
         self.waiting = False
         self.connected_at = None
+        self.cancelled = False
 
 
 def _truncated_talk(rng: random.Random, sc: Scenario) -> float:
@@ -208,6 +228,9 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
     agent_log: list = [] if record else None
     preview = getattr(policy, "preview_seconds", 0.0) or 0.0
     tick = float(getattr(policy, "tick_seconds", 5.0) or 5.0)
+    cancel = getattr(policy, "cancel", None)
+    ringing: dict = {}  # call id -> ringing _Call, for cancels
+    cancelled = refused = 0
     push = heapq.heappush
     pop = heapq.heappop
 
@@ -282,6 +305,7 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             else:
                 obs.calls_ringing += 1
                 obs.ring_started[call.id] = now
+                ringing[call.id] = call
                 dial(call, now)
 
     def release_reserved(call: _Call, now: float) -> None:
@@ -292,6 +316,23 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
     def end_ringing(call: _Call, now: float) -> None:
         obs.calls_ringing -= 1
         del obs.ring_started[call.id]
+        del ringing[call.id]
+
+    def hang_up(call_ids, now: float) -> None:
+        nonlocal cancelled, refused
+        for call_id in call_ids:
+            call = ringing.get(call_id)
+            # The 15 s rule: earlier is refused (1e-9: float noise on exact ticks).
+            if call is None or now - call.placed < sc.min_ring - 1e-9:
+                refused += 1
+                continue
+            end_ringing(call, now)
+            call.cancelled = True  # its pending answer / no-answer event is now stale
+            cancelled += 1
+            obs.cancelled += 1
+            obs.outcomes.append((now, "cancelled", now - call.placed))
+            finish(call, NO_ANSWER, now)
+            release_reserved(call, now)
 
     seq += 1
     push(events, (0.0, seq, _TICK, None))
@@ -302,6 +343,8 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             if now + tick < shift_end:
                 seq += 1
                 push(events, (now + tick, seq, _TICK, None))
+        elif kind in (_ANSWER, _NO_ANSWER) and call.cancelled:
+            continue  # hung up by the dialer earlier: stale event, no state change
         elif kind == _ANSWER:
             end_ringing(call, now)
             obs.outcomes.append((now, "answered", now - call.placed))
@@ -366,6 +409,7 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             # The reserved agent stays in preview while its call rings.
             obs.calls_ringing += 1
             obs.ring_started[call.id] = now
+            ringing[call.id] = call
             call.placed = now
             dial(call, now)
         elif kind == _LINE_FREE:
@@ -373,6 +417,10 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
             continue
         if now < shift_end:
             n = policy.decide(obs)
+            if cancel is not None:
+                doomed = cancel(obs)
+                if doomed:
+                    hang_up(list(doomed), now)
             if n > 0:
                 place(int(n), now)
 
@@ -387,6 +435,8 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
         human_answers=obs.human_answers,
         connected_in_shift=connected_in_shift,
         agent_hours=sc.agents * sc.hours,
+        cancelled=cancelled,
+        refused_cancels=refused,
         calls=[_call_record(c) for c in calls] if record else None,
         agent_log=agent_log,
     )
@@ -396,7 +446,7 @@ def _call_record(call: _Call) -> dict:
     return {
         "id": call.id, "placed": call.placed, "answered": call.answered, "ring": call.ring,
         "machine": call.machine, "outcome": call.outcome, "ended": call.ended,
-        "agent": call.agent, "connected_at": call.connected_at,
+        "agent": call.agent, "connected_at": call.connected_at, "cancelled": call.cancelled,
     }
 
 

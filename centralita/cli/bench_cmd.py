@@ -18,6 +18,7 @@ def dialer(
     wrapup: float = typer.Option(10.0, min=0.0),
     machine_share: float = typer.Option(0.0, min=0.0, max=1.0),
     trunk_lines: int = typer.Option(0, min=0, help="Trunk channels; 0 = unlimited."),
+    min_ring: float = typer.Option(15.0, min=0.0, help="Seconds a call must ring before the dialer may hang it up."),
     seeds: int = typer.Option(20, min=1),
     target: float = typer.Option(0.03, min=0.0, max=1.0, help="Abandonment target."),
     workers: int = typer.Option(0, min=0, help="Worker processes; 0 = one per core."),
@@ -34,7 +35,7 @@ def dialer(
         scenario = Scenario(agents=agents, hours=hours, answer_prob=answer_prob, ring_min=ring_min,
                             ring_max=ring_max, no_answer_after=no_answer_after, talk_mean=talk_mean,
                             talk_sd=talk_sd, wrapup=wrapup, machine_share=machine_share,
-                            trunk_lines=trunk_lines or None)
+                            trunk_lines=trunk_lines or None, min_ring=min_ring)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     chatty = not json_out and sys.stderr.isatty()

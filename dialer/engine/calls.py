@@ -9,6 +9,11 @@ Busy and failed calls count as `no_answers` for the policy (a line that gave no 
 a call hung up during AMD counts as a machine (answered, nobody for an agent). While AMD listens
 (a second or two) an answered call counts as waiting for an agent: it may be a person, and a policy
 that saw it as nothing would dial another line for the same agent.
+
+The policy may name ringing calls to hang up; only those that have rung `min_ring` seconds
+(the regulators' 15 s, from the trunk's first ringing signal when it sent one) may go: such a
+call ends as `no_answer` and is not in the abandonment rate. One answered just as we hung up is
+counted as abandoned (someone may have picked up and heard nothing).
 """
 from __future__ import annotations
 
@@ -18,8 +23,8 @@ from dialer.simulator import ABANDONED, MACHINE, NO_ANSWER, Observation
 
 # A call's life here: ringing → amd → (waiting → talking | abandoned) | machine | message;
 # any state → ended. Broadcast calls go amd → message.
-RINGING, AMD, WAITING, TALKING, ABANDONING, MACHINE_STATE, MESSAGE = (
-    "ringing", "amd", "waiting", "talking", "abandoning", "machine", "message")
+RINGING, AMD, WAITING, TALKING, ABANDONING, MACHINE_STATE, MESSAGE, CANCELLED = (
+    "ringing", "amd", "waiting", "talking", "abandoning", "machine", "message", "cancelled")
 
 # Agent states of queues/live.py → what the policy counts.
 _READY, _TALKING, _WRAPUP = {"available"}, {"on_call", "ringing"}, {"wrapup"}
@@ -41,6 +46,8 @@ class LiveCall:
     agent: str = ""
     reason: int | None = None  # OriginateResponse Reason, when it came
     message_left: bool = False
+    ringing_at: float | None = None  # when the trunk first said it rings (Newstate Ringing)
+    name: str = ""  # Asterisk channel name, once an event told it (Hangup targets it)
 
 
 @dataclass
@@ -50,6 +57,7 @@ class CampaignCalls:
     calls: dict[str, LiveCall] = field(default_factory=dict)  # channel → call
     obs: Observation = field(default_factory=Observation)
     agent_states: dict[str, tuple[str, float]] = field(default_factory=dict)  # agent → (state, since)
+    refused_cancels: int = 0  # hang-ups the policy asked for too early (or of calls not ringing)
 
     # -- calls ----------------------------------------------------------------------------------
     def placed(self, call: LiveCall) -> None:
@@ -62,6 +70,47 @@ class CampaignCalls:
         if call.state == RINGING:
             self.obs.calls_ringing -= 1
             self.obs.ring_started.pop(call.channel, None)
+
+    def seen(self, channel: str, name: str, state: str, now: float) -> None:
+        """Any event of the call: remember its channel name and when it started ringing."""
+        call = self.calls.get(channel)
+        if call is None:
+            return
+        if name and not call.name:
+            call.name = name
+        if state == "5" and call.ringing_at is None and call.state == RINGING:  # AST_STATE_RINGING
+            call.ringing_at = now
+
+    def may_cancel(self, channel: str, now: float, min_ring: float) -> LiveCall | None:
+        """The call if it may be hung up now: still ringing, for at least min_ring seconds (from the
+        trunk's ringing signal, else from placing it); otherwise None, counted as refused."""
+        call = self.calls.get(channel)
+        if call is None or call.state != RINGING or now - (call.ringing_at or call.placed) < min_ring:
+            self.refused_cancels += 1
+            return None
+        return call
+
+    def cancelled(self, channel: str, now: float) -> LiveCall | None:
+        """We hung the call up: a ringing one ends as no_answer (not an abandonment); one answered
+        meanwhile counts as abandoned."""
+        call = self.calls.get(channel)
+        if call is None:
+            return None
+        obs = self.obs
+        if call.state == RINGING:
+            self._stop_ringing(call)
+            call.state = CANCELLED
+            obs.cancelled += 1
+            obs.outcomes.append((now, "cancelled", now - call.placed))
+        elif call.state in (AMD, WAITING):
+            obs.calls_waiting -= 1
+            if call.state == AMD:
+                obs.human_answers += 1
+            call.state = ABANDONING
+            obs.abandoned += 1
+            obs.human_fates.append((now, True))
+            obs.outcomes.append((now, ABANDONED, (call.answered or now) - call.placed))
+        return call
 
     def answered(self, channel: str, now: float) -> LiveCall | None:
         call = self.calls.get(channel)
@@ -144,6 +193,8 @@ class CampaignCalls:
             obs.no_answers += 1
             obs.outcomes.append((now, NO_ANSWER, now - call.placed))
             return call, outcome
+        if call.state == CANCELLED:
+            return call, "no_answer"
         ring = (call.answered or now) - call.placed
         if call.state == AMD:  # hung up before AMD decided: answered, nobody for an agent
             obs.calls_waiting -= 1

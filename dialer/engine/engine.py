@@ -54,11 +54,12 @@ class CampaignRun:
         return wall - self.epoch
 
 
-def _new_policy(campaign: Campaign, connect_within: float) -> PacingPolicy | None:
+def _new_policy(campaign: Campaign, connect_within: float, min_ring: float = 15.0) -> PacingPolicy | None:
     if campaign.mode == "broadcast":
         return None
     name = POLICY_OF_MODE[campaign.mode]
-    params = {"target": campaign.abandon_target, "connect_within": connect_within} if name == "predictive" else {}
+    params = ({"target": campaign.abandon_target, "connect_within": connect_within, "min_ring": min_ring}
+              if name == "predictive" else {})
     return make_policy(name, **params)
 
 
@@ -115,6 +116,9 @@ class DialerEngine:
         calls, wall = run.calls, time.time()
         now = run.clock(wall)
         attempt_id = claims.attempt_of(channel)
+        # OriginateResponse's Channel is the dial string asked for, not the channel's name.
+        calls.seen(channel, "" if name == "OriginateResponse" else ev.get("Channel", ""),
+                   str(ev.get("ChannelState", "")), now)
         if name == "OriginateResponse" and ev.get("Response") == "Failure":
             calls.originate_failed(channel, int(ev.get("Reason") or 0))
             # No channel may ever have existed (e.g. the trunk is unknown): end it if no Hangup comes.
@@ -209,7 +213,7 @@ class DialerEngine:
         for cid, campaign in running.items():
             run = self.runs.get(cid)
             if run is None or (not run.running and campaign.mode != run.campaign.mode):
-                run = self.runs[cid] = CampaignRun(campaign, _new_policy(campaign, self.settings.dialer_connect_seconds),
+                run = self.runs[cid] = CampaignRun(campaign, self._policy(campaign),
                                                    time.time(), calls=run.calls if run else CampaignCalls())
                 log.info("campaign %s running (%s)", campaign.name, campaign.mode)
             run.campaign, run.running = campaign, True
@@ -218,6 +222,9 @@ class DialerEngine:
             if cid not in running:
                 run.running = False  # paused or stopped: calls in flight finish, nothing new is dialled
                 self._forget_if_idle(run)
+
+    def _policy(self, campaign: Campaign) -> PacingPolicy | None:
+        return _new_policy(campaign, self.settings.dialer_connect_seconds, self.settings.dialer_min_ring_seconds)
 
     def _forget_if_idle(self, run: CampaignRun) -> None:
         if not run.running and not run.calls.calls:
@@ -252,6 +259,8 @@ class DialerEngine:
 
     async def _dial(self, run: CampaignRun) -> None:
         wanted = self._decide(run)
+        if run.policy is not None and run.running:
+            await self._hang_up(run, run.policy.cancel(run.calls.obs))
         room = trunk_room(self.settings.dialer_trunk_channels, self._lines_in_use())
         n = min(wanted, room, self.rate.available(time.monotonic()))
         if n <= 0 or not self.ami.connected:
@@ -261,6 +270,30 @@ class DialerEngine:
         self.rate.take(len(got), time.monotonic())
         for claim in got:
             await self._originate(run, claim)
+
+    async def _hang_up(self, run: CampaignRun, channels: list) -> None:
+        """Hang up the ringing calls the policy names, each only once it has rung the minimum
+        (`dialer_min_ring_seconds`); the attempt then ends as no_answer on its Hangup event."""
+        from queues.control import send
+
+        if not channels or not self.ami.connected:
+            return
+        min_ring = self.settings.dialer_min_ring_seconds
+        for channel in channels:
+            call = run.calls.may_cancel(channel, run.clock(time.time()), min_ring)
+            if call is None:
+                continue
+            try:
+                # Cause 19: no answer from the user (alerted); the uniqueid serves when no event named it yet.
+                reply = await send(self.ami, {"Action": "Hangup", "Channel": call.name or call.channel,
+                                              "Cause": "19"}, single=True)
+                reply = reply[0] if isinstance(reply, list) else reply
+                if reply.get("Response") == "Error":
+                    raise ConnectionError(str(reply.get("Message")))
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                log.warning("hang-up of ringing call %s failed: %s", channel, exc)
+                continue  # still ringing as far as we know: it ends by itself at the dial timeout
+            run.calls.cancelled(channel, run.clock(time.time()))
 
     async def _originate(self, run: CampaignRun, claim: claims.Claim) -> None:
         from queues.control import send
@@ -335,7 +368,7 @@ class DialerEngine:
         for uid, contact_id, answered, connected, agent, amd, campaign in await self._db_raw(load):
             run = self.runs.get(campaign.id)
             if run is None:
-                run = self.runs[campaign.id] = CampaignRun(campaign, _new_policy(campaign, self.settings.dialer_connect_seconds),
+                run = self.runs[campaign.id] = CampaignRun(campaign, self._policy(campaign),
                                                            time.time(), running=campaign.state == "running")
             now = run.clock(time.time())
             call = LiveCall(claims.attempt_of(uid), uid, contact_id, now, amd=amd, agent=agent)

@@ -18,6 +18,12 @@ class PacingPolicy:
     def decide(self, obs: Observation) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def cancel(self, obs: Observation) -> list:
+        """Ids (keys of obs.ring_started) of ringing calls to hang up now; called right after
+        decide() with the same observation. Only calls that rang the minimum ring (15 s) may be
+        hung up; most policies never cancel."""
+        return []
+
 
 def progressive_gap(obs: Observation) -> int:
     """Calls to place so that calls in flight never exceed ready agents.

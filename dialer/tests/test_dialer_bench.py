@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from centralita.cli.bench_cmd import bench_app
 
 FIGURES = {"occupancy_mean", "occupancy_min", "abandon_mean", "abandon_max", "calls_per_agent_hour",
-           "talk_share_mean"}
+           "talk_share_mean", "cancelled_per_agent_hour", "refused_cancels"}
 
 
 def _invoke(args: list[str]):
@@ -34,6 +34,10 @@ def test_bench_dialer_json_shape():
         assert 0.0 <= figures["abandon_mean"] <= figures["abandon_max"] <= 1.0
     assert doc["policies"]["progressive"]["abandon_max"] == 0.0
     assert doc["policies"]["fixed_ratio"]["abandon_max"] <= 0.03
+    # Only ours hangs up ringing calls, and never before the minimum ring (none refused).
+    assert doc["scenario"]["min_ring"] == 15.0
+    assert all(f["refused_cancels"] == 0 for f in doc["policies"].values())
+    assert all(doc["policies"][n]["cancelled_per_agent_hour"] == 0.0 for n in ("progressive", "fixed_ratio"))
 
 
 def test_bench_dialer_refuses_bad_scenario():

@@ -153,3 +153,55 @@ def test_a_contact_with_many_fields_still_fits_one_ami_line():
     assert all(len(f"Variable: {v}".encode()) < 1024 for v in action["Variable"])
     lookup = json.loads(_unescape(next(v for v in action["Variable"] if "LOOKUP" in v).split("=", 1)[1]))
     assert lookup["more"] is True and lookup["name"] == "Ana" and lookup["campo_0"] == "x" * 40
+
+
+def test_hang_ups_only_after_the_minimum_ring_end_as_no_answer():
+    calls = CampaignCalls()
+    obs = calls.obs
+    for n, channel in enumerate(("a", "b", "c")):
+        calls.placed(LiveCall(n, channel, n, placed=0.0))
+    calls.seen("a", "PJSIP/trunk-0001", "5", 3.0)  # the trunk says it rings from 3 s on
+    assert calls.calls["a"].name == "PJSIP/trunk-0001"
+    assert calls.may_cancel("a", 16.0, 15.0) is None  # rung 13 s since the ringing signal
+    assert calls.may_cancel("b", 14.0, 15.0) is None  # no ringing signal: counted from placing
+    assert calls.refused_cancels == 2
+    assert calls.may_cancel("a", 18.0, 15.0) is calls.calls["a"]
+    calls.cancelled("a", 18.0)
+    assert obs.calls_ringing == 2 and "a" not in obs.ring_started and obs.cancelled == 1
+    assert obs.outcomes[-1] == (18.0, "cancelled", 18.0)
+    assert calls.hangup("a", 18.1, cause=19)[1] == "no_answer"
+    assert (obs.no_answers, obs.human_answers, obs.abandoned) == (0, 0, 0)  # not in the rate
+    # Answered just before our hang-up reached it: someone may have picked up, so it counts.
+    calls.answered("c", 16.0)
+    assert calls.may_cancel("c", 17.0, 15.0) is None  # not ringing any more: refused
+    calls.cancelled("c", 17.0)
+    assert (obs.human_answers, obs.abandoned, obs.calls_waiting) == (1, 1, 0)
+    assert calls.hangup("c", 17.1)[1] == "abandoned"
+
+
+def test_engine_hangs_up_over_ami_only_what_the_setting_allows():
+    import asyncio
+    import time
+    from types import SimpleNamespace
+
+    from dialer.engine.engine import CampaignRun, DialerEngine
+
+    sent = []
+
+    class Manager:  # records the AMI actions the engine sends
+        async def send_action(self, action, as_list=False):
+            sent.append(action)
+            return {"Response": "Success"}
+
+    engine = DialerEngine.__new__(DialerEngine)
+    engine.ami = SimpleNamespace(connected=True, manager=Manager(), settings=SimpleNamespace(external_timeout=2))
+    engine.settings = SimpleNamespace(dialer_min_ring_seconds=15.0)
+    run = CampaignRun(Campaign(id=1, name="x", mode="predictive"), None, epoch=time.time() - 100.0)
+    run.calls.placed(LiveCall(1, "dialer-1-x", 1, placed=80.0))  # rung about 20 s
+    run.calls.placed(LiveCall(2, "dialer-2-x", 2, placed=95.0))  # about 5 s: too early
+    run.calls.seen("dialer-1-x", "PJSIP/trunk-00000001", "5", 81.0)
+    asyncio.run(engine._hang_up(run, ["dialer-1-x", "dialer-2-x", "dialer-9-gone"]))
+    assert sent == [{"Action": "Hangup", "Channel": "PJSIP/trunk-00000001", "Cause": "19"}]
+    assert run.calls.refused_cancels == 2 and run.calls.obs.cancelled == 1
+    assert run.calls.hangup("dialer-1-x", 101.0, cause=19)[1] == "no_answer"
+    assert "dialer-2-x" in run.calls.obs.ring_started

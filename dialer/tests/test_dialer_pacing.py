@@ -197,3 +197,50 @@ def test_predictive_stays_under_3_percent_and_beats_progressive(scenario):
     # On a 1.5 h day a few early abandonments can leave it progressive to the end (≈ 130 human
     # answers: 4 abandoned is already 3 %), so the gain is asked of the seeds' mean.
     assert sum(gains) / len(gains) > 0.03
+
+
+def test_hang_ups_take_the_longest_ringing_calls_when_answers_would_find_no_agent():
+    p, obs = _fitted([100.0] * 20)
+    obs.now, obs.agents_ready, obs.agents_logged_in = 100.0, 0, 1
+    obs.talk_started = {"ana": 99.0}  # just started talking: not free for a long while
+    obs.agents_talking = 1
+    obs.ring_started = {1: 84.0, 2: 82.0, 3: 90.0}  # rung 16, 18 and 10 s
+    mean, var = p.exposure(obs)
+    doomed = p.choose_cancels(obs, list(mean), list(var), limit=0.05)
+    assert doomed and doomed[0] == 2  # the longest-rung first
+    assert 3 not in doomed  # 10 s: too early to hang up (the 15 s rule)
+    # With agents ready for every answer nothing is worth hanging up.
+    obs.agents_ready = 5
+    mean, var = p.exposure(obs)
+    assert p.choose_cancels(obs, list(mean), list(var), limit=0.05) == []
+
+
+def test_decide_hands_its_hang_ups_to_cancel_once():
+    p, obs = _fitted([100.0] * 20)
+    obs.now, obs.agents_ready, obs.agents_talking = 100.0, 0, 1
+    obs.talk_started = {"ana": 99.0}
+    obs.ring_started = {i: 84.0 for i in range(8)}  # eight calls rung 16 s for one busy agent
+    obs.calls_ringing = 8
+    p.decide(obs)
+    first = p.cancel(obs)
+    assert first and set(first) <= set(obs.ring_started)
+    assert p.cancel(obs) == []
+    never = PredictivePolicy(min_ring=None)  # hang-ups off: the former policy
+    never.decide(obs)
+    assert never.cancel(obs) == []
+
+
+def test_hung_up_calls_count_as_their_expected_late_answers():
+    p, obs = _fitted([100.0] * 20)
+    before = p.answer_shares(obs)
+    # Ten calls hung up after 16 s: censored, not "no answer"; each counts as its chance of a
+    # late answer, so the answer share moves toward it instead of dropping as if none answered.
+    obs.outcomes += [(50.0, "cancelled", 16.0)] * 10
+    obs.now = 120.0
+    p._next_refit = 0.0
+    p.decide(obs)  # refit: one EM step from the previous fit
+    human, _, _ = p.answer_shares(obs)
+    done = obs.human_answers + obs.machine_answers + obs.no_answers + p.prior_attempts
+    assert p._cancel_n == 10 and 0.0 < p._cancel_a < 10 * before[1]
+    assert human > (obs.human_answers + p.prior_attempts * p.prior_human_share) / (done + 10)
+    assert human < before[0]

@@ -95,3 +95,36 @@ def test_trunk_lines_are_never_exceeded():
 def test_bad_scenario_is_refused_with_a_reason():
     with pytest.raises(ValueError, match="ring_min"):
         Scenario(ring_min=30, ring_max=5)
+
+
+class HangUpEverything(Greedy):
+    """Over-dials and asks to hang up every ringing call at every decision, too early included."""
+
+    def cancel(self, obs):
+        return list(obs.ring_started)
+
+
+def test_hang_ups_only_after_the_minimum_ring_end_as_no_answer_outside_the_rate():
+    sc = SHORT
+    r = simulate(sc, HangUpEverything(), seed=6, record=True)
+    cancelled = [c for c in r.calls if c["cancelled"]]
+    assert r.cancelled == len(cancelled) > 0
+    assert r.refused_cancels > 0  # the early requests were refused and counted, not obeyed
+    for c in cancelled:
+        assert c["outcome"] == NO_ANSWER and c["connected_at"] is None
+        assert c["ended"] - c["placed"] >= sc.min_ring - 1e-9
+        # Hung up before it would have been answered: nobody answered, so not in the rate.
+        assert not (c["answered"] and c["ring"] <= c["ended"] - c["placed"])
+    answered_humans = [c for c in r.calls if c["outcome"] in (CONNECTED, ABANDONED)]
+    assert r.human_answers == len(answered_humans)
+    assert sum(r.outcomes.values()) == r.calls_placed
+
+
+def test_refused_hang_ups_change_nothing():
+    # With a minimum ring longer than any call rings, every request is refused: the day is the
+    # same as without hang-ups, contact for contact.
+    sc = Scenario(agents=6, hours=0.5, machine_share=0.2, talk_mean=90, talk_sd=45, min_ring=1000.0)
+    refused = simulate(sc, HangUpEverything(), seed=7)
+    plain = simulate(sc, Greedy(), seed=7)
+    assert refused.cancelled == 0 and refused.refused_cancels > 0
+    assert (refused.outcomes, refused.occupancy) == (plain.outcomes, plain.occupancy)
