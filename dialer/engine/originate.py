@@ -63,6 +63,8 @@ def originate_action(campaign: Campaign, claim: Claim, *, dial_template: str, me
         "__CENTRALITA_LOOKUP": contact_json(claim, campaign),
         "DIALER_QUEUE": campaign.queue_name, "DIALER_MODE": "broadcast" if campaign.mode == "broadcast" else "agents",
         "DIALER_AMD": amd, "DIALER_MESSAGE": message, "DIALER_DIGIT": campaign.broadcast_agent_digit,
+        # The recording's "caller" is the other party: the contact, not our own caller ID.
+        "CENTRALITA_REC_PARTY": claim.phone,
     }
     return {
         "Action": "Originate", "ActionID": claim.channel_id, "ChannelId": claim.channel_id,

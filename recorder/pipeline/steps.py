@@ -97,7 +97,9 @@ def _decode(job: Job, rec: Recording) -> audio.Legs:
 def transcribe(job: Job, rec: Recording) -> None:
     """verified -> transcribed: per-leg words (caller left, agent right). The raw transcript may
     hold card numbers: it goes to a work file beside the WAV, never to the database."""
-    transcript = job.transcriber(rec).transcribe_legs(_decode(job, rec))
+    # A domain vocabulary (CENTRALITA_RECORDER_PHRASES) restricts recognition; empty decodes freely.
+    phrases = [w.strip() for w in job.settings.recorder_phrases.split(",") if w.strip()] or None
+    transcript = job.transcriber(rec).transcribe_legs(_decode(job, rec), phrases)
     job.cache["transcript"] = transcript
     out = job.work(rec, ".transcript.json")
     tmp = out.with_name(out.name + ".part")
