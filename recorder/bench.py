@@ -101,7 +101,8 @@ def _worker(model_path: str, warmup: str, tasks, results, go, mode: str) -> None
     results.put(("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: Path, mode: str) -> dict:
+def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: Path, mode: str,
+                 label: str = "") -> dict:
     """Run `mode` ("raw" or "pipeline") over the calls in `workers` processes started and warmed
     beforehand; returns per-call CPU, the wall time of the whole batch and each worker's peak RSS."""
     ctx = mp.get_context("spawn")  # a clean interpreter per worker: no model inherited by fork
@@ -112,7 +113,7 @@ def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: P
         p.start()
     for _ in procs:
         results.get(timeout=300)  # "ready": the model is loaded
-    ids = _recordings(calls, out_dir / f"spool-{mode}-{workers}") if mode == "pipeline" else [0] * len(calls)
+    ids = _recordings(calls, out_dir / f"spool-{mode}-{workers}{label}") if mode == "pipeline" else [0] * len(calls)
     for (wav, _), rid in zip(calls, ids):
         tasks.put((str(wav), str(rid)))
     for _ in procs:
@@ -193,7 +194,7 @@ def _encode_figures(calls, out_dir: Path, kbps: int) -> tuple[float, float]:
     return wav_bytes / opus_bytes, audio_s / max(cpu, 1e-9)
 
 
-def run_bench(calls: int = 4, turns: int = 24, progress=None) -> dict:
+def run_bench(calls: int = 4, turns: int = 24, progress=None, rounds: int = 2) -> dict:
     from centralita.settings import get_settings
     from recorder import vosk_models
 
@@ -206,22 +207,28 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None) -> dict:
         warm, *made = make_calls(tmp, calls + 1, turns)  # the first one only warms workers up
         audio_s = sum(d for _, d in made)
         # Raw and pipeline in separate but identical workers: each decodes the same audio in the
-        # same order from the same warm state, so neither profits from the other's caches.
+        # same order from the same warm state, so neither profits from the other's caches. They
+        # alternate for `rounds` rounds, so a shared machine's drift (load, clock) hits both alike.
         with _throwaway_stack(tmp, model_path):
-            say("raw Vosk decoding, 1 worker")
-            raw = _run_workers(model_path, warm[0], made, 1, tmp, "raw")
-            say("pipeline, 1 worker")
-            one = _run_workers(model_path, warm[0], made, 1, tmp, "pipeline")
+            raws, ones = [], []
+            for r in range(rounds):
+                say(f"round {r + 1}/{rounds}: raw Vosk decoding, 1 worker")
+                raws.append(_run_workers(model_path, warm[0], made, 1, tmp, "raw"))
+                say(f"round {r + 1}/{rounds}: pipeline, 1 worker")
+                ones.append(_run_workers(model_path, warm[0], made, 1, tmp, "pipeline", label=f"-r{r}"))
             say("pipeline, 2 workers")
             two = _run_workers(model_path, warm[0], made, 2, tmp, "pipeline")
+        raw = {"docs": [d for run in raws for d in run["docs"]], "rss": [m for run in raws for m in run["rss"]]}
+        one = {"docs": [d for run in ones for d in run["docs"]], "rss": [m for run in ones for m in run["rss"]],
+               "wall": sum(run["wall"] for run in ones) / rounds}
         not_done = [d["stage"] for d in one["docs"] + two["docs"] if d["stage"] != "done"]
         if not_done:
             raise RuntimeError(f"pipeline runs did not finish: {not_done}")
         free_speedup = machine_speedup()
         say("encoding")
         ratio, x_rt = _encode_figures(made, tmp, settings.recorder_opus_kbps)
-    raw_cpu = sum(d["cpu"] for d in raw["docs"])
-    pipe_cpu = sum(d["cpu"] for d in one["docs"])
+    raw_cpu = sum(d["cpu"] for d in raw["docs"]) / rounds
+    pipe_cpu = sum(d["cpu"] for d in one["docs"]) / rounds
     return {
         "raw_rtf": round(audio_s / raw_cpu, 2),
         "pipeline_rtf": round(audio_s / pipe_cpu, 2),
@@ -231,7 +238,7 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None) -> dict:
         "archive_ratio": round(ratio, 1),
         "encode_x_realtime": round(x_rt, 1),
         # What the figures depend on: a shared machine's load caps the 2-worker speedup.
-        "context": {"calls": calls, "audio_seconds": round(audio_s, 1), "model": model_path.parent.name
+        "context": {"calls": calls, "rounds": rounds, "audio_seconds": round(audio_s, 1), "model": model_path.parent.name
                     if model_path.name == "model" else model_path.name, "cores": os.cpu_count(),
                     "load_avg_1m": round(os.getloadavg()[0], 2),
                     # ~1.0 means 2 workers do no extra work, so their wall speedup is limited by free

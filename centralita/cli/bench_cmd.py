@@ -120,6 +120,7 @@ def transcribe(
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
     calls: int = typer.Option(4, min=2, max=100, help="Synthetic calls to process."),
     turns: int = typer.Option(24, min=1, max=400, help="Speaker turns per call (about 2.3 s each)."),
+    rounds: int = typer.Option(2, min=1, max=10, help="Alternating raw/pipeline rounds (machine drift hits both)."),
 ) -> None:
     """Recorder: raw Vosk vs the offline pipeline (transcribe, analyse, encode, verify), 1 vs 2 workers,
     memory per worker, Opus archive ratio and encode speed, on synthetic calls and the configured model."""
@@ -131,7 +132,7 @@ def transcribe(
 
     chatty = not json_out
     try:
-        doc = run_bench(calls=calls, turns=turns,
+        doc = run_bench(calls=calls, turns=turns, rounds=rounds,
                         progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None)
     except ModelError as exc:
         typer.echo(f"error: {exc}", err=True)
