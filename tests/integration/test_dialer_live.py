@@ -345,6 +345,15 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
         assert contacts[DNC]["status"] == "dnc" and contacts[OUTSIDE]["status"] == "new"
         assert contacts[MACHINE]["status"] == "scheduled" and contacts[BUSY]["last_outcome"] == "busy"
 
+        # Recorded as an outbound campaign call ([centralita-record] from the dialer's dialplan), with
+        # the contact as the other party and the agent who took it; it ended and went to the pipeline.
+        def person_recording():
+            items = api(stack, "GET", "/recordings", boss, params={"campaign": "cobros", "caller": HUMAN}).json()["items"]
+            return items if items and items[0]["stage"] != "recording" else None
+        recs = stack.wait_for(person_recording, 20)
+        assert recs and len(recs) == 1, api(stack, "GET", "/recordings", boss, params={"campaign": "cobros"}).json()
+        assert (recs[0]["direction"], recs[0]["agent"], recs[0]["linkedid"]) == ("outbound", "agentd", person["linkedid"])
+
         # No agent free when the person answers: safe-harbor message, counted as abandoned.
         extra = b"telefono,nombre,monto,tz\n" + f"{ABANDON},Pedro Sinagente,70,{home}".encode()
         r = api(stack, "POST", "/dialer/lists/morosos/import", boss, files={"file": ("mas.csv", extra, "text/csv")})
