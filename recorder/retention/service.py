@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 
 from api.audit.service import record as audit
 from centralita import db
-from centralita.errors import FieldError, NotFound
+from centralita.errors import FieldError
 from centralita.settings import Settings, get_settings
 from centralita.timeutil import utcnow
+from recorder.access import get_recording
 from recorder.models import Recording, RetentionPolicy
 
 DEFAULT_CLASS = "default"
@@ -67,19 +68,12 @@ def save_policy(session: Session, name: str, days: int, match: dict | None = Non
     return policy
 
 
-def _recording(session: Session, recording_id: int) -> Recording:
-    rec = session.get(Recording, recording_id)
-    if rec is None:
-        raise NotFound("recording_id", f"no recording {recording_id}")
-    return rec
-
-
 def set_hold(session: Session, recording_id: int, reason: str, *, user=None, client: str = "") -> Recording:
     """Put a legal hold on a recording: the purge skips it until released. Audited."""
     reason = (reason or "").strip()
     if not reason:
         raise FieldError("reason", "a legal hold needs a reason (case number, request)")
-    rec = _recording(session, recording_id)
+    rec = get_recording(session, recording_id)
     if rec.stage == "purged":
         raise FieldError("recording_id", f"recording {recording_id} was already purged", status=409)
     rec.legal_hold, rec.legal_hold_reason = True, reason[:255]
@@ -92,7 +86,7 @@ def release_hold(session: Session, recording_id: int, reason: str, *, user=None,
     reason = (reason or "").strip()
     if not reason:
         raise FieldError("reason", "say why the hold is released")
-    rec = _recording(session, recording_id)
+    rec = get_recording(session, recording_id)
     if not rec.legal_hold:
         raise FieldError("recording_id", f"recording {recording_id} is not on hold", status=409)
     previous = rec.legal_hold_reason
