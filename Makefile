@@ -1,5 +1,5 @@
 # The README's two commands: `make up` and `make test`.
-.PHONY: up test setup setup-test down status
+.PHONY: up test unit lint setup setup-test down status
 
 up: setup
 	.venv/bin/centralita init
@@ -8,6 +8,16 @@ up: setup
 
 test: setup-test
 	.venv/bin/pytest -q -p no:cacheprovider
+
+# Unit tests of pure logic and the database (SQLite and PostgreSQL): no Asterisk, no SIP.
+unit: setup-test
+	.venv/bin/pytest -q -p no:cacheprovider --ignore=tests/integration -m "not asterisk"
+
+# ruff (lint, import order, format) and mypy, configured in pyproject.toml.
+lint: setup-test
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
 
 setup:
 	scripts/setup.sh

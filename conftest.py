@@ -3,6 +3,7 @@
 PostgreSQL is Debian's real server, started here in a temporary directory. It is required when
 CI=true (the suite must run on both); on a laptop without it the PostgreSQL variants are skipped.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from centralita.settings import reset_settings_cache
+
 
 def _free_tcp_port() -> int:
     import socket
@@ -55,11 +57,29 @@ def postgres_server():
         shutil.chown(base, user)
         shutil.chown(sockdir, user)
         run_as = ["runuser", "-u", user, "--"]
-    subprocess.run([*run_as, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-w", "-t", "30", "-l", str(base / "pg.log"),
-                    "-o", f"-p {PG_PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*run_as, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(datadir),
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            str(base / "pg.log"),
+            "-o",
+            f"-p {PG_PORT} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}"
     finally:

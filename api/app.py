@@ -1,4 +1,5 @@
 """The FastAPI application: every capability's router, plus the background links to Asterisk."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -31,8 +32,13 @@ def create_app(with_runtime: bool = True) -> FastAPI:
 
     app = FastAPI(title="Centralita", version="0.1.0", lifespan=lifespan)
     app.state.runtime = None
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="strict",
-                       https_only=False, session_cookie="centralita_session")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        same_site="strict",
+        https_only=False,
+        session_cookie="centralita_session",
+    )
 
     from api.audit.routes import router as audit_router
     from api.calls.routes import router as calls_router

@@ -1,5 +1,6 @@
 """Who is calling, and may they? Every route except health, token issue, login page and static files
 depends on one of these (a test walks the app's routes to keep it so)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -37,8 +38,9 @@ def _session_user(request: Request, session: Session) -> User | None:
     return user
 
 
-def optional_user(request: Request, token: str | None = Depends(oauth2_scheme),
-                  session: Session = Depends(get_session)) -> User | None:
+def optional_user(
+    request: Request, token: str | None = Depends(oauth2_scheme), session: Session = Depends(get_session)
+) -> User | None:
     """The caller, or None. A presented bearer token wins over the cookie (and is not rescued by it)."""
     if token:
         user = service.resolve_token(session, token)
@@ -48,8 +50,9 @@ def optional_user(request: Request, token: str | None = Depends(oauth2_scheme),
     return _session_user(request, session)
 
 
-def current_user(request: Request, token: str | None = Depends(oauth2_scheme),
-                 session: Session = Depends(get_session)) -> User:
+def current_user(
+    request: Request, token: str | None = Depends(oauth2_scheme), session: Session = Depends(get_session)
+) -> User:
     user = optional_user(request, token, session)
     if user is None:
         raise _unauthorized("invalid, expired or revoked token" if token else "not authenticated")
@@ -63,8 +66,9 @@ def require_role(role: Role) -> Callable[..., User]:
     def dependency(user: User = Depends(current_user)) -> User:
         have = Role(user.role)
         if have.rank < role.rank:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail=f"requires role '{role.value}' or higher (you are '{have.value}')")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"requires role '{role.value}' or higher (you are '{have.value}')"
+            )
         return user
 
     dependency.__name__ = f"require_{role.value}"
@@ -76,8 +80,9 @@ require_supervisor = require_role(Role.supervisor)
 require_admin = require_role(Role.admin)
 
 
-def web_user(request: Request, token: str | None = Depends(oauth2_scheme),
-             session: Session = Depends(get_session)) -> User:
+def web_user(
+    request: Request, token: str | None = Depends(oauth2_scheme), session: Session = Depends(get_session)
+) -> User:
     """Like current_user, but a browser without a session is sent to the login page instead of a 401."""
     user = optional_user(request, token, session)
     if user is None:

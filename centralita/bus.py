@@ -1,4 +1,5 @@
 """The event bus: JSON events on Redis pub/sub, for live views and integrations."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,12 @@ def redis_url(settings: Settings) -> str:
 
 
 def connect(settings: Settings) -> aioredis.Redis:
-    return aioredis.from_url(redis_url(settings), socket_timeout=settings.external_timeout,
-                             socket_connect_timeout=settings.external_timeout, decode_responses=True)
+    return aioredis.from_url(
+        redis_url(settings),
+        socket_timeout=settings.external_timeout,
+        socket_connect_timeout=settings.external_timeout,
+        decode_responses=True,
+    )
 
 
 async def publish(client: aioredis.Redis, event_type: str, data: dict) -> None:

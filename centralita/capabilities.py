@@ -6,6 +6,7 @@ sub-command named after the package), `agi.py` with `register(server)` (FastAGI 
 and `render.py` with `context(settings, paths, session) -> dict` (variables for its own Asterisk
 templates) and `files(settings, paths, session) -> {name: bytes}` (extra files in the config dir).
 """
+
 from __future__ import annotations
 
 import importlib

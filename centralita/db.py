@@ -1,4 +1,5 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL through DATABASE_URL)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -68,8 +69,10 @@ def check_connection(engine: Engine | None = None) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any driver error means the same to the operator
-        raise SettingsError(f"DATABASE_URL: cannot connect ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    except Exception as exc:
+        raise SettingsError(
+            f"DATABASE_URL: cannot connect ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        ) from None
 
 
 def alembic_config(url: str | None = None):

@@ -1,4 +1,5 @@
 """Demo data and the demo call: the stack's "hello world"."""
+
 from __future__ import annotations
 
 import secrets
@@ -31,19 +32,50 @@ def demo_flow(settings: Settings) -> dict:
         "start": "main",
         "identify": True,
         "nodes": {
-            "main": {"type": "menu", "prompt": "demo-welcome", "timeout_s": 5, "max_tries": 2,
-                     "options": {"1": {"type": "node", "node": "debt"}, "2": {"type": "node", "node": "case"},
-                                 "9": {"type": "hangup"}}},
-            "debt": {"type": "lookup", "prompt": "demo-ask-taxpayer", "min_digits": 6, "max_digits": 6,
-                     "check": "luhn", "url": api + "/taxpayers/{digits}", "headers": auth,
-                     "timeout_s": settings.external_timeout, "not_found_prompt": "demo-not-found",
-                     "say": [{"field": "debt", "say": "amount", "prompt": "demo-your-debt"}], "next": after},
-            "case": {"type": "lookup", "prompt": "demo-ask-case", "min_digits": 4, "max_digits": 4,
-                     "url": api + "/cases/{digits}", "headers": auth, "timeout_s": settings.external_timeout,
-                     "not_found_prompt": "demo-not-found",
-                     "say": [{"field": "status", "say": "text", "prompt": "demo-case-status"}], "next": after},
-            "after": {"type": "menu", "prompt": "demo-after", "timeout_s": 5, "max_tries": 2,
-                      "options": {"1": {"type": "node", "node": "main"}}, "timeout": {"type": "hangup"}},
+            "main": {
+                "type": "menu",
+                "prompt": "demo-welcome",
+                "timeout_s": 5,
+                "max_tries": 2,
+                "options": {
+                    "1": {"type": "node", "node": "debt"},
+                    "2": {"type": "node", "node": "case"},
+                    "9": {"type": "hangup"},
+                },
+            },
+            "debt": {
+                "type": "lookup",
+                "prompt": "demo-ask-taxpayer",
+                "min_digits": 6,
+                "max_digits": 6,
+                "check": "luhn",
+                "url": api + "/taxpayers/{digits}",
+                "headers": auth,
+                "timeout_s": settings.external_timeout,
+                "not_found_prompt": "demo-not-found",
+                "say": [{"field": "debt", "say": "amount", "prompt": "demo-your-debt"}],
+                "next": after,
+            },
+            "case": {
+                "type": "lookup",
+                "prompt": "demo-ask-case",
+                "min_digits": 4,
+                "max_digits": 4,
+                "url": api + "/cases/{digits}",
+                "headers": auth,
+                "timeout_s": settings.external_timeout,
+                "not_found_prompt": "demo-not-found",
+                "say": [{"field": "status", "say": "text", "prompt": "demo-case-status"}],
+                "next": after,
+            },
+            "after": {
+                "type": "menu",
+                "prompt": "demo-after",
+                "timeout_s": 5,
+                "max_tries": 2,
+                "options": {"1": {"type": "node", "node": "main"}},
+                "timeout": {"type": "hangup"},
+            },
         },
     }
 
@@ -75,13 +107,13 @@ def seed(session: Session, settings: Settings) -> SeedResult:
         web_password = ""
         if user is None:
             web_password = users.generate_password()
-            user = users.create_user(session, username, web_password, role=Role.agent, full_name=full_name,
-                                     client="demo")
+            user = users.create_user(
+                session, username, web_password, role=Role.agent, full_name=full_name, client="demo"
+            )
         endpoint = session.exec(select(AgentEndpoint).where(AgentEndpoint.username == username)).first()
         if endpoint is None:
             sip_password = secrets.token_urlsafe(12)
-            endpoint = AgentEndpoint(user_id=user.id, username=username, sip_password=sip_password,
-                                     extension=extension)
+            endpoint = AgentEndpoint(user_id=user.id, username=username, sip_password=sip_password, extension=extension)
             session.add(endpoint)
             session.flush()
             session.add(QueueMember(queue_id=queue.id, endpoint_id=endpoint.id))
@@ -107,8 +139,14 @@ class DemoCallResult:
     record: CallRecord | None
 
 
-def call(session_factory, settings: Settings, digits: str = "1", hold_seconds: float = 4.0,
-         wait_record: float = 20.0, number: str = DEMO_DID) -> DemoCallResult:
+def call(
+    session_factory,
+    settings: Settings,
+    digits: str = "1",
+    hold_seconds: float = 4.0,
+    wait_record: float = 20.0,
+    number: str = DEMO_DID,
+) -> DemoCallResult:
     """Place a real SIP call and wait for its call record (found by the SIP Call-ID)."""
     result = place_call(settings, number, digits=digits, hold_seconds=hold_seconds)
     record = None

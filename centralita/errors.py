@@ -1,5 +1,6 @@
 """Bad input or a forbidden state, naming the field to fix. Every capability's service raises these;
 routes answer with `status` in FastAPI's own 422 body shape, and CLIs print `field: message`."""
+
 from __future__ import annotations
 
 
@@ -26,5 +27,6 @@ def http_error(exc: FieldError):
     every field error one way."""
     from fastapi import HTTPException
 
-    return HTTPException(exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message,
-                                              "type": type(exc).__name__.lower()}])
+    return HTTPException(
+        exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": type(exc).__name__.lower()}]
+    )

@@ -17,6 +17,7 @@ Country codes shared by several regions (+1, +7, ...) never take the shortcut: t
 depends on which region claims the number. `centralita/tests/test_phones.py` checks the shortcut
 against the full parse.
 """
+
 from __future__ import annotations
 
 import re
@@ -90,12 +91,17 @@ class Normalizer:
             return Parsed(error="empty")
         digits = text.translate(_SEPARATORS)
         if digits.startswith(self._plus_cc):
-            national, prefixes = digits[len(self._plus_cc):], self._npfp
+            national, prefixes = digits[len(self._plus_cc) :], self._npfp
         else:
             national, prefixes = digits, self._full_parse_prefix
         valid = self._valid_by_length.get(len(national))
-        if (valid is not None and national.isdigit() and national.isascii() and national[0] != "0"
-                and not (prefixes and prefixes.match(national))):
+        if (
+            valid is not None
+            and national.isdigit()
+            and national.isascii()
+            and national[0] != "0"
+            and not (prefixes and prefixes.match(national))
+        ):
             if valid.fullmatch(national):
                 return Parsed(e164=f"{self._plus_cc}{national}")
             return Parsed(error=f"not a valid number in {self.region}")
@@ -114,8 +120,18 @@ def _any_of(*patterns: str | None) -> re.Pattern | None:
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
-_TYPE_DESCS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-               "voicemail", "fixed_line", "mobile")
+_TYPE_DESCS = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
 
 
 def _validity_patterns(meta: PhoneMetadata) -> dict[int, re.Pattern]:

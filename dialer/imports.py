@@ -4,6 +4,7 @@ Every data row ends up either stored or rejected with its row number and reason 
 rejected + blank = rows read). A file that cannot be read at all raises before any write; the
 caller's single transaction means a failure half-way leaves the list exactly as it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,19 +17,30 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from api.audit.service import record
-from dialer.errors import DialerError
-from dialer.models import Contact, ContactImport, ContactList, DncEntry
 from centralita.phones import Normalizer, UnknownRegion, time_zone_of
-from dialer.readers import Table, read_table
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
+from dialer.errors import DialerError
+from dialer.models import Contact, ContactImport, ContactList, DncEntry
+from dialer.readers import Table, read_table
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 STANDARD = ("phone", "name", "timezone")
 # Header names recognised without a mapping (compared case-folded, accents as typed in Spanish files).
 GUESSES = {
-    "phone": ("phone", "telefono", "teléfono", "tel", "numero", "número", "celular", "movil", "móvil",
-              "phone_number", "mobile"),
+    "phone": (
+        "phone",
+        "telefono",
+        "teléfono",
+        "tel",
+        "numero",
+        "número",
+        "celular",
+        "movil",
+        "móvil",
+        "phone_number",
+        "mobile",
+    ),
     "name": ("name", "nombre", "full_name", "nombre_completo", "cliente"),
     "timezone": ("timezone", "time_zone", "zona_horaria", "tz"),
 }
@@ -125,13 +137,14 @@ def _existing(session: Session, column, candidates: list[str], *where) -> set[st
         return set(session.execute(select(column).where(*where)).scalars()) & set(candidates)
     found: set[str] = set()
     for start in range(0, len(candidates), LOOKUP_CHUNK):
-        chunk = candidates[start:start + LOOKUP_CHUNK]
+        chunk = candidates[start : start + LOOKUP_CHUNK]
         found.update(session.execute(select(column).where(column.in_(chunk), *where)).scalars())
     return found
 
 
-def _validate(table: Table, cmap: ColumnMap, normalize: Normalizer, report: ImportReport,
-              progress: Progress) -> list[dict]:
+def _validate(
+    table: Table, cmap: ColumnMap, normalize: Normalizer, report: ImportReport, progress: Progress
+) -> list[dict]:
     """First pass, no database: one candidate per distinct valid number, the rest rejected."""
     width = len(table.header)
     zones = _Zones()
@@ -168,8 +181,16 @@ def _validate(table: Table, cmap: ColumnMap, normalize: Normalizer, report: Impo
             reject({"row": row, "reason": f"{long}: longer than {MAX_CELL} characters", "value": ""})
             continue
         first_row[e164] = row
-        candidates.append({"phone": e164, "name": name, "timezone": tz or time_zone_of(e164),
-                           "fields": fields, "source_row": row, "_raw": raw})
+        candidates.append(
+            {
+                "phone": e164,
+                "name": name,
+                "timezone": tz or time_zone_of(e164),
+                "fields": fields,
+                "source_row": row,
+                "_raw": raw,
+            }
+        )
     progress("validating", total, total)
     return candidates
 
@@ -190,7 +211,7 @@ def _bulk_insert(session: Session, rows: list[dict], progress: Progress) -> None
         _postgresql_copy(conn, rows, progress)
     else:  # any other database SQLAlchemy speaks: plain core executemany
         for start in range(0, len(rows), INSERT_CHUNK):
-            conn.execute(insert(Contact.__table__), rows[start:start + INSERT_CHUNK])
+            conn.execute(insert(Contact.__table__), rows[start : start + INSERT_CHUNK])
             progress("storing", min(start + INSERT_CHUNK, len(rows)), len(rows))
     progress("storing", len(rows), len(rows))
 
@@ -219,15 +240,25 @@ def _sqlite_insert(conn, rows: list[dict], progress: Progress) -> None:
     getters = [(c, None if c in shared else p) for c, p in zip(columns, procs)]
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = [tuple(fixed[c] if c in fixed else (p(r[c]) if p else r[c]) for c, p in getters)
-                 for r in rows[start:start + INSERT_CHUNK]]
+        chunk = [
+            tuple(fixed[c] if c in fixed else (p(r[c]) if p else r[c]) for c, p in getters)
+            for r in rows[start : start + INSERT_CHUNK]
+        ]
         conn.exec_driver_sql(sql, chunk)
         progress("storing", min(start + INSERT_CHUNK, len(rows)), len(rows))
 
 
-def import_table(session: Session, contact_list: ContactList, table: Table, filename: str,
-                 mapping: dict[str, str] | None = None, *, user=None, client: str = "",
-                 progress: Progress | None = None) -> ImportReport:
+def import_table(
+    session: Session,
+    contact_list: ContactList,
+    table: Table,
+    filename: str,
+    mapping: dict[str, str] | None = None,
+    *,
+    user=None,
+    client: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
     """Add the table's valid rows to the list. Not committed here: the caller's commit makes it atomic."""
     started = time.perf_counter()
     progress = progress or (lambda _stage, _done, _total: None)
@@ -237,8 +268,9 @@ def import_table(session: Session, contact_list: ContactList, table: Table, file
     except UnknownRegion as exc:
         raise DialerError("region", str(exc)) from None
     cmap = resolve_mapping(table.header, mapping)
-    report = ImportReport(list_id=contact_list.id, filename=filename, rows=len(table.rows) + table.blank,
-                          blank=table.blank)
+    report = ImportReport(
+        list_id=contact_list.id, filename=filename, rows=len(table.rows) + table.blank, blank=table.blank
+    )
     candidates = _validate(table, cmap, normalize, report, progress)
 
     phones = [c["phone"] for c in candidates]
@@ -252,8 +284,9 @@ def import_table(session: Session, contact_list: ContactList, table: Table, file
             why = "already in this list" if c["phone"] in in_list else "on the do-not-call list"
             report.rejections.append({"row": c["source_row"], "reason": f"phone: {why}", "value": raw[:80]})
             continue
-        c.update(list_id=contact_list.id, status="new", attempts=0, last_outcome="", last_disposition="",
-                 created_at=now)
+        c.update(
+            list_id=contact_list.id, status="new", attempts=0, last_outcome="", last_disposition="", created_at=now
+        )
         rows.append(c)
     report.rejections.sort(key=lambda r: r["row"])
 
@@ -263,19 +296,44 @@ def import_table(session: Session, contact_list: ContactList, table: Table, file
     contact_list.field_names = sorted(set(contact_list.field_names) | set(cmap.fields))
     session.add(contact_list)
     report.seconds = round(time.perf_counter() - started, 3)
-    entry = ContactImport(list_id=contact_list.id, filename=filename[:255], rows=report.rows,
-                          accepted=report.accepted, rejected=report.rejected, rejections=report.rejections,
-                          seconds=report.seconds, username=(getattr(user, "username", "") or "")[:64])
+    entry = ContactImport(
+        list_id=contact_list.id,
+        filename=filename[:255],
+        rows=report.rows,
+        accepted=report.accepted,
+        rejected=report.rejected,
+        rejections=report.rejections,
+        seconds=report.seconds,
+        username=(getattr(user, "username", "") or "")[:64],
+    )
     session.add(entry)
-    record(session, "dialer.import", user=user, target=f"list:{contact_list.name}", client=client,
-           detail={"file": filename[:255], "rows": report.rows, "accepted": report.accepted,
-                   "rejected": report.rejected, "blank": report.blank})
+    record(
+        session,
+        "dialer.import",
+        user=user,
+        target=f"list:{contact_list.name}",
+        client=client,
+        detail={
+            "file": filename[:255],
+            "rows": report.rows,
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+            "blank": report.blank,
+        },
+    )
     session.flush()
     report.import_id = entry.id
     return report
 
 
-def import_file(session: Session, contact_list: ContactList, data: bytes, filename: str,
-                mapping: dict[str, str] | None = None, encoding: str = "utf-8", **kw) -> ImportReport:
+def import_file(
+    session: Session,
+    contact_list: ContactList,
+    data: bytes,
+    filename: str,
+    mapping: dict[str, str] | None = None,
+    encoding: str = "utf-8",
+    **kw,
+) -> ImportReport:
     """Read then import; a malformed file raises `DialerError('file', ...)` before any write."""
     return import_table(session, contact_list, read_table(data, filename, encoding), filename, mapping, **kw)

@@ -6,6 +6,7 @@ processes (or one restarted) never dial it twice at once, and a stale claim is v
 recoverable; each call leaves an `Attempt` whose `linkedid` joins the CDR-based call record.
 The queue is referenced by name because queues/ is its own capability (and Asterisk's key).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -70,8 +71,10 @@ class ContactList(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "dialer_contacts"
-    __table_args__ = (UniqueConstraint("list_id", "phone", name="uq_dialer_contacts_list_phone"),
-                      Index("ix_dialer_contacts_status_claimed", "status", "claimed_at"))
+    __table_args__ = (
+        UniqueConstraint("list_id", "phone", name="uq_dialer_contacts_list_phone"),
+        Index("ix_dialer_contacts_status_claimed", "status", "claimed_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     list_id: int = Field(foreign_key="dialer_contact_lists.id", index=True)
     phone: str = Field(max_length=20, index=True)  # E.164

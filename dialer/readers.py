@@ -3,6 +3,7 @@
 A file that cannot be read as a whole (wrong encoding, not a workbook, empty, no header) raises
 `DialerError` on field `file` before anything is written; single bad rows are the importer's job.
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,8 +66,10 @@ def _read_csv(data: bytes, encoding: str) -> Table:
     except LookupError:
         raise DialerError("encoding", f"unknown encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
-        raise _file_error(f"is not valid {encoding} text (byte {exc.start}); save it as UTF-8 or give its "
-                          "encoding, e.g. latin-1 or cp1252") from None
+        raise _file_error(
+            f"is not valid {encoding} text (byte {exc.start}); save it as UTF-8 or give its "
+            "encoding, e.g. latin-1 or cp1252"
+        ) from None
     if "\x00" in text:
         raise _file_error("contains NUL bytes: not a text CSV (wrong encoding, e.g. UTF-16?)")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]

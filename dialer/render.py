@@ -1,5 +1,6 @@
 """What the dialer adds to Asterisk's rendered config: the outbound contexts' settings
 (extensions_dialer.conf) and the safe-harbor message, spoken by the TTS like the system prompts."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """The campaign report: per day (in the campaign's time zone) attempts, answers, connects,
 right-party contacts, dispositions and abandonment; as rows for the API and as CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,18 @@ from dialer.errors import DialerError
 from dialer.models import Attempt, Campaign
 from dialer.scheduling import zone
 
-COUNTS = ("attempts", "answered", "human_answers", "machines", "busy", "no_answer", "failed", "connects",
-          "right_party_contacts", "abandoned")
+COUNTS = (
+    "attempts",
+    "answered",
+    "human_answers",
+    "machines",
+    "busy",
+    "no_answer",
+    "failed",
+    "connects",
+    "right_party_contacts",
+    "abandoned",
+)
 
 
 def _day_row(day: str) -> dict:
@@ -46,8 +57,7 @@ def _finish(row: dict) -> dict:
     return row
 
 
-def campaign_report(session: Session, campaign: Campaign, since: date | None = None,
-                    until: date | None = None) -> dict:
+def campaign_report(session: Session, campaign: Campaign, since: date | None = None, until: date | None = None) -> dict:
     """{"campaign", "timezone", "days": [row per day, oldest first], "total": row}; `until` inclusive."""
     if since and until and since > until:
         raise DialerError("since", "must not be after 'until'")
@@ -63,8 +73,13 @@ def campaign_report(session: Session, campaign: Campaign, since: date | None = N
         day = a.started_at.astimezone(tz).date().isoformat()
         _count(days.setdefault(day, _day_row(day)), a)
         _count(total, a)
-    return {"campaign": campaign.name, "campaign_id": campaign.id, "timezone": campaign.default_timezone,
-            "days": [_finish(days[d]) for d in sorted(days)], "total": _finish(total)}
+    return {
+        "campaign": campaign.name,
+        "campaign_id": campaign.id,
+        "timezone": campaign.default_timezone,
+        "days": [_finish(days[d]) for d in sorted(days)],
+        "total": _finish(total),
+    }
 
 
 def report_csv(report: dict) -> str:
@@ -74,6 +89,12 @@ def report_csv(report: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["date", *COUNTS, "abandon_rate", *[f"disposition:{c}" for c in codes]])
     for row in [*report["days"], report["total"]]:
-        writer.writerow([row["date"], *[row[k] for k in COUNTS], f"{row['abandon_rate']:.4f}",
-                         *[row["dispositions"].get(c, 0) for c in codes]])
+        writer.writerow(
+            [
+                row["date"],
+                *[row[k] for k in COUNTS],
+                f"{row['abandon_rate']:.4f}",
+                *[row["dispositions"].get(c, 0) for c in codes],
+            ]
+        )
     return out.getvalue()

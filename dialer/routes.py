@@ -2,13 +2,13 @@
 
 Supervisors run campaigns; taking a number off the do-not-call list is for admins.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Literal
-
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -21,8 +21,26 @@ from centralita.errors import http_error
 from dialer import service
 from dialer.errors import DialerError
 from dialer.imports import import_file
-from dialer.schemas import (AttemptOut, AttemptPage, DispositionIn, DispositionOut, CampaignCreate, CampaignOut, CampaignSettings, ContactOut, ContactPage, DncCreate,
-                            DncOut, DncPage, ImportOut, ImportSummary, ListCreate, ListOut, ListUpdate, WhatIfIn)
+from dialer.schemas import (
+    AttemptOut,
+    AttemptPage,
+    CampaignCreate,
+    CampaignOut,
+    CampaignSettings,
+    ContactOut,
+    ContactPage,
+    DispositionIn,
+    DispositionOut,
+    DncCreate,
+    DncOut,
+    DncPage,
+    ImportOut,
+    ImportSummary,
+    ListCreate,
+    ListOut,
+    ListUpdate,
+    WhatIfIn,
+)
 from dialer.whatif import WhatIf, run_whatif
 
 router = APIRouter(prefix="/dialer", tags=["dialer"])
@@ -45,8 +63,12 @@ def list_campaigns(session: Session = Depends(get_session)) -> list[CampaignOut]
 
 
 @router.post("/campaigns", response_model=CampaignOut, status_code=201)
-def create_campaign(body: CampaignCreate, request: Request, user: User = Depends(require_supervisor),
-                    session: Session = Depends(get_session)) -> CampaignOut:
+def create_campaign(
+    body: CampaignCreate,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> CampaignOut:
     try:
         campaign = service.create_campaign(session, body.name, body.given(), user=user, client=client_of(request))
         session.commit()
@@ -64,11 +86,17 @@ def get_campaign(key: str, session: Session = Depends(get_session)) -> CampaignO
 
 
 @router.patch("/campaigns/{key}", response_model=CampaignOut)
-def update_campaign(key: str, body: CampaignSettings, request: Request, user: User = Depends(require_supervisor),
-                    session: Session = Depends(get_session)) -> CampaignOut:
+def update_campaign(
+    key: str,
+    body: CampaignSettings,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> CampaignOut:
     try:
-        campaign = service.update_campaign(session, service.get_campaign(session, key), body.given(),
-                                           user=user, client=client_of(request))
+        campaign = service.update_campaign(
+            session, service.get_campaign(session, key), body.given(), user=user, client=client_of(request)
+        )
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
@@ -86,11 +114,17 @@ def simulate_campaign(key: str, body: WhatIfIn, session: Session = Depends(get_s
 
 
 @router.post("/campaigns/{key}/{action}", response_model=CampaignOut)
-def change_state(key: str, action: Literal["start", "pause", "stop"], request: Request,
-                 user: User = Depends(require_supervisor), session: Session = Depends(get_session)) -> CampaignOut:
+def change_state(
+    key: str,
+    action: Literal["start", "pause", "stop"],
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> CampaignOut:
     try:
-        campaign = service.change_state(session, service.get_campaign(session, key), action, user=user,
-                                        client=client_of(request))
+        campaign = service.change_state(
+            session, service.get_campaign(session, key), action, user=user, client=client_of(request)
+        )
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
@@ -103,11 +137,16 @@ def list_lists(session: Session = Depends(get_session)) -> list[ListOut]:
 
 
 @router.post("/lists", response_model=ListOut, status_code=201)
-def create_list(body: ListCreate, request: Request, user: User = Depends(require_supervisor),
-                session: Session = Depends(get_session)) -> ListOut:
+def create_list(
+    body: ListCreate,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> ListOut:
     try:
-        cl = service.create_list(session, body.name, campaign=body.campaign, region=body.region, user=user,
-                                 client=client_of(request))
+        cl = service.create_list(
+            session, body.name, campaign=body.campaign, region=body.region, user=user, client=client_of(request)
+        )
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
@@ -115,12 +154,23 @@ def create_list(body: ListCreate, request: Request, user: User = Depends(require
 
 
 @router.patch("/lists/{key}", response_model=ListOut)
-def update_list(key: str, body: ListUpdate, request: Request, user: User = Depends(require_supervisor),
-                session: Session = Depends(get_session)) -> ListOut:
+def update_list(
+    key: str,
+    body: ListUpdate,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> ListOut:
     changes = body.model_dump(exclude_unset=True)
     try:
-        cl = service.update_list(session, service.get_list(session, key), campaign=changes.get("campaign", ...),
-                                 active=changes.get("active"), user=user, client=client_of(request))
+        cl = service.update_list(
+            session,
+            service.get_list(session, key),
+            campaign=changes.get("campaign", ...),
+            active=changes.get("active"),
+            user=user,
+            client=client_of(request),
+        )
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
@@ -128,21 +178,34 @@ def update_list(key: str, body: ListUpdate, request: Request, user: User = Depen
 
 
 @router.post("/lists/{key}/import", response_model=ImportOut)
-def import_contacts(key: str, request: Request, file: UploadFile = File(..., description="CSV or XLSX"),
-                    mapping: str = Form("", description='JSON object target -> column, e.g. {"phone": "Teléfono"}'),
-                    encoding: str = Form("utf-8", max_length=32),
-                    user: User = Depends(require_supervisor), session: Session = Depends(get_session)) -> ImportOut:
+def import_contacts(
+    key: str,
+    request: Request,
+    file: UploadFile = File(..., description="CSV or XLSX"),
+    mapping: str = Form("", description='JSON object target -> column, e.g. {"phone": "Teléfono"}'),
+    encoding: str = Form("utf-8", max_length=32),
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> ImportOut:
     """Add a file's rows to the list: every rejected row comes back with its reason; a bad file changes nothing."""
     try:
         parsed = json.loads(mapping) if mapping.strip() else None
     except json.JSONDecodeError as exc:
         raise _http(DialerError("mapping", f"not valid JSON ({exc.msg})")) from None
     if parsed is not None and not (isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values())):
-        raise _http(DialerError("mapping", 'must be a JSON object of target: column names'))
+        raise _http(DialerError("mapping", "must be a JSON object of target: column names"))
     try:
         contact_list = service.get_list(session, key)
-        report = import_file(session, contact_list, file.file.read(), file.filename or "", parsed, encoding,
-                             user=user, client=client_of(request))
+        report = import_file(
+            session,
+            contact_list,
+            file.file.read(),
+            file.filename or "",
+            parsed,
+            encoding,
+            user=user,
+            client=client_of(request),
+        )
         session.commit()
     except DialerError as exc:
         session.rollback()
@@ -160,29 +223,41 @@ def list_imports(key: str, session: Session = Depends(get_session)) -> list[Impo
 
 
 @router.get("/lists/{key}/contacts", response_model=ContactPage, dependencies=[Depends(require_supervisor)])
-def list_contacts(key: str, status: str | None = Query(None, max_length=16), limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0), session: Session = Depends(get_session)) -> ContactPage:
+def list_contacts(
+    key: str,
+    status: str | None = Query(None, max_length=16),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+) -> ContactPage:
     try:
         total, rows = service.list_contacts(session, service.get_list(session, key), status, limit, offset)
     except DialerError as exc:
         raise _http(exc) from None
-    return ContactPage(total=total, limit=limit, offset=offset,
-                       items=[ContactOut.model_validate(r, from_attributes=True) for r in rows])
+    return ContactPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[ContactOut.model_validate(r, from_attributes=True) for r in rows],
+    )
 
 
 @router.get("/dnc", response_model=DncPage, dependencies=[Depends(require_supervisor)])
-def list_dnc(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-             session: Session = Depends(get_session)) -> DncPage:
+def list_dnc(
+    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0), session: Session = Depends(get_session)
+) -> DncPage:
     total, rows = service.list_dnc(session, limit, offset)
     return DncPage(total=total, items=[DncOut.model_validate(r, from_attributes=True) for r in rows])
 
 
 @router.post("/dnc", response_model=DncOut, status_code=201)
-def add_dnc(body: DncCreate, request: Request, user: User = Depends(require_supervisor),
-            session: Session = Depends(get_session)) -> DncOut:
+def add_dnc(
+    body: DncCreate, request: Request, user: User = Depends(require_supervisor), session: Session = Depends(get_session)
+) -> DncOut:
     try:
-        entry = service.add_dnc(session, body.phone, body.reason, region=body.region, user=user,
-                                client=client_of(request))
+        entry = service.add_dnc(
+            session, body.phone, body.reason, region=body.region, user=user, client=client_of(request)
+        )
         session.commit()
     except DialerError as exc:
         raise _http(exc) from None
@@ -190,8 +265,9 @@ def add_dnc(body: DncCreate, request: Request, user: User = Depends(require_supe
 
 
 @router.delete("/dnc/{phone}", status_code=204)
-def remove_dnc(phone: str, request: Request, user: User = Depends(require_admin),
-               session: Session = Depends(get_session)) -> None:
+def remove_dnc(
+    phone: str, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> None:
     try:
         service.remove_dnc(session, phone, user=user, client=client_of(request))
         session.commit()
@@ -224,26 +300,35 @@ def _report(session: Session, key: str, since: date | None, until: date | None) 
 
 
 @router.get("/campaigns/{key}/report", dependencies=[Depends(require_supervisor)])
-def campaign_report(key: str, since: date | None = None, until: date | None = None,
-                    session: Session = Depends(get_session)) -> dict:
+def campaign_report(
+    key: str, since: date | None = None, until: date | None = None, session: Session = Depends(get_session)
+) -> dict:
     """Per day (campaign's time zone): attempts, answers, connects, right-party contacts,
     dispositions, abandonment; and the total."""
     return _report(session, key, since, until)
 
 
 @router.get("/campaigns/{key}/report.csv", dependencies=[Depends(require_supervisor)])
-def campaign_report_csv(key: str, since: date | None = None, until: date | None = None,
-                        session: Session = Depends(get_session)) -> Response:
+def campaign_report_csv(
+    key: str, since: date | None = None, until: date | None = None, session: Session = Depends(get_session)
+) -> Response:
     from dialer.report import report_csv
 
     report = _report(session, key, since, until)
-    return Response(report_csv(report), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{report["campaign"]}-report.csv"'})
+    return Response(
+        report_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{report["campaign"]}-report.csv"'},
+    )
 
 
 @router.get("/campaigns/{key}/attempts", response_model=AttemptPage, dependencies=[Depends(require_supervisor)])
-def list_attempts(key: str, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-                  session: Session = Depends(get_session)) -> AttemptPage:
+def list_attempts(
+    key: str,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+) -> AttemptPage:
     try:
         total, rows = service.list_attempts(session, service.get_campaign(session, key), limit, offset)
     except DialerError as exc:
@@ -252,16 +337,30 @@ def list_attempts(key: str, limit: int = Query(100, ge=1, le=1000), offset: int 
 
 
 @router.post("/attempts/{attempt_id}/disposition", response_model=DispositionOut)
-def give_disposition(attempt_id: int, body: DispositionIn, request: Request, user: User = Depends(require_agent),
-                     session: Session = Depends(get_session)) -> DispositionOut:
+def give_disposition(
+    attempt_id: int,
+    body: DispositionIn,
+    request: Request,
+    user: User = Depends(require_agent),
+    session: Session = Depends(get_session),
+) -> DispositionOut:
     """The agent of a connected call closes (any code), reschedules (`callback` + `callback_at`) or
     retries (`retry`) its contact."""
     try:
-        attempt, contact = service.dispose(session, attempt_id, user, body.disposition, right_party=body.right_party,
-                                           callback_at=body.callback_at, client=client_of(request))
+        attempt, contact = service.dispose(
+            session,
+            attempt_id,
+            user,
+            body.disposition,
+            right_party=body.right_party,
+            callback_at=body.callback_at,
+            client=client_of(request),
+        )
         session.commit()
     except DialerError as exc:
         session.rollback()
         raise _http(exc) from None
-    return DispositionOut(attempt=AttemptOut.model_validate(attempt, from_attributes=True),
-                          contact=ContactOut.model_validate(contact, from_attributes=True))
+    return DispositionOut(
+        attempt=AttemptOut.model_validate(attempt, from_attributes=True),
+        contact=ContactOut.model_validate(contact, from_attributes=True),
+    )

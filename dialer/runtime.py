@@ -2,6 +2,7 @@
 AMI link, agent states read in memory). It is restart-safe by design (dialer/engine/claims.py): a
 second API process, or one restarted mid-call, never dials a claimed contact twice.
 `CENTRALITA_DIALER_ENGINE=false` keeps an API process from dialling."""
+
 from __future__ import annotations
 
 from dialer.engine.engine import DialerEngine

@@ -3,6 +3,7 @@
 The dialing engine asks `callable_now` before claiming a contact and calls `apply_outcome` when the
 call (and the agent's disposition) ends.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -34,8 +35,9 @@ def in_window(campaign: Campaign, tz: ZoneInfo, now: datetime) -> bool:
     """Is `now` (aware) inside the campaign's call window in the contact's zone?"""
     local = now.astimezone(tz)
     minute = local.hour * 60 + local.minute
-    return (local.weekday() in campaign.window_days
-            and _minutes(campaign.window_start) <= minute < _minutes(campaign.window_end))
+    return local.weekday() in campaign.window_days and _minutes(campaign.window_start) <= minute < _minutes(
+        campaign.window_end
+    )
 
 
 def callable_now(campaign: Campaign, contact: Contact, now: datetime) -> bool:
@@ -46,8 +48,15 @@ def callable_now(campaign: Campaign, contact: Contact, now: datetime) -> bool:
     return in_window(campaign, contact_zone(campaign, contact), now)
 
 
-def apply_outcome(campaign: Campaign, contact: Contact, outcome: str, now: datetime, *,
-                  disposition: str = "", callback_at: datetime | None = None) -> None:
+def apply_outcome(
+    campaign: Campaign,
+    contact: Contact,
+    outcome: str,
+    now: datetime,
+    *,
+    disposition: str = "",
+    callback_at: datetime | None = None,
+) -> None:
     """Update the contact after an attempt: close, reschedule (callback) or retry after the delay."""
     if outcome not in OUTCOMES:
         raise DialerError("outcome", f"must be one of {', '.join(OUTCOMES)}")

@@ -1,4 +1,5 @@
 """API shapes of the dialer. Types only; the rules (ranges, consistency) live in the service."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -174,8 +175,12 @@ class WhatIfIn(BaseModel):
 
 class DispositionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    disposition: str = Field(..., max_length=64, description="Result code; 'callback' reschedules, 'retry' dials again.")
-    right_party: bool | None = Field(None, description="Spoke with the person sought (default: yes unless wrong_party).")
+    disposition: str = Field(
+        ..., max_length=64, description="Result code; 'callback' reschedules, 'retry' dials again."
+    )
+    right_party: bool | None = Field(
+        None, description="Spoke with the person sought (default: yes unless wrong_party)."
+    )
     callback_at: datetime | None = Field(None, description="For 'callback': when, with its time zone.")
 
 

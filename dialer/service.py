@@ -3,6 +3,7 @@
 Mutating calls add to the caller's session and audit in it; the caller commits once, so a change
 and its audit row land together (or neither does).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,24 +15,51 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
-from dialer.errors import Conflict, DialerError, NotFound
-from dialer.models import (AMD_ACTIONS, CONTACT_STATUSES, MODES, RETRY_OUTCOMES, Campaign, Contact,
-                           ContactImport, ContactList, DncEntry, default_retry_delays)
 from centralita.phones import Normalizer, UnknownRegion, check_region
-from dialer.scheduling import zone
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
+from dialer.errors import Conflict, DialerError, NotFound
+from dialer.models import (
+    AMD_ACTIONS,
+    CONTACT_STATUSES,
+    MODES,
+    RETRY_OUTCOMES,
+    Campaign,
+    Contact,
+    ContactImport,
+    ContactList,
+    DncEntry,
+    default_retry_delays,
+)
+from dialer.scheduling import zone
 
 NAME_RE = re.compile(r"^\w[\w .-]{0,63}$")
 QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CALLER_ID_RE = re.compile(r"^\+?\d{3,20}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_ABANDON_TARGET = 0.03  # the FCC/Ofcom cap: a campaign may aim lower, never higher
-EDITABLE = ("mode", "queue_name", "caller_id", "abandon_target", "max_attempts", "retry_delays",
-            "window_days", "window_start", "window_end", "default_timezone", "priority", "dial_timeout",
-            "amd_action", "broadcast_message", "broadcast_agent_digit")
-ACTIONS = {"start": ({"stopped", "paused"}, "running"), "pause": ({"running"}, "paused"),
-           "stop": ({"running", "paused"}, "stopped")}
+EDITABLE = (
+    "mode",
+    "queue_name",
+    "caller_id",
+    "abandon_target",
+    "max_attempts",
+    "retry_delays",
+    "window_days",
+    "window_start",
+    "window_end",
+    "default_timezone",
+    "priority",
+    "dial_timeout",
+    "amd_action",
+    "broadcast_message",
+    "broadcast_agent_digit",
+)
+ACTIONS = {
+    "start": ({"stopped", "paused"}, "running"),
+    "pause": ({"running"}, "paused"),
+    "stop": ({"running", "paused"}, "stopped"),
+}
 
 
 # Validation -------------------------------------------------------------------------------------
@@ -49,20 +77,32 @@ def validate_name(name: str, field: str = "name") -> str:
 
 def _int_in(values: dict, field: str, low: int, high: int) -> None:
     v = values[field]
-    _check(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high, field,
-           f"must be a whole number from {low} to {high}")
+    _check(
+        isinstance(v, int) and not isinstance(v, bool) and low <= v <= high,
+        field,
+        f"must be a whole number from {low} to {high}",
+    )
 
 
 def validate_campaign(values: dict) -> dict:
     """Check every campaign attribute (the merged result of defaults/current values and changes)."""
     _check(values["mode"] in MODES, "mode", f"must be one of {', '.join(MODES)}")
-    _check(values["queue_name"] == "" or bool(QUEUE_RE.match(values["queue_name"])), "queue_name",
-           "letters, digits, '-' or '_'")
-    _check(values["caller_id"] == "" or bool(CALLER_ID_RE.match(values["caller_id"])), "caller_id",
-           "3-20 digits, optionally with a leading '+'")
+    _check(
+        values["queue_name"] == "" or bool(QUEUE_RE.match(values["queue_name"])),
+        "queue_name",
+        "letters, digits, '-' or '_'",
+    )
+    _check(
+        values["caller_id"] == "" or bool(CALLER_ID_RE.match(values["caller_id"])),
+        "caller_id",
+        "3-20 digits, optionally with a leading '+'",
+    )
     target = values["abandon_target"]
-    _check(isinstance(target, (int, float)) and 0 < target <= MAX_ABANDON_TARGET, "abandon_target",
-           f"must be above 0 and at most {MAX_ABANDON_TARGET} (regulators cap abandonment at 3 %)")
+    _check(
+        isinstance(target, (int, float)) and 0 < target <= MAX_ABANDON_TARGET,
+        "abandon_target",
+        f"must be above 0 and at most {MAX_ABANDON_TARGET} (regulators cap abandonment at 3 %)",
+    )
     values["abandon_target"] = float(target)
     _int_in(values, "max_attempts", 1, 20)
     _int_in(values, "priority", 0, 99)
@@ -71,12 +111,18 @@ def validate_campaign(values: dict) -> dict:
     _check(isinstance(delays, dict), "retry_delays", "must be an object of outcome: seconds")
     for outcome, seconds in delays.items():
         _check(outcome in RETRY_OUTCOMES, "retry_delays", f"{outcome!r}: outcomes are {', '.join(RETRY_OUTCOMES)}")
-        _check(isinstance(seconds, int) and not isinstance(seconds, bool) and 0 <= seconds <= 30 * 86400,
-               "retry_delays", f"{outcome}: seconds from 0 to 2592000")
+        _check(
+            isinstance(seconds, int) and not isinstance(seconds, bool) and 0 <= seconds <= 30 * 86400,
+            "retry_delays",
+            f"{outcome}: seconds from 0 to 2592000",
+        )
     values["retry_delays"] = {**default_retry_delays(), **delays}
     days = values["window_days"]
-    _check(isinstance(days, list) and bool(days) and all(isinstance(d, int) and 0 <= d <= 6 for d in days),
-           "window_days", "a non-empty list of weekdays, 0 (Monday) to 6 (Sunday)")
+    _check(
+        isinstance(days, list) and bool(days) and all(isinstance(d, int) and 0 <= d <= 6 for d in days),
+        "window_days",
+        "a non-empty list of weekdays, 0 (Monday) to 6 (Sunday)",
+    )
     values["window_days"] = sorted(set(days))
     for field in ("window_start", "window_end"):
         _check(isinstance(values[field], str) and bool(HHMM_RE.match(values[field])), field, "HH:MM, 24-hour")
@@ -86,8 +132,11 @@ def validate_campaign(values: dict) -> dict:
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise DialerError("default_timezone", f"unknown time zone {values['default_timezone']!r}") from None
     _check(values["amd_action"] in AMD_ACTIONS, "amd_action", f"must be one of {', '.join(AMD_ACTIONS)}")
-    _check(values["broadcast_agent_digit"] in ("", *"0123456789*#"), "broadcast_agent_digit",
-           "one key: 0-9, * or #, or empty")
+    _check(
+        values["broadcast_agent_digit"] in ("", *"0123456789*#"),
+        "broadcast_agent_digit",
+        "one key: 0-9, * or #, or empty",
+    )
     _check(len(values["broadcast_message"]) <= 2000, "broadcast_message", "at most 2000 characters")
     return values
 
@@ -132,8 +181,14 @@ def create_campaign(session: Session, name: str, values: dict, *, user=None, cli
     campaign = Campaign(name=name, **merged)
     session.add(campaign)
     session.flush()
-    record(session, "dialer.campaign.create", user=user, target=f"campaign:{name}", client=client,
-           detail={"mode": campaign.mode})
+    record(
+        session,
+        "dialer.campaign.create",
+        user=user,
+        target=f"campaign:{name}",
+        client=client,
+        detail={"mode": campaign.mode},
+    )
     return campaign
 
 
@@ -147,8 +202,14 @@ def update_campaign(session: Session, campaign: Campaign, changes: dict, *, user
         setattr(campaign, field, value)
     campaign.updated_at = utcnow()
     session.add(campaign)
-    record(session, "dialer.campaign.update", user=user, target=f"campaign:{campaign.name}", client=client,
-           detail={"fields": sorted(changes)})
+    record(
+        session,
+        "dialer.campaign.update",
+        user=user,
+        target=f"campaign:{campaign.name}",
+        client=client,
+        detail={"fields": sorted(changes)},
+    )
     return campaign
 
 
@@ -159,8 +220,11 @@ def _readiness(session: Session, campaign: Campaign) -> None:
     if campaign.mode == "broadcast":
         _check(bool(campaign.broadcast_message.strip()), "broadcast_message", "a broadcast needs a message")
     _check(bool(campaign.caller_id), "caller_id", "outbound calls need a caller ID")
-    lists = session.exec(select(func.count()).select_from(ContactList).where(
-        ContactList.campaign_id == campaign.id, col(ContactList.active).is_(True))).one()
+    lists = session.exec(
+        select(func.count())
+        .select_from(ContactList)
+        .where(ContactList.campaign_id == campaign.id, col(ContactList.active).is_(True))
+    ).one()
     _check(lists > 0, "lists", "attach at least one active contact list first")
 
 
@@ -178,8 +242,14 @@ def change_state(session: Session, campaign: Campaign, action: str, *, user=None
     campaign.state = to
     campaign.updated_at = utcnow()
     session.add(campaign)
-    record(session, f"dialer.campaign.{action}", user=user, target=f"campaign:{campaign.name}", client=client,
-           detail={"from": before, "to": to})
+    record(
+        session,
+        f"dialer.campaign.{action}",
+        user=user,
+        target=f"campaign:{campaign.name}",
+        client=client,
+        detail={"from": before, "to": to},
+    )
     return campaign
 
 
@@ -191,8 +261,9 @@ def get_list(session: Session, key: int | str) -> ContactList:
     return found
 
 
-def create_list(session: Session, name: str, *, campaign: str | int | None = None, region: str = "",
-                user=None, client: str = "") -> ContactList:
+def create_list(
+    session: Session, name: str, *, campaign: str | int | None = None, region: str = "", user=None, client: str = ""
+) -> ContactList:
     name = validate_name(name)
     if region:
         try:
@@ -205,20 +276,39 @@ def create_list(session: Session, name: str, *, campaign: str | int | None = Non
     contact_list = ContactList(name=name, campaign_id=campaign_id, region=region)
     session.add(contact_list)
     session.flush()
-    record(session, "dialer.list.create", user=user, target=f"list:{name}", client=client,
-           detail={"campaign_id": campaign_id})
+    record(
+        session,
+        "dialer.list.create",
+        user=user,
+        target=f"list:{name}",
+        client=client,
+        detail={"campaign_id": campaign_id},
+    )
     return contact_list
 
 
-def update_list(session: Session, contact_list: ContactList, *, campaign: str | int | None = ...,
-                active: bool | None = None, user=None, client: str = "") -> ContactList:
+def update_list(
+    session: Session,
+    contact_list: ContactList,
+    *,
+    campaign: str | int | None = ...,
+    active: bool | None = None,
+    user=None,
+    client: str = "",
+) -> ContactList:
     if campaign is not ...:
         contact_list.campaign_id = get_campaign(session, campaign).id if campaign not in (None, "") else None
     if active is not None:
         contact_list.active = active
     session.add(contact_list)
-    record(session, "dialer.list.update", user=user, target=f"list:{contact_list.name}", client=client,
-           detail={"campaign_id": contact_list.campaign_id, "active": contact_list.active})
+    record(
+        session,
+        "dialer.list.update",
+        user=user,
+        target=f"list:{contact_list.name}",
+        client=client,
+        detail={"campaign_id": contact_list.campaign_id, "active": contact_list.active},
+    )
     return contact_list
 
 
@@ -232,8 +322,9 @@ def list_counts(session: Session) -> list[tuple[ContactList, dict]]:
     return [(cl, counts.get(cl.id, {})) for cl in lists]
 
 
-def list_contacts(session: Session, contact_list: ContactList, status: str | None = None,
-                  limit: int = 50, offset: int = 0) -> tuple[int, list[Contact]]:
+def list_contacts(
+    session: Session, contact_list: ContactList, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[Contact]]:
     if status is not None:
         _check(status in CONTACT_STATUSES, "status", f"must be one of {', '.join(CONTACT_STATUSES)}")
     where = [Contact.list_id == contact_list.id] + ([Contact.status == status] if status else [])
@@ -243,8 +334,11 @@ def list_contacts(session: Session, contact_list: ContactList, status: str | Non
 
 
 def list_imports(session: Session, contact_list: ContactList) -> list[ContactImport]:
-    return list(session.exec(select(ContactImport).where(ContactImport.list_id == contact_list.id)
-                             .order_by(col(ContactImport.id).desc())).all())
+    return list(
+        session.exec(
+            select(ContactImport).where(ContactImport.list_id == contact_list.id).order_by(col(ContactImport.id).desc())
+        ).all()
+    )
 
 
 # Do-not-call ------------------------------------------------------------------------------------
@@ -254,8 +348,9 @@ def normalize_phone(phone: str, region: str = "") -> str:
     return parsed.e164
 
 
-def add_dnc(session: Session, phone: str, reason: str = "", *, region: str = "", user=None,
-            client: str = "") -> DncEntry:
+def add_dnc(
+    session: Session, phone: str, reason: str = "", *, region: str = "", user=None, client: str = ""
+) -> DncEntry:
     """Block a number everywhere; its not-yet-finished contacts are closed as 'dnc' in the same commit."""
     e164 = normalize_phone(phone, region)
     _check(len(reason) <= 200, "reason", "at most 200 characters")
@@ -263,8 +358,9 @@ def add_dnc(session: Session, phone: str, reason: str = "", *, region: str = "",
         raise Conflict("phone", f"{e164} is already on the do-not-call list")
     entry = DncEntry(phone=e164, reason=reason)
     session.add(entry)
-    for contact in session.exec(select(Contact).where(Contact.phone == e164,
-                                                      col(Contact.status).in_(("new", "scheduled")))):
+    for contact in session.exec(
+        select(Contact).where(Contact.phone == e164, col(Contact.status).in_(("new", "scheduled")))
+    ):
         contact.status = "dnc"
         session.add(contact)
     try:
@@ -299,9 +395,14 @@ def due_contacts(session: Session, campaign: Campaign, now: datetime, limit: int
     """Contacts of the campaign's active lists whose next attempt is due (windows checked by the caller)."""
     lists = select(ContactList.id).where(ContactList.campaign_id == campaign.id, col(ContactList.active).is_(True))
     due = (col(Contact.next_attempt_at).is_(None)) | (col(Contact.next_attempt_at) <= now)
-    return list(session.exec(select(Contact).where(col(Contact.list_id).in_(lists),
-                                                   col(Contact.status).in_(("new", "scheduled")), due)
-                             .order_by(Contact.attempts, Contact.id).limit(limit)).all())
+    return list(
+        session.exec(
+            select(Contact)
+            .where(col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled")), due)
+            .order_by(Contact.attempts, Contact.id)
+            .limit(limit)
+        ).all()
+    )
 
 
 # Agent dispositions ------------------------------------------------------------------------------
@@ -309,8 +410,17 @@ DISPOSITION_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 WRONG_PARTY = ("wrong_party", "wrong_number")  # spoke with someone, not the person sought
 
 
-def dispose(session: Session, attempt_id: int, user, disposition: str, *, right_party: bool | None = None,
-            callback_at: datetime | None = None, now: datetime | None = None, client: str = ""):
+def dispose(
+    session: Session,
+    attempt_id: int,
+    user,
+    disposition: str,
+    *,
+    right_party: bool | None = None,
+    callback_at: datetime | None = None,
+    now: datetime | None = None,
+    client: str = "",
+):
     """The agent's result of a connected call: any code closes the contact, `callback` reschedules
     it at `callback_at`, `retry` dials it again after the campaign's delay. Only the agent who took
     the call (or a supervisor) may give it, once. Adds to the session; the caller commits."""
@@ -329,25 +439,46 @@ def dispose(session: Session, attempt_id: int, user, disposition: str, *, right_
     if attempt.disposed_at is not None:
         raise Conflict("disposition", f"already given ({attempt.disposition})")
     disposition = (disposition or "").strip().lower()
-    _check(bool(DISPOSITION_RE.match(disposition)), "disposition",
-           "1-64 lowercase letters, digits, '_' or '-' (e.g. promesa_pago, callback, retry)")
+    _check(
+        bool(DISPOSITION_RE.match(disposition)),
+        "disposition",
+        "1-64 lowercase letters, digits, '_' or '-' (e.g. promesa_pago, callback, retry)",
+    )
     if disposition == RESCHEDULE:
-        _check(callback_at is not None and callback_at.tzinfo is not None, "callback_at",
-               "a callback needs a time with its time zone, e.g. 2026-11-23T10:00:00-06:00")
+        _check(
+            callback_at is not None and callback_at.tzinfo is not None,
+            "callback_at",
+            "a callback needs a time with its time zone, e.g. 2026-11-23T10:00:00-06:00",
+        )
         _check(callback_at > now, "callback_at", "a callback needs a time in the future")
     elif callback_at is not None:
         raise DialerError("callback_at", "only the 'callback' disposition takes a time")
     contact = session.get(Contact, attempt.contact_id)
     if contact.status == "dialing":  # still ours: settle it now (a call still up just ends later)
-        apply_outcome(session.get(Campaign, attempt.campaign_id), contact, "connected", now,
-                      disposition=disposition, callback_at=callback_at)
+        apply_outcome(
+            session.get(Campaign, attempt.campaign_id),
+            contact,
+            "connected",
+            now,
+            disposition=disposition,
+            callback_at=callback_at,
+        )
         session.add(contact)
     attempt.disposition, attempt.disposed_at = disposition, now
     attempt.right_party = right_party if right_party is not None else disposition not in WRONG_PARTY
     session.add(attempt)
-    record(session, "dialer.attempt.disposition", user=user, target=f"attempt:{attempt.id}", client=client,
-           detail={"disposition": disposition, "contact_id": contact.id,
-                   "callback_at": callback_at.isoformat() if callback_at else None})
+    record(
+        session,
+        "dialer.attempt.disposition",
+        user=user,
+        target=f"attempt:{attempt.id}",
+        client=client,
+        detail={
+            "disposition": disposition,
+            "contact_id": contact.id,
+            "callback_at": callback_at.isoformat() if callback_at else None,
+        },
+    )
     return attempt, contact
 
 

@@ -22,6 +22,7 @@ Each contact's fate (answered, ring time, machine, talk time) is drawn from a pe
 dialling order, so every policy meets the same contacts for a given seed (common random numbers:
 policy comparisons are not blurred by luck).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -94,7 +95,7 @@ class Policy(Protocol):
     tick_seconds: float  # decide() is also called on this periodic tick, besides every event
     preview_seconds: float  # > 0: each call first reserves a ready agent this long (preview mode)
 
-    def decide(self, obs: "Observation") -> int:
+    def decide(self, obs: Observation) -> int:
         """Number of new calls to place now (negative or zero: none)."""
         ...
 
@@ -187,8 +188,20 @@ class RunResult:
 
 
 class _Call:
-    __slots__ = ("id", "placed", "answered", "ring", "machine", "talk", "agent", "outcome", "ended",
-                 "waiting", "connected_at", "cancelled")
+    __slots__ = (
+        "id",
+        "placed",
+        "answered",
+        "ring",
+        "machine",
+        "talk",
+        "agent",
+        "outcome",
+        "ended",
+        "waiting",
+        "connected_at",
+        "cancelled",
+    )
 
     def __init__(self, call_id: int) -> None:
         self.id = call_id
@@ -444,9 +457,16 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
 
 def _call_record(call: _Call) -> dict:
     return {
-        "id": call.id, "placed": call.placed, "answered": call.answered, "ring": call.ring,
-        "machine": call.machine, "outcome": call.outcome, "ended": call.ended,
-        "agent": call.agent, "connected_at": call.connected_at, "cancelled": call.cancelled,
+        "id": call.id,
+        "placed": call.placed,
+        "answered": call.answered,
+        "ring": call.ring,
+        "machine": call.machine,
+        "outcome": call.outcome,
+        "ended": call.ended,
+        "agent": call.agent,
+        "connected_at": call.connected_at,
+        "cancelled": call.cancelled,
     }
 
 

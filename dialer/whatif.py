@@ -4,6 +4,7 @@ The campaign supplies what it knows (mode, abandonment target, ring timeout and,
 dialled enough, its measured answer rate); the supervisor supplies the rest (agents, hours, talk
 time...). Several seeds give a spread, not one lucky day.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -40,8 +41,11 @@ class WhatIf:
 
 def measured_answer_rate(session: Session, campaign: Campaign) -> tuple[float | None, int]:
     """(human answers / finished attempts, attempts); None below MIN_HISTORY attempts."""
-    rows = session.exec(select(Attempt.outcome, func.count()).where(
-        Attempt.campaign_id == campaign.id, Attempt.outcome != "").group_by(Attempt.outcome)).all()
+    rows = session.exec(
+        select(Attempt.outcome, func.count())
+        .where(Attempt.campaign_id == campaign.id, Attempt.outcome != "")
+        .group_by(Attempt.outcome)
+    ).all()
     counts = dict(rows)
     total = sum(counts.values())
     if total < MIN_HISTORY:
@@ -63,15 +67,22 @@ def run_whatif(session: Session, campaign: Campaign, params: WhatIf) -> dict:
         measured, history = measured_answer_rate(session, campaign)
         answer_prob, source = (measured, "measured") if measured is not None else (0.30, "assumed")
     try:
-        scenario = Scenario(agents=params.agents, hours=params.hours, answer_prob=answer_prob,
-                            ring_min=params.ring_min, ring_max=params.ring_max,
-                            no_answer_after=float(campaign.dial_timeout), talk_mean=params.talk_mean,
-                            talk_sd=params.talk_sd, wrapup=params.wrapup, machine_share=params.machine_share,
-                            trunk_lines=params.trunk_lines)
+        scenario = Scenario(
+            agents=params.agents,
+            hours=params.hours,
+            answer_prob=answer_prob,
+            ring_min=params.ring_min,
+            ring_max=params.ring_max,
+            no_answer_after=float(campaign.dial_timeout),
+            talk_mean=params.talk_mean,
+            talk_sd=params.talk_sd,
+            wrapup=params.wrapup,
+            machine_share=params.machine_share,
+            trunk_lines=params.trunk_lines,
+        )
     except ValueError as exc:
         raise DialerError("scenario", str(exc)) from None
-    kwargs = ({"target": campaign.abandon_target, "day_end": params.hours * 3600.0}
-              if policy == "predictive" else {})
+    kwargs = {"target": campaign.abandon_target, "day_end": params.hours * 3600.0} if policy == "predictive" else {}
     try:
         make_policy(policy, **kwargs)
     except (ValueError, TypeError) as exc:
@@ -80,7 +91,14 @@ def run_whatif(session: Session, campaign: Campaign, params: WhatIf) -> dict:
     for seed in range(params.seeds):
         r = simulate(scenario, make_policy(policy, **kwargs), seed)
         runs.append((r.occupancy_mean, r.occupancy_min, r.abandon_rate, r.calls_per_agent_hour, r.talk_share_mean))
-    return {"campaign": campaign.name, "policy": policy, "abandon_target": campaign.abandon_target,
-            "answer_prob_source": source, "history_attempts": history, "scenario": asdict(scenario),
-            "seeds": params.seeds, "figures": summarize(runs),
-            "within_target_every_seed": max(r[2] for r in runs) <= campaign.abandon_target}
+    return {
+        "campaign": campaign.name,
+        "policy": policy,
+        "abandon_target": campaign.abandon_target,
+        "answer_prob_source": source,
+        "history_attempts": history,
+        "scenario": asdict(scenario),
+        "seeds": params.seeds,
+        "figures": summarize(runs),
+        "within_target_every_seed": max(r[2] for r in runs) <= campaign.abandon_target,
+    }

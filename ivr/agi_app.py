@@ -2,6 +2,7 @@
 
 Each script sets IVR_RESULT for the dialplan to branch on. Anything slow (database, HTTP) runs with a
 timeout; if a script fails, Asterisk sees AGISTATUS ≠ SUCCESS and the compiled fallback takes over."""
+
 from __future__ import annotations
 
 import asyncio
@@ -151,9 +152,17 @@ async def run_identify(call: AgiCall) -> None:
     await call.set_variable("__CENTRALITA_CONTACT", str(contact[0]) if contact else "")
     await call.set_variable("__CENTRALITA_CONTACT_NAME", contact[1] if contact else "")
     await call.set_variable("IVR_RESULT", "known" if contact else "unknown")
-    await _announce(settings, "ivr.caller_identified", {
-        "channel": call.channel, "uniqueid": call.headers.get("agi_uniqueid", ""), "caller": e164,
-        "contact_id": contact[0] if contact else None, "contact_name": contact[1] if contact else ""})
+    await _announce(
+        settings,
+        "ivr.caller_identified",
+        {
+            "channel": call.channel,
+            "uniqueid": call.headers.get("agi_uniqueid", ""),
+            "caller": e164,
+            "contact_id": contact[0] if contact else None,
+            "contact_name": contact[1] if contact else "",
+        },
+    )
 
 
 _redis = None
@@ -168,7 +177,7 @@ async def _announce(settings, event: str, data: dict) -> None:
         _redis = bus.connect(settings)
     try:
         await asyncio.wait_for(bus.publish(_redis, event, data), settings.external_timeout)
-    except Exception as exc:  # noqa: BLE001 - events are best effort; the channel variables carry it too
+    except Exception as exc:
         log.debug("event %s not published: %s", event, exc)
 
 
@@ -181,8 +190,10 @@ def _store_answers(rows: list[SurveyAnswer]) -> None:
 async def run_survey(call: AgiCall) -> None:
     flow, version, node = await _node(call, "survey")
     speaker = Speaker(call, get_settings())
-    meta = {name: await call.get_variable(var) for name, var in
-            (("linkedid", "CHANNEL(linkedid)"), ("agent", "MEMBERNAME"), ("queue", "CENTRALITA_QUEUE"))}
+    meta = {
+        name: await call.get_variable(var)
+        for name, var in (("linkedid", "CHANNEL(linkedid)"), ("agent", "MEMBERNAME"), ("queue", "CENTRALITA_QUEUE"))
+    }
     rows = []
     for number, question in enumerate(node.questions, start=1):
         answer = ""
@@ -192,9 +203,18 @@ async def run_survey(call: AgiCall) -> None:
                 break
             answer = ""
         if answer:
-            rows.append(SurveyAnswer(linkedid=meta["linkedid"], flow=flow, version=version, question=number,
-                                     answer=int(answer), agent=meta["agent"], queue=meta["queue"],
-                                     caller=call.caller))
+            rows.append(
+                SurveyAnswer(
+                    linkedid=meta["linkedid"],
+                    flow=flow,
+                    version=version,
+                    question=number,
+                    answer=int(answer),
+                    agent=meta["agent"],
+                    queue=meta["queue"],
+                    caller=call.caller,
+                )
+            )
         # Stored after every answer: a caller who hangs up halfway still counts.
         if rows:
             await _db(_store_answers, rows)

@@ -5,6 +5,7 @@ pure dialplan (CURL + JSON_DECODE) as the ceiling. sipp places the calls and key
 Figures per way: completed and failed calls (sipp), calls/s, the step's own work time per call
 (agi_p50/p99_ms, from each call's CDR), the AGI side's CPU per call and the machine's (Asterisk, our
 processes and the scripts Asterisk spawned, the lookup service; not sipp)."""
+
 from __future__ import annotations
 
 import csv
@@ -30,15 +31,27 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 
 def _flow(lookup_url: str) -> dict:
-    return {"start": "lookup", "operator_digit": False, "nodes": {
-        "lookup": {"type": "lookup", "prompt": "bench-number", "min_digits": 6, "max_digits": 6, "tries": 1,
-                   "url": lookup_url + "/{digits}", "timeout_s": 3.0,
-                   "say": [{"field": "amount", "say": "number"}], "next": {"type": "node", "node": "info"},
-                   "fallback": {"type": "hangup"}},
-        # The info message keeps each call in the IVR for a while, so many are inside at once.
-        "info": {"type": "play", "prompt": "bench-info", "next": {"type": "node", "node": "bye"}},
-        "bye": {"type": "hangup"},
-    }}
+    return {
+        "start": "lookup",
+        "operator_digit": False,
+        "nodes": {
+            "lookup": {
+                "type": "lookup",
+                "prompt": "bench-number",
+                "min_digits": 6,
+                "max_digits": 6,
+                "tries": 1,
+                "url": lookup_url + "/{digits}",
+                "timeout_s": 3.0,
+                "say": [{"field": "amount", "say": "number"}],
+                "next": {"type": "node", "node": "info"},
+                "fallback": {"type": "hangup"},
+            },
+            # The info message keeps each call in the IVR for a while, so many are inside at once.
+            "info": {"type": "play", "prompt": "bench-info", "next": {"type": "node", "node": "bye"}},
+            "bye": {"type": "hangup"},
+        },
+    }
 
 
 def _free_tcp() -> int:
@@ -52,15 +65,23 @@ def _env(data_dir: Path) -> dict[str, str]:
 
     rtp = 30000 + (os.getpid() % 40) * 250
     env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_") and k not in ("DATABASE_URL",)}
-    env.update({
-        "CENTRALITA_DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
-        "CENTRALITA_SECRET_KEY": secrets.token_hex(16), "CENTRALITA_AMI_SECRET": secrets.token_hex(8),
-        "CENTRALITA_ARI_SECRET": secrets.token_hex(8), "CENTRALITA_SIP_PORT": str(free_port()),
-        "CENTRALITA_AMI_PORT": str(_free_tcp()), "CENTRALITA_ARI_PORT": str(_free_tcp()),
-        "CENTRALITA_FASTAGI_PORT": str(_free_tcp()), "CENTRALITA_API_PORT": str(_free_tcp()),
-        "CENTRALITA_REDIS_PORT": str(_free_tcp()),
-        "CENTRALITA_RTP_START": str(rtp), "CENTRALITA_RTP_END": str(rtp + 1999),
-    })
+    env.update(
+        {
+            "CENTRALITA_DATA_DIR": str(data_dir),
+            "DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
+            "CENTRALITA_SECRET_KEY": secrets.token_hex(16),
+            "CENTRALITA_AMI_SECRET": secrets.token_hex(8),
+            "CENTRALITA_ARI_SECRET": secrets.token_hex(8),
+            "CENTRALITA_SIP_PORT": str(free_port()),
+            "CENTRALITA_AMI_PORT": str(_free_tcp()),
+            "CENTRALITA_ARI_PORT": str(_free_tcp()),
+            "CENTRALITA_FASTAGI_PORT": str(_free_tcp()),
+            "CENTRALITA_API_PORT": str(_free_tcp()),
+            "CENTRALITA_REDIS_PORT": str(_free_tcp()),
+            "CENTRALITA_RTP_START": str(rtp),
+            "CENTRALITA_RTP_END": str(rtp + 1999),
+        }
+    )
     return env
 
 
@@ -95,8 +116,11 @@ def _seed(settings, lookup_url: str) -> None:
     db.upgrade()
     with Session(db.get_engine()) as session:
         session.add(Trunk(name="bench", match="127.0.0.1"))
-        save_prompt(session, "bench-info", text="Gracias por llamar. Le informamos que los trámites en línea "
-                                                 "están disponibles todos los días.")
+        save_prompt(
+            session,
+            "bench-info",
+            text="Gracias por llamar. Le informamos que los trámites en línea están disponibles todos los días.",
+        )
         save_prompt(session, "bench-number", text="Marque su número.")
         session.flush()
         for variant, flow in FLOWS.items():
@@ -113,8 +137,10 @@ def _process_script(pbx) -> str:
     inside = f"{pbx.paths.lib}/bench_agi"
     host = pbx.paths.host(inside)
     host.parent.mkdir(parents=True, exist_ok=True)
-    host.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
-                    "from ivr.bench_agi import main\nmain()\n")
+    host.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
+        "from ivr.bench_agi import main\nmain()\n"
+    )
     host.chmod(0o755)
     return inside
 
@@ -122,8 +148,14 @@ def _process_script(pbx) -> str:
 def _start_asterisk(pbx, log: Path) -> subprocess.Popen:
     """Asterisk in a private mount namespace where this Python and the repository are bind-mounted
     (read-only) at their own paths inside the chroot, so process-per-call scripts can run there."""
-    for sub in (pbx.paths.log, pbx.paths.spool, pbx.paths.run, pbx.paths.lib, f"{pbx.paths.log}/cdr-custom",
-                f"{pbx.paths.log}/cel-custom"):
+    for sub in (
+        pbx.paths.log,
+        pbx.paths.spool,
+        pbx.paths.run,
+        pbx.paths.lib,
+        f"{pbx.paths.log}/cdr-custom",
+        f"{pbx.paths.log}/cel-custom",
+    ):
         pbx.paths.host(sub).mkdir(parents=True, exist_ok=True)
     argv = pbx._argv("-f", "-n")  # the same command the stack runs
     if pbx.paths.chrooted:
@@ -131,11 +163,14 @@ def _start_asterisk(pbx, log: Path) -> subprocess.Popen:
         sources = [s for s in wanted if not any(s != o and s.startswith(o + "/") for o in wanted)]
         mounts = " && ".join(
             f"mkdir -p {pbx.paths.root}{src} && mount --bind {src} {pbx.paths.root}{src} && "
-            f"mount -o remount,bind,ro {pbx.paths.root}{src}" for src in sources)
+            f"mount -o remount,bind,ro {pbx.paths.root}{src}"
+            for src in sources
+        )
         argv = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", f'{mounts} && exec "$@"', "sh", *argv]
     out = log.open("ab")
-    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     pbx.wait_booted(60, proc)
     return proc
 
@@ -166,9 +201,9 @@ def _step_times(cdr_file: Path, did: str) -> tuple[list[float], dict[str, int]]:
             if value.get("did") != did:
                 continue
             step = next((p for p in value.get("path", "").split(">") if p.startswith("lookup:")), "lookup:none")
-            outcomes[step[len("lookup:"):]] = outcomes.get(step[len("lookup:"):], 0) + 1
+            outcomes[step[len("lookup:") :]] = outcomes.get(step[len("lookup:") :], 0) + 1
             if step == "lookup:ok" and value.get("userfield", "").startswith("agi_ms="):
-                times.append(float(value["userfield"][len("agi_ms="):]))
+                times.append(float(value["userfield"][len("agi_ms=") :]))
     return times, outcomes
 
 
@@ -182,14 +217,35 @@ def _percentile(values: list[float], q: float) -> float | None:
 def _run_variant(settings, variant: str, calls: int, rate: float, pids: dict[str, int], cdr_file: Path) -> dict:
     from ivr.load import run_load
 
-    measured = {"fastagi": ["asterisk", "fastagi", "lookup"], "process_agi": ["asterisk", "lookup"],
-                "dialplan_only": ["asterisk", "lookup"]}[variant]
+    measured = {
+        "fastagi": ["asterisk", "fastagi", "lookup"],
+        "process_agi": ["asterisk", "lookup"],
+        "dialplan_only": ["asterisk", "lookup"],
+    }[variant]
     # One call first, not measured: a server that runs all day is warm (pools, caches); scripts never are.
-    run_load(settings, WARMUP[variant], calls=1, rate=1, digits=DIGITS, hold_seconds=0,
-             first_digit_ms=FIRST_DIGIT_MS, timeout=60, until_bye=True)
+    run_load(
+        settings,
+        WARMUP[variant],
+        calls=1,
+        rate=1,
+        digits=DIGITS,
+        hold_seconds=0,
+        first_digit_ms=FIRST_DIGIT_MS,
+        timeout=60,
+        until_bye=True,
+    )
     before = {name: _cpu(pids[name]) for name in measured}
-    result = run_load(settings, VARIANTS[variant], calls=calls, rate=rate, digits=DIGITS, hold_seconds=0,
-                      first_digit_ms=FIRST_DIGIT_MS, timeout=120, until_bye=True)
+    result = run_load(
+        settings,
+        VARIANTS[variant],
+        calls=calls,
+        rate=rate,
+        digits=DIGITS,
+        hold_seconds=0,
+        first_digit_ms=FIRST_DIGIT_MS,
+        timeout=120,
+        until_bye=True,
+    )
     time.sleep(1.0)  # the last CDRs and reaped scripts
     after = {name: _cpu(pids[name]) for name in measured}
     own = {name: after[name][0] - before[name][0] for name in measured}
@@ -199,12 +255,19 @@ def _run_variant(settings, variant: str, calls: int, rate: float, pids: dict[str
     times, outcomes = _step_times(cdr_file, VARIANTS[variant])
     completed = min(len(times), result.completed)  # sipp saw the whole flow and the lookup answered
     done = max(completed, 1)
-    return {"completed": completed, "failed": calls - completed,
-            "calls_per_s": round(completed / result.seconds, 2) if result.seconds else 0.0,
-            "agi_p50_ms": _percentile(times, 0.50), "agi_p99_ms": _percentile(times, 0.99),
-            "agi_cpu_s_per_call": round(agi_cpu / done, 5), "cpu_s_per_call": round(total / done, 5),
-            "seconds": round(result.seconds, 1), "sip_completed": result.completed, "sip_failed": result.failed,
-            "lookup_outcomes": outcomes}
+    return {
+        "completed": completed,
+        "failed": calls - completed,
+        "calls_per_s": round(completed / result.seconds, 2) if result.seconds else 0.0,
+        "agi_p50_ms": _percentile(times, 0.50),
+        "agi_p99_ms": _percentile(times, 0.99),
+        "agi_cpu_s_per_call": round(agi_cpu / done, 5),
+        "cpu_s_per_call": round(total / done, 5),
+        "seconds": round(result.seconds, 1),
+        "sip_completed": result.completed,
+        "sip_failed": result.failed,
+        "lookup_outcomes": outcomes,
+    }
 
 
 def run_bench(calls: int = 200, rate: float = 20.0, progress=None) -> dict:
@@ -221,8 +284,14 @@ def run_bench(calls: int = 200, rate: float = 20.0, progress=None) -> dict:
         with _environment(env):
             settings = get_settings()
             lookup_port = _free_tcp()
-            procs.append(subprocess.Popen([sys.executable, "-m", "ivr.bench_lookup", str(lookup_port)],
-                                          env=env, cwd=REPO_ROOT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "ivr.bench_lookup", str(lookup_port)],
+                    env=env,
+                    cwd=REPO_ROOT,
+                    start_new_session=True,
+                )
+            )
             say("seeding and rendering")
             _seed(settings, f"http://127.0.0.1:{lookup_port}")
             pbx = Asterisk(settings)
@@ -244,9 +313,14 @@ def run_bench(calls: int = 200, rate: float = 20.0, progress=None) -> dict:
             (data_dir / "log").mkdir(exist_ok=True)
             asterisk = _start_asterisk(pbx, data_dir / "log" / "asterisk.log")
             procs.append(asterisk)
-            fastagi = subprocess.Popen([sys.executable, "-m", "centralita.cli", "serve", "fastagi"], env=env,
-                                       cwd=data_dir, stdout=(data_dir / "log" / "fastagi.log").open("ab"),
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            fastagi = subprocess.Popen(
+                [sys.executable, "-m", "centralita.cli", "serve", "fastagi"],
+                env=env,
+                cwd=data_dir,
+                stdout=(data_dir / "log" / "fastagi.log").open("ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             procs.append(fastagi)
             _wait_fastagi(settings)
             pids = {"asterisk": pbx.pid() or asterisk.pid, "fastagi": fastagi.pid, "lookup": procs[0].pid}

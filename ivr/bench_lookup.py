@@ -1,5 +1,6 @@
 """The benchmark's lookup service: a small JSON answer per number (`python -m ivr.bench_lookup PORT`).
 Separate process, so its CPU is measured apart from Asterisk and the AGI side."""
+
 from __future__ import annotations
 
 import json

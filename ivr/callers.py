@@ -1,4 +1,5 @@
 """Who is calling: the caller's number in E.164 and the contact it belongs to, if any."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -6,14 +7,16 @@ from sqlmodel import Session, select
 from centralita.phones import caller_e164
 from ivr.models import Contact
 
+
 def find_contact(session: Session, e164: str) -> Contact | None:
     if not e164:
         return None
     return session.exec(select(Contact).where(Contact.phone == e164)).first()
 
 
-def save_contact(session: Session, phone: str, region: str, name: str = "", national_id: str = "",
-                 note: str = "") -> Contact:
+def save_contact(
+    session: Session, phone: str, region: str, name: str = "", national_id: str = "", note: str = ""
+) -> Contact:
     e164 = caller_e164(phone, region)
     if not e164:
         raise ValueError(f"phone: '{phone}' is not a phone number")

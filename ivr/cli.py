@@ -1,4 +1,5 @@
 """`centralita flow ...` (also `centralita ivr flow ...`), `centralita ivr did|prompt|contact ...`."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,9 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(help="IVR: flows, DIDs, prompts, contacts.", no_args_is_help=True)
-flow_app = typer.Typer(help="Call flows: save (import), validate, publish, rollback, simulate, export.",
-                       no_args_is_help=True)
+flow_app = typer.Typer(
+    help="Call flows: save (import), validate, publish, rollback, simulate, export.", no_args_is_help=True
+)
 did_app = typer.Typer(help="Numbers callers dial, each mapped to a flow.", no_args_is_help=True)
 prompt_app = typer.Typer(help="Prompts: spoken from text (TTS) or uploaded audio.", no_args_is_help=True)
 contact_app = typer.Typer(help="Known callers (caller identification).", no_args_is_help=True)
@@ -78,14 +80,19 @@ def flow_list() -> None:
     with _session() as session:
         for flow in service.list_flows(session):
             versions = service.list_versions(session, flow)
-            typer.echo(f"{flow.name}\tpublished v{flow.published_version or '-'}\tlatest v"
-                       f"{versions[0].version if versions else '-'}")
+            typer.echo(
+                f"{flow.name}\tpublished v{flow.published_version or '-'}\tlatest v"
+                f"{versions[0].version if versions else '-'}"
+            )
 
 
 @flow_app.command("save")
-def flow_save(name: str, file: Path = typer.Argument(..., help="YAML or JSON definition"),
-              comment: str = typer.Option("", help="What changed"),
-              publish: bool = typer.Option(False, "--publish", help="Publish the new version at once")) -> None:
+def flow_save(
+    name: str,
+    file: Path = typer.Argument(..., help="YAML or JSON definition"),
+    comment: str = typer.Option("", help="What changed"),
+    publish: bool = typer.Option(False, "--publish", help="Publish the new version at once"),
+) -> None:
     """Validate and store FILE as the newest version of NAME (import)."""
     from centralita.settings import get_settings
     from ivr import service
@@ -132,8 +139,10 @@ def _publish(name: str, version: int | None, rollback: bool) -> None:
         number = action(session, name, version, settings=get_settings()).version
         session.commit()
     reloaded = _apply()
-    typer.echo(f"{name}: v{number} published; " + ("dialplan reloaded" if reloaded
-                                                        else "Asterisk not running: applies when it starts"))
+    typer.echo(
+        f"{name}: v{number} published; "
+        + ("dialplan reloaded" if reloaded else "Asterisk not running: applies when it starts")
+    )
 
 
 @flow_app.command("versions")
@@ -144,12 +153,15 @@ def flow_versions(name: str) -> None:
         flow = service.get_flow(session, name)
         for row in service.list_versions(session, flow):
             mark = "*" if row.version == flow.published_version else " "
-            typer.echo(f"{mark} v{row.version}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.created_by or '-'}\t{row.comment}")
+            typer.echo(
+                f"{mark} v{row.version}\t{row.created_at:%Y-%m-%d %H:%M}\t{row.created_by or '-'}\t{row.comment}"
+            )
 
 
 @flow_app.command("export")
-def flow_export(name: str, format: str = typer.Option("yaml", help="yaml or json"),
-                version: int = typer.Option(None, min=1)) -> None:
+def flow_export(
+    name: str, format: str = typer.Option("yaml", help="yaml or json"), version: int = typer.Option(None, min=1)
+) -> None:
     import yaml
 
     from ivr import service
@@ -159,16 +171,22 @@ def flow_export(name: str, format: str = typer.Option("yaml", help="yaml or json
     with _session() as session, _errors():
         flow = service.get_flow(session, name)
         definition = flow.definition if version is None else service.get_version(session, flow, version).definition
-    typer.echo(yaml.safe_dump(definition, allow_unicode=True, sort_keys=False) if format == "yaml"
-               else json.dumps(definition, indent=2, ensure_ascii=False))
+    typer.echo(
+        yaml.safe_dump(definition, allow_unicode=True, sort_keys=False)
+        if format == "yaml"
+        else json.dumps(definition, indent=2, ensure_ascii=False)
+    )
 
 
 @flow_app.command("simulate")
-def flow_simulate(name: str, digits: str = typer.Option("", help="Comma list: what the caller keys at each input"),
-                  at: str = typer.Option("", help="Pretend it is this time, e.g. 2026-12-24T20:00-05:00"),
-                  version: int = typer.Option(None, min=1, help="Default: the newest saved version"),
-                  known_caller: bool = typer.Option(False, "--known-caller"),
-                  lookups: bool = typer.Option(True, "--lookups/--no-lookups", help="Call lookup services")) -> None:
+def flow_simulate(
+    name: str,
+    digits: str = typer.Option("", help="Comma list: what the caller keys at each input"),
+    at: str = typer.Option("", help="Pretend it is this time, e.g. 2026-12-24T20:00-05:00"),
+    version: int = typer.Option(None, min=1, help="Default: the newest saved version"),
+    known_caller: bool = typer.Option(False, "--known-caller"),
+    lookups: bool = typer.Option(True, "--lookups/--no-lookups", help="Call lookup services"),
+) -> None:
     """Walk a flow without Asterisk and print the path a call would leave."""
     from ivr.hours import parse_clock
     from ivr.simulation_runner import run_simulation
@@ -179,8 +197,9 @@ def flow_simulate(name: str, digits: str = typer.Option("", help="Comma list: wh
         _fail(f"at: '{at}' is not an ISO date and time")
     keys = [d.strip() for d in digits.split(",")] if digits else []
     with _session() as session, _errors():
-        walk = run_simulation(session, name, keys, at=moment, version=version, known_caller=known_caller,
-                              lookups=lookups)
+        walk = run_simulation(
+            session, name, keys, at=moment, version=version, known_caller=known_caller, lookups=lookups
+        )
     typer.echo(json.dumps({"path": walk.path_text, "outcome": walk.outcome, "said": walk.said}, ensure_ascii=False))
 
 
@@ -240,9 +259,12 @@ def did_list() -> None:
 
 
 @prompt_app.command("add")
-def prompt_add(name: str, text: str = typer.Option("", help="Text to speak (TTS)"),
-               file: Path = typer.Option(None, help="Audio file to convert to 8 kHz"),
-               language: str = typer.Option("es")) -> None:
+def prompt_add(
+    name: str,
+    text: str = typer.Option("", help="Text to speak (TTS)"),
+    file: Path = typer.Option(None, help="Audio file to convert to 8 kHz"),
+    language: str = typer.Option("es"),
+) -> None:
     from ivr.prompts import save_prompt
 
     if bool(text) == bool(file):

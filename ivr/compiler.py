@@ -2,13 +2,26 @@
 version, so a new version never rewrites the contexts calls already inside an older one are using.
 Menus, plays and routing are plain dialplan; lookups, hours, caller identification and surveys are
 FastAGI steps, each followed by a fallback for when our server is down (AGISTATUS ≠ SUCCESS)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ivr import destinations as d
-from ivr.flowdef import (BookingNode, FlowDefinition, HangupNode, HoursNode, IdentifyNode, LookupNode, MenuNode,
-                         PlayNode, QueueNode, SurveyNode, TransferNode, VoicemailNode)
+from ivr.flowdef import (
+    BookingNode,
+    FlowDefinition,
+    HangupNode,
+    HoursNode,
+    IdentifyNode,
+    LookupNode,
+    MenuNode,
+    PlayNode,
+    QueueNode,
+    SurveyNode,
+    TransferNode,
+    VoicemailNode,
+)
 from ivr.prompts import PromptResolver
 
 
@@ -30,8 +43,17 @@ def _path(step: str) -> str:
 class Compiler:
     """Turns one parsed flow version into dialplan contexts."""
 
-    def __init__(self, name: str, version: int, flow: FlowDefinition, prompts: PromptResolver, default_queue: str,
-                 lookup_mode: str = "fastagi", process_script: str = "", record_step_ms: bool = False):
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        flow: FlowDefinition,
+        prompts: PromptResolver,
+        default_queue: str,
+        lookup_mode: str = "fastagi",
+        process_script: str = "",
+        record_step_ms: bool = False,
+    ):
         self.name, self.version, self.flow = name, version, flow
         self.prompts, self.default_queue = prompts, default_queue
         # "fastagi" in production; `centralita bench ivr` also compiles "process" (a process-per-call AGI
@@ -62,8 +84,11 @@ class Compiler:
             return [step, f"Set(CENTRALITA_QUEUE={self.default_queue})", "Goto(centralita-route,queue,1)"]
         if dest.type == "flow":
             target = f"ivr-{dest.flow}"
-            return [f"GotoIf(${{DIALPLAN_EXISTS({target},s,1)}}?{target},s,1)",
-                    _path("flow-missing"), "Goto(centralita-route,queue,1)"]
+            return [
+                f"GotoIf(${{DIALPLAN_EXISTS({target},s,1)}}?{target},s,1)",
+                _path("flow-missing"),
+                "Goto(centralita-route,queue,1)",
+            ]
         if dest.type == "agent":
             return [step, f"Set(CENTRALITA_EXTENSION={dest.extension})", "Goto(centralita-route,agent,1)"]
         if dest.type == "external":
@@ -91,7 +116,7 @@ class Compiler:
             f'Set(CDR(path)=${{IF($["${{CDR(path)}}" = ""]?:${{CDR(path)}}>)}}flow:{self.name}/v{self.version})',
             f"Set(__IVR_FLOW={self.name})",
             f"Set(__IVR_VERSION={self.version})",
-            "Set(__IVR_START=${IF($[\"${IVR_START}\" = \"\"]?${EPOCH}:${IVR_START})})",
+            'Set(__IVR_START=${IF($["${IVR_START}" = ""]?${EPOCH}:${IVR_START})})',
         ]
         if self.flow.survey:
             lines.append(f"Set(__CENTRALITA_SURVEY={self.ctx(self.flow.survey)},s,1)")
@@ -103,32 +128,56 @@ class Compiler:
 
     def _node(self, node_id: str, node) -> Context:
         c = Context(self.ctx(node_id))
-        handler = {MenuNode: self._menu, PlayNode: self._play, HoursNode: self._hours, LookupNode: self._lookup,
-                   SurveyNode: self._survey, IdentifyNode: self._identify, QueueNode: self._queue,
-                   TransferNode: self._simple, VoicemailNode: self._simple, HangupNode: self._hangup,
-                   BookingNode: self._simple}[type(node)]
+        handler = {
+            MenuNode: self._menu,
+            PlayNode: self._play,
+            HoursNode: self._hours,
+            LookupNode: self._lookup,
+            SurveyNode: self._survey,
+            IdentifyNode: self._identify,
+            QueueNode: self._queue,
+            TransferNode: self._simple,
+            VoicemailNode: self._simple,
+            HangupNode: self._hangup,
+            BookingNode: self._simple,
+        }[type(node)]
         c.lines = handler(node_id, node)
         return c
 
     def _menu(self, node_id: str, node: MenuNode) -> list[str]:
         max_tries = node.max_tries
-        lines = _exten("s", [
-            "Set(IVR_TRIES=0)",
-            f"Set(TIMEOUT(digit)={2 if node.direct_dial else 1})",
-            "Set(IVR_TRIES=$[${IVR_TRIES} + 1])",
-            f"Background({self.prompts.path(node.prompt)})",
-            f"WaitExten({node.timeout_s})",
-        ], labels={2: "ask"})
+        lines = _exten(
+            "s",
+            [
+                "Set(IVR_TRIES=0)",
+                f"Set(TIMEOUT(digit)={2 if node.direct_dial else 1})",
+                "Set(IVR_TRIES=$[${IVR_TRIES} + 1])",
+                f"Background({self.prompts.path(node.prompt)})",
+                f"WaitExten({node.timeout_s})",
+            ],
+            labels={2: "ask"},
+        )
         options = dict(node.options)
         if self.flow.operator_digit and "0" not in options:
             options["0"] = self.operator()
         for digit, dest in options.items():
-            lines += _exten(digit, [_path(f"{node_id}:{digit}"),
-                                    "Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${EXTEN})", *self.dest(dest)])
+            lines += _exten(
+                digit,
+                [
+                    _path(f"{node_id}:{digit}"),
+                    "Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${EXTEN})",
+                    *self.dest(dest),
+                ],
+            )
         if node.direct_dial:
-            lines += _exten("_[1-9]XXX", [
-                "GotoIf($[!${DIALPLAN_EXISTS(from-agents,${EXTEN},1)}]?i,1)",
-                _path(f"{node_id}:ext:${{EXTEN}}"), "Goto(from-agents,${EXTEN},1)"])
+            lines += _exten(
+                "_[1-9]XXX",
+                [
+                    "GotoIf($[!${DIALPLAN_EXISTS(from-agents,${EXTEN},1)}]?i,1)",
+                    _path(f"{node_id}:ext:${{EXTEN}}"),
+                    "Goto(from-agents,${EXTEN},1)",
+                ],
+            )
         retry = f"GotoIf($[${{IVR_TRIES}} < {max_tries}]?s,ask)"
         invalid = [_path(f"{node_id}:invalid"), f"Playback({self.prompts.path(node.invalid_prompt)})", retry]
         lines += _exten("i", invalid + self.dest(node.invalid or self.operator()))
@@ -143,16 +192,19 @@ class Compiler:
 
     def _agi_branch(self, node_id: str, script: str, branches: dict[str, object], on_failure: str) -> list[str]:
         """AGI step whose script sets IVR_RESULT; our server being down counts as `on_failure`."""
-        lines = _exten("s", [
-            "Set(IVR_RESULT=)",
-            "Set(IVR_STEP=)",
-            # Flow and version ride in the URL: no round trips to ask the channel for them.
-            f"AGI(${{FASTAGI}}/{script}?node={node_id}&flow={self.name}&v={self.version})",
-            f'Set(IVR_RESULT=${{IF($["${{AGISTATUS}}" = "SUCCESS" & "${{IVR_RESULT}}" != ""]?${{IVR_RESULT}}:{on_failure})}})',
-            _path(f"{node_id}:${{IVR_RESULT}}"),
-            *[f'GotoIf($["${{IVR_RESULT}}" = "{result}"]?{result},1)' for result in branches],
-            f"Goto({on_failure},1)",
-        ])
+        lines = _exten(
+            "s",
+            [
+                "Set(IVR_RESULT=)",
+                "Set(IVR_STEP=)",
+                # Flow and version ride in the URL: no round trips to ask the channel for them.
+                f"AGI(${{FASTAGI}}/{script}?node={node_id}&flow={self.name}&v={self.version})",
+                f'Set(IVR_RESULT=${{IF($["${{AGISTATUS}}" = "SUCCESS" & "${{IVR_RESULT}}" != ""]?${{IVR_RESULT}}:{on_failure})}})',
+                _path(f"{node_id}:${{IVR_RESULT}}"),
+                *[f'GotoIf($["${{IVR_RESULT}}" = "{result}"]?{result},1)' for result in branches],
+                f"Goto({on_failure},1)",
+            ],
+        )
         for result, dest_lines in branches.items():
             lines += _exten(result, dest_lines)
         return lines
@@ -160,31 +212,47 @@ class Compiler:
     def _hours(self, node_id: str, node: HoursNode) -> list[str]:
         # If the hours step cannot run, treat it as open: a person (or the queue's own message) is better
         # than telling a caller we are closed when we may not be.
-        return self._agi_branch(node_id, "ivr/hours", {"open": self.dest(node.open), "closed": self.dest(node.closed)},
-                                "open")
+        return self._agi_branch(
+            node_id, "ivr/hours", {"open": self.dest(node.open), "closed": self.dest(node.closed)}, "open"
+        )
 
     def _identify(self, node_id: str, node: IdentifyNode) -> list[str]:
-        return self._agi_branch(node_id, "ivr/identify",
-                                {"known": self.dest(node.known), "unknown": self.dest(node.unknown)}, "unknown")
+        return self._agi_branch(
+            node_id, "ivr/identify", {"known": self.dest(node.known), "unknown": self.dest(node.unknown)}, "unknown"
+        )
 
     def _lookup(self, node_id: str, node: LookupNode) -> list[str]:
         apology = self._apology(node.fallback)
-        branches = {"ok": self.dest(node.next), "notfound": self.dest(node.next),
-                    "invalid": self.dest(node.fallback), "fail": apology}
+        branches = {
+            "ok": self.dest(node.next),
+            "notfound": self.dest(node.next),
+            "invalid": self.dest(node.fallback),
+            "fail": apology,
+        }
         if self.lookup_mode == "dialplan":
             lines = self._dialplan_lookup(node_id, node, branches)
         else:
             lines = self._agi_branch(node_id, "ivr/lookup", branches, "fail")
             agi = next(i for i, line in enumerate(lines) if ",AGI(" in line)
             # The script answers in one variable, "result|digits|step ms|what was found", to save round trips.
-            lines[agi + 1:agi + 1] = [" same => n,Set(IVR_RESULT=${CUT(IVR_STEP,|,1)})",
-                          " same => n,Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${CUT(IVR_STEP,|,2)})",
-                          " same => n,Set(IVR_LOOKUP_MS=${CUT(IVR_STEP,|,3)})",
-                          " same => n,Set(__CENTRALITA_LOOKUP=${CUT(IVR_STEP,|,4-)})"]
+            lines[agi + 1 : agi + 1] = [
+                " same => n,Set(IVR_RESULT=${CUT(IVR_STEP,|,1)})",
+                " same => n,Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${CUT(IVR_STEP,|,2)})",
+                " same => n,Set(IVR_LOOKUP_MS=${CUT(IVR_STEP,|,3)})",
+                " same => n,Set(__CENTRALITA_LOOKUP=${CUT(IVR_STEP,|,4-)})",
+            ]
         if self.lookup_mode == "process":
             say = node.say[0].field if node.say else ""
-            args = ",".join(["${STRFTIME(,,%s%3q)}", node.url.replace("{digits}", "%s"), say,
-                             self.prompts.path(node.prompt), str(node.max_digits), str(node.timeout_s)])
+            args = ",".join(
+                [
+                    "${STRFTIME(,,%s%3q)}",
+                    node.url.replace("{digits}", "%s"),
+                    say,
+                    self.prompts.path(node.prompt),
+                    str(node.max_digits),
+                    str(node.timeout_s),
+                ]
+            )
             lines[agi] = f" same => n,AGI({self.process_script},{args})"
         if self.record_step_ms:  # the benchmark reads each call's step time from its CDR
             at = next(i for i, line in enumerate(lines) if "IVR_RESULT=${IF" in line)
@@ -195,29 +263,39 @@ class Compiler:
         """The ceiling for the benchmark: Read, CURL and SayNumber, with no AGI at all."""
         url = node.url.replace("{digits}", "${DIGITS}")
         say = node.say[0].field if node.say else "value"
-        lines = _exten("s", [
-            f"Read(DIGITS,{self.prompts.path(node.prompt)},{node.max_digits},,{node.tries},5)",
-            "Set(T0=${STRFTIME(,,%s%3q)})",
-            f"Set(CURLOPT(conntimeout)={max(1, int(node.timeout_s))})",
-            f"Set(CURLOPT(httptimeout)={max(1, int(node.timeout_s))})",
-            f"Set(ANSWER=${{CURL({url})}})",
-            "Set(IVR_LOOKUP_MS=$[${STRFTIME(,,%s%3q)} - ${T0}])",
-            # LEN, not a string comparison: the JSON's quotes would break the expression.
-            "Set(IVR_RESULT=${IF($[${LEN(${ANSWER})} > 0]?ok:fail)})",
-            _path(f"{node_id}:${{IVR_RESULT}}"),
-            'GotoIf($["${IVR_RESULT}" = "fail"]?fail,1)',
-            f"SayNumber(${{JSON_DECODE(ANSWER,{say})}})",
-            "Goto(ok,1)",
-        ])
+        lines = _exten(
+            "s",
+            [
+                f"Read(DIGITS,{self.prompts.path(node.prompt)},{node.max_digits},,{node.tries},5)",
+                "Set(T0=${STRFTIME(,,%s%3q)})",
+                f"Set(CURLOPT(conntimeout)={max(1, int(node.timeout_s))})",
+                f"Set(CURLOPT(httptimeout)={max(1, int(node.timeout_s))})",
+                f"Set(ANSWER=${{CURL({url})}})",
+                "Set(IVR_LOOKUP_MS=$[${STRFTIME(,,%s%3q)} - ${T0}])",
+                # LEN, not a string comparison: the JSON's quotes would break the expression.
+                "Set(IVR_RESULT=${IF($[${LEN(${ANSWER})} > 0]?ok:fail)})",
+                _path(f"{node_id}:${{IVR_RESULT}}"),
+                'GotoIf($["${IVR_RESULT}" = "fail"]?fail,1)',
+                f"SayNumber(${{JSON_DECODE(ANSWER,{say})}})",
+                "Goto(ok,1)",
+            ],
+        )
         for result, dest_lines in branches.items():
             lines += _exten(result, dest_lines)
         return lines
 
     def _survey(self, node_id: str, node: SurveyNode) -> list[str]:
         # Answers are stored by the script; with our server down the caller just hears goodbye.
-        return _exten("s", [_path("survey"), "Set(CENTRALITA_SURVEY=)",
-                            f"AGI(${{FASTAGI}}/ivr/survey?node={node_id})",
-                            f"Playback({self.prompts.path(node.thanks_prompt)})", "Hangup()"])
+        return _exten(
+            "s",
+            [
+                _path("survey"),
+                "Set(CENTRALITA_SURVEY=)",
+                f"AGI(${{FASTAGI}}/ivr/survey?node={node_id})",
+                f"Playback({self.prompts.path(node.thanks_prompt)})",
+                "Hangup()",
+            ],
+        )
 
     def _queue(self, node_id: str, node: QueueNode) -> list[str]:
         lines = [_path(f"queue:{node.queue}")]
@@ -226,9 +304,11 @@ class Compiler:
         return _exten("s", lines + [f"Set(CENTRALITA_QUEUE={node.queue})", "Goto(centralita-route,queue,1)"])
 
     def _simple(self, node_id: str, node) -> list[str]:
-        dest = {"transfer": lambda: d.ExternalDest(number=node.number),
-                "voicemail": lambda: d.VoicemailDest(mailbox=node.mailbox),
-                "booking": lambda: d.BookingDest(service=node.service)}[node.type]()
+        dest = {
+            "transfer": lambda: d.ExternalDest(number=node.number),
+            "voicemail": lambda: d.VoicemailDest(mailbox=node.mailbox),
+            "booking": lambda: d.BookingDest(service=node.service),
+        }[node.type]()
         return _exten("s", self.dest(dest))
 
     def _hangup(self, node_id: str, node: HangupNode) -> list[str]:

@@ -1,6 +1,7 @@
 """The demo self-service integration the API serves (the seeds' three cases): taxpayer debt by taxpayer
 number, procedure status by case number, account number by national ID. Fake, fixed data for demos and
 tests; a real deployment points its lookup nodes at its own systems instead."""
+
 from __future__ import annotations
 
 import hashlib

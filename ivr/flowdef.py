@@ -2,9 +2,10 @@
 
 This is the shape admins edit (API JSON, CLI YAML/JSON). Structure is checked by pydantic here;
 the graph rules (targets exist, every node reachable, prompts exist) are in `ivr.validation`."""
+
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -48,6 +49,7 @@ class PlayNode(_Node):
 
 class HoursNode(_Node):
     """Open or closed now? Weekly schedule in a time zone, holidays, and a manual override."""
+
     type: Literal["hours"] = "hours"
     timezone: str = "America/Panama"
     schedule: dict[str, list[str]] = Field(default_factory=dict, description="mon..sun → ['08:00-16:30']")
@@ -67,6 +69,7 @@ class SayField(BaseModel):
 
 class LookupNode(_Node):
     """An HTTP integration without code: ask digits, call the URL, say fields of the answer."""
+
     type: Literal["lookup"] = "lookup"
     prompt: str = Field(description="Asks for the digits.")
     min_digits: int = Field(1, ge=1, le=20)
@@ -82,11 +85,13 @@ class LookupNode(_Node):
     not_found_prompt: str | None = None
     next: Destination
     fallback: Destination | None = Field(
-        None, description="After an apology, when the service fails or is too slow; default: the default queue.")
+        None, description="After an apology, when the service fails or is too slow; default: the default queue."
+    )
 
 
 class SurveyNode(_Node):
     """Post-call survey: 1–5 questions, answers 1–5 by DTMF."""
+
     type: Literal["survey"] = "survey"
     questions: list[str] = Field(min_length=1, max_length=5, description="Prompt names")
     thanks_prompt: str = "goodbye"
@@ -95,6 +100,7 @@ class SurveyNode(_Node):
 
 class IdentifyNode(_Node):
     """Branch on whether the caller's number belongs to a known contact."""
+
     type: Literal["identify"] = "identify"
     known: Destination
     unknown: Destination
@@ -128,8 +134,17 @@ class BookingNode(_Node):
 
 
 Node = Annotated[
-    Union[MenuNode, PlayNode, HoursNode, LookupNode, SurveyNode, IdentifyNode, QueueNode, TransferNode,
-          VoicemailNode, HangupNode, BookingNode],
+    MenuNode
+    | PlayNode
+    | HoursNode
+    | LookupNode
+    | SurveyNode
+    | IdentifyNode
+    | QueueNode
+    | TransferNode
+    | VoicemailNode
+    | HangupNode
+    | BookingNode,
     Field(discriminator="type"),
 ]
 

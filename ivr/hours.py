@@ -1,7 +1,8 @@
 """Open or closed? Pure logic shared by the FastAGI step and `centralita flow simulate`."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ivr.flowdef import WEEKDAYS, HoursNode
@@ -27,11 +28,11 @@ def is_open(node: HoursNode, now: datetime, override: str | None = None) -> bool
 def parse_clock(value: str) -> datetime:
     """An injected 'now' (settings or --at); naive times are read as UTC."""
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def now(clock: str = "") -> datetime:
-    return parse_clock(clock) if clock else datetime.now(timezone.utc)
+    return parse_clock(clock) if clock else datetime.now(UTC)
 
 
 __all__ = ["is_open", "parse_clock", "now", "date"]

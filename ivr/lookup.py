@@ -1,5 +1,6 @@
 """Lookups without code: validate the digits a caller typed, call the configured HTTP integration
 with a timeout, and pick the fields to say. Pure parts are separate from the HTTP call for tests."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ def check_digit_ok(digits: str, check: str) -> bool:
 
 
 def digits_ok(node: LookupNode, digits: str) -> bool:
-    return (digits.isdigit() and node.min_digits <= len(digits) <= node.max_digits
-            and check_digit_ok(digits, node.check))
+    return digits.isdigit() and node.min_digits <= len(digits) <= node.max_digits and check_digit_ok(digits, node.check)
 
 
 def build_request(node: LookupNode, digits: str, caller: str) -> tuple[str, dict | None]:
@@ -77,6 +77,7 @@ def found(node: LookupNode, data: dict) -> bool:
 @dataclass
 class Say:
     """One thing to say: `kind` is amount/number/date/digits/text; `prompt` is played before it."""
+
     kind: str
     value: object
     prompt: str | None

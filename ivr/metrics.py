@@ -1,5 +1,6 @@
 """Per-version figures of a flow, read from the call records' paths, so version A can be compared
 with version B: calls entering, option choices, self-service, to an agent, abandoned, time in IVR."""
+
 from __future__ import annotations
 
 import re
@@ -29,11 +30,12 @@ def version_metrics(session: Session, flow: str) -> list[dict]:
     prefix = f"flow:{flow}/v"
     records = session.exec(select(CallRecord).where(col(CallRecord.path).startswith(prefix))).all()
     seconds = _ivr_seconds(session, [r.linkedid for r in records])
-    by_version: dict[int, dict] = defaultdict(lambda: {"calls": 0, "choices": Counter(), "agent": 0,
-                                                       "self_service": 0, "abandoned": 0, "ivr_seconds": []})
+    by_version: dict[int, dict] = defaultdict(
+        lambda: {"calls": 0, "choices": Counter(), "agent": 0, "self_service": 0, "abandoned": 0, "ivr_seconds": []}
+    )
     for record in records:
         steps = record.path.split(">")
-        head = steps[0][len(prefix):]
+        head = steps[0][len(prefix) :]
         if not head.isdigit():
             continue
         figures = by_version[int(head)]
@@ -51,21 +53,30 @@ def version_metrics(session: Session, flow: str) -> list[dict]:
     out = []
     for version, f in sorted(by_version.items()):
         calls = f["calls"]
-        out.append({
-            "version": version, "calls": calls, "option_choices": dict(f["choices"]),
-            "self_service": f["self_service"], "to_agent": f["agent"], "abandoned_in_ivr": f["abandoned"],
-            "self_service_rate": round(f["self_service"] / calls, 3) if calls else 0.0,
-            "mean_seconds_in_ivr": round(sum(f["ivr_seconds"]) / len(f["ivr_seconds"]), 2) if f["ivr_seconds"] else None,
-        })
+        out.append(
+            {
+                "version": version,
+                "calls": calls,
+                "option_choices": dict(f["choices"]),
+                "self_service": f["self_service"],
+                "to_agent": f["agent"],
+                "abandoned_in_ivr": f["abandoned"],
+                "self_service_rate": round(f["self_service"] / calls, 3) if calls else 0.0,
+                "mean_seconds_in_ivr": round(sum(f["ivr_seconds"]) / len(f["ivr_seconds"]), 2)
+                if f["ivr_seconds"]
+                else None,
+            }
+        )
     return out
 
 
 def _ivr_seconds(session: Session, linkedids: list[str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for start in range(0, len(linkedids), 500):
-        chunk = linkedids[start:start + 500]
-        for linkedid, userfield in session.exec(select(CdrEntry.linkedid, CdrEntry.userfield)
-                                                .where(col(CdrEntry.linkedid).in_(chunk))):
+        chunk = linkedids[start : start + 500]
+        for linkedid, userfield in session.exec(
+            select(CdrEntry.linkedid, CdrEntry.userfield).where(col(CdrEntry.linkedid).in_(chunk))
+        ):
             if m := _IVR_SECONDS.search(userfield or ""):
                 out[linkedid] = float(m.group(1))
     return out

@@ -1,4 +1,5 @@
 """Flows and their immutable versions, DIDs, prompts, known contacts, survey answers, hours overrides."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint

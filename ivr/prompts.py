@@ -4,6 +4,7 @@
 - custom prompts stored in the database (uploaded audio or text spoken by the TTS engine);
 - Asterisk's own sounds in the caller's language: `sound:digits/1`, `sound:vm-goodbye`, ...
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,12 +45,12 @@ class PromptResolver:
 
     def exists(self, name: str) -> bool:
         if name.startswith("sound:"):
-            return bool(SOUND_NAME.match(name)) and self.sound_exists(name[len("sound:"):])
+            return bool(SOUND_NAME.match(name)) and self.sound_exists(name[len("sound:") :])
         return name in self.system or name in self.custom
 
     def path(self, name: str) -> str:
         if name.startswith("sound:"):
-            return name[len("sound:"):]
+            return name[len("sound:") :]
         if name in self.custom and name not in self.system:
             return f"${{PROMPTS}}/custom/{name}"
         return f"${{PROMPTS}}/{name}"
@@ -92,16 +93,37 @@ def convert_upload(data: bytes, filename: str) -> bytes:
         src.write_bytes(data)
         tool = ["sox", str(src), "-r", "8000", "-c", "1", "-b", "16", str(out)]
         if shutil.which("ffmpeg"):  # reads mp3/ogg/m4a, which Debian's sox may not
-            tool = ["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-ar", "8000", "-ac", "1",
-                    "-sample_fmt", "s16", str(out)]
+            tool = [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(src),
+                "-ar",
+                "8000",
+                "-ac",
+                "1",
+                "-sample_fmt",
+                "s16",
+                str(out),
+            ]
         result = subprocess.run(tool, capture_output=True, timeout=60)
         if result.returncode != 0 or not out.exists():
             raise ValueError("audio: not a sound file we can read")
         return out.read_bytes()
 
 
-def save_prompt(session: Session, name: str, *, text: str = "", audio: bytes | None = None, filename: str = "",
-                language: str = "es", tts: TtsEngine = espeak_tts) -> Prompt:
+def save_prompt(
+    session: Session,
+    name: str,
+    *,
+    text: str = "",
+    audio: bytes | None = None,
+    filename: str = "",
+    language: str = "es",
+    tts: TtsEngine = espeak_tts,
+) -> Prompt:
     """Create or replace a prompt (caller commits). Raises ValueError naming the field."""
     if not PROMPT_NAME.match(name or ""):
         raise ValueError("name: lower-case letters, digits, '-' and '_' (max 64)")

@@ -1,5 +1,6 @@
 """What the IVR adds to Asterisk's rendered config: compiled flows (extensions_ivr.conf) and the
 custom prompts' audio files. Called by centralita/telephony/render.py for every render."""
+
 from __future__ import annotations
 
 from sqlmodel import Session
@@ -16,8 +17,14 @@ def context(settings: Settings, paths, session: Session | None) -> dict:
     from ivr.service import dialplan_contexts
 
     contexts = dialplan_contexts(session, settings, COMPILE_MODES)
-    mailboxes = sorted({line.split("CENTRALITA_MAILBOX=")[1].rstrip(")") for c in contexts for line in c.lines
-                        if "CENTRALITA_MAILBOX=" in line})
+    mailboxes = sorted(
+        {
+            line.split("CENTRALITA_MAILBOX=")[1].rstrip(")")
+            for c in contexts
+            for line in c.lines
+            if "CENTRALITA_MAILBOX=" in line
+        }
+    )
     return {"ivr_contexts": contexts, "ivr_mailboxes": mailboxes}
 
 

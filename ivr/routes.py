@@ -1,5 +1,6 @@
 """/api/ivr/...: flows (CRUD, validate, publish, rollback, versions, simulate, export, metrics), DIDs,
 prompts, contacts, survey answers, and the demo self-service integration. Thin: logic is in services."""
+
 from __future__ import annotations
 
 import hmac
@@ -33,8 +34,12 @@ def _flow(session: Session, name: str):
 
 def _summary(session: Session, flow) -> dict:
     versions = service.list_versions(session, flow)
-    return {"name": flow.name, "published_version": flow.published_version,
-            "latest_version": versions[0].version if versions else None, "updated_at": flow.updated_at}
+    return {
+        "name": flow.name,
+        "published_version": flow.published_version,
+        "latest_version": versions[0].version if versions else None,
+        "updated_at": flow.updated_at,
+    }
 
 
 # -- flows ------------------------------------------------------------------------------------
@@ -53,8 +58,7 @@ def get_flow(name: str, session: Session = Depends(get_session)):
 def save_flow(name: str, body: s.FlowIn, session: Session = Depends(get_session), user=Depends(require_admin)):
     """Validate and store a new version (not yet published)."""
     try:
-        version = service.save(session, name, body.definition, user=user, comment=body.comment,
-                               settings=get_settings())
+        version = service.save(session, name, body.definition, user=user, comment=body.comment, settings=get_settings())
     except FlowInvalid as exc:
         raise _invalid(exc) from None
     session.commit()
@@ -91,19 +95,19 @@ def publish_flow(name: str, body: s.PublishIn, session: Session = Depends(get_se
 
 
 @router.post("/flows/{name}/rollback", response_model=s.PublishOut)
-def rollback_flow(name: str, body: s.RollbackIn, session: Session = Depends(get_session),
-                  user=Depends(require_admin)):
+def rollback_flow(name: str, body: s.RollbackIn, session: Session = Depends(get_session), user=Depends(require_admin)):
     return _publish(session, name, body.version, user, rollback=True)
 
 
 @router.get("/flows/{name}/versions", response_model=list[s.VersionOut], dependencies=[Depends(require_supervisor)])
 def list_versions(name: str, session: Session = Depends(get_session)):
-    return [s.VersionOut.model_validate(v, from_attributes=True).model_copy(update={"definition": None})
-            for v in service.list_versions(session, _flow(session, name))]
+    return [
+        s.VersionOut.model_validate(v, from_attributes=True).model_copy(update={"definition": None})
+        for v in service.list_versions(session, _flow(session, name))
+    ]
 
 
-@router.get("/flows/{name}/versions/{version}", response_model=s.VersionOut,
-            dependencies=[Depends(require_supervisor)])
+@router.get("/flows/{name}/versions/{version}", response_model=s.VersionOut, dependencies=[Depends(require_supervisor)])
 def get_version(name: str, version: int, session: Session = Depends(get_session)):
     try:
         return service.get_version(session, _flow(session, name), version)
@@ -112,8 +116,12 @@ def get_version(name: str, version: int, session: Session = Depends(get_session)
 
 
 @router.get("/flows/{name}/export", dependencies=[Depends(require_supervisor)])
-def export_flow(name: str, format: str = Query("json", pattern="^(json|yaml)$"),
-                version: int | None = Query(None, ge=1), session: Session = Depends(get_session)):
+def export_flow(
+    name: str,
+    format: str = Query("json", pattern="^(json|yaml)$"),
+    version: int | None = Query(None, ge=1),
+    session: Session = Depends(get_session),
+):
     flow = _flow(session, name)
     definition = flow.definition if version is None else service.get_version(session, flow, version).definition
     if format == "yaml":
@@ -138,8 +146,15 @@ def simulate_flow(name: str, body: s.SimulateIn, session: Session = Depends(get_
     from ivr.simulation_runner import run_simulation
 
     try:
-        walk = run_simulation(session, name, body.digits, at=body.at, version=body.version,
-                              known_caller=body.known_caller, lookups=body.lookups)
+        walk = run_simulation(
+            session,
+            name,
+            body.digits,
+            at=body.at,
+            version=body.version,
+            known_caller=body.known_caller,
+            lookups=body.lookups,
+        )
     except service.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except ValueError as exc:
@@ -154,8 +169,14 @@ def flow_metrics(name: str, session: Session = Depends(get_session)):
 
 
 @router.put("/flows/{name}/hours/{node}")
-def set_hours_override(name: str, node: str, body: s.OverrideIn, request: Request,
-                       session: Session = Depends(get_session), user=Depends(require_supervisor)):
+def set_hours_override(
+    name: str,
+    node: str,
+    body: s.OverrideIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    user=Depends(require_supervisor),
+):
     """Open or close now (e.g. an emergency), or back to the schedule: applies to the next caller."""
     from api.audit.service import record as audit
 
@@ -170,8 +191,14 @@ def set_hours_override(name: str, node: str, body: s.OverrideIn, request: Reques
         row = row or HoursOverride(flow=name, node=node, state=body.state)
         row.state, row.set_by = body.state, getattr(user, "username", "")
         session.add(row)
-    audit(session, "ivr.hours.override", user=user, target=f"flow:{name}/{node}", detail={"state": body.state},
-          client=client_of(request))
+    audit(
+        session,
+        "ivr.hours.override",
+        user=user,
+        target=f"flow:{name}/{node}",
+        detail={"state": body.state},
+        client=client_of(request),
+    )
     session.commit()
     return {"flow": name, "node": node, "state": body.state}
 
@@ -221,11 +248,16 @@ def create_tts_prompt(body: s.PromptIn, session: Session = Depends(get_session),
 
 
 @router.post("/prompts/upload", response_model=s.PromptOut, status_code=201)
-async def upload_prompt(name: str = Form(...), audio: UploadFile = File(...), session: Session = Depends(get_session),
-                        user=Depends(require_admin)):
+async def upload_prompt(
+    name: str = Form(...),
+    audio: UploadFile = File(...),
+    session: Session = Depends(get_session),
+    user=Depends(require_admin),
+):
     data = await audio.read()
-    return await run_in_threadpool(_save_prompt, session, user, name=name, audio=data,
-                                   filename=audio.filename or "upload.wav")
+    return await run_in_threadpool(
+        _save_prompt, session, user, name=name, audio=data, filename=audio.filename or "upload.wav"
+    )
 
 
 # -- contacts and surveys ---------------------------------------------------------------------
@@ -247,8 +279,12 @@ def save_contact(body: s.ContactIn, session: Session = Depends(get_session)):
 
 
 @router.get("/surveys", response_model=list[s.SurveyAnswerOut], dependencies=[Depends(require_supervisor)])
-def list_survey_answers(linkedid: str | None = Query(None, max_length=64), flow: str | None = Query(None, max_length=64),
-                        limit: int = Query(100, ge=1, le=1000), session: Session = Depends(get_session)):
+def list_survey_answers(
+    linkedid: str | None = Query(None, max_length=64),
+    flow: str | None = Query(None, max_length=64),
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(get_session),
+):
     query = select(SurveyAnswer)
     if linkedid:
         query = query.where(SurveyAnswer.linkedid == linkedid)
@@ -258,8 +294,9 @@ def list_survey_answers(linkedid: str | None = Query(None, max_length=64), flow:
 
 
 # -- the demo integration ---------------------------------------------------------------------
-def integration_caller(request: Request, token: str | None = Depends(oauth2_scheme),
-                       session: Session = Depends(get_session)):
+def integration_caller(
+    request: Request, token: str | None = Depends(oauth2_scheme), session: Session = Depends(get_session)
+):
     """The demo flow's key (see demo_integration.integration_key), or any signed-in agent."""
     if token and hmac.compare_digest(token, demo_integration.integration_key(get_settings())):
         return "integration"
@@ -279,4 +316,3 @@ def demo_case(number: str):
 @router.get("/demo/accounts/{national_id}", dependencies=[Depends(integration_caller)])
 def demo_account(national_id: str):
     return demo_integration.account(national_id)
-

@@ -1,4 +1,5 @@
 """API input and output of the IVR (validation of flows themselves is in ivr/validation.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,8 +53,9 @@ class ValidationOut(BaseModel):
 
 
 class SimulateIn(BaseModel):
-    digits: list[str] = Field(default_factory=list, max_length=50,
-                              description="What the caller keys at each input; '' is silence.")
+    digits: list[str] = Field(
+        default_factory=list, max_length=50, description="What the caller keys at each input; '' is silence."
+    )
     at: datetime | None = Field(None, description="Pretend it is this time (business hours).")
     version: int | None = Field(None, ge=1, description="Default: the newest saved version.")
     known_caller: bool = False

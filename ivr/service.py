@@ -3,6 +3,7 @@
 Every save validates and stores a new immutable version; publishing (or rolling back) moves the
 flow's `published_version` and commits; only then does the caller apply the dialplan (`apply`), so a
 failed save never touches Asterisk and Asterisk never runs a version the database does not know."""
+
 from __future__ import annotations
 
 import logging
@@ -41,15 +42,20 @@ def list_flows(session: Session) -> list[Flow]:
 
 
 def get_version(session: Session, flow: Flow, version: int) -> FlowVersion:
-    row = session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.version == version)).first()
+    row = session.exec(
+        select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.version == version)
+    ).first()
     if row is None:
         raise NotFound(f"flow '{flow.name}' has no version {version}")
     return row
 
 
 def list_versions(session: Session, flow: Flow) -> list[FlowVersion]:
-    return list(session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id)
-                             .order_by(col(FlowVersion.version).desc())))
+    return list(
+        session.exec(
+            select(FlowVersion).where(FlowVersion.flow_id == flow.id).order_by(col(FlowVersion.version).desc())
+        )
+    )
 
 
 def check(session: Session, definition: dict, settings: Settings | None = None) -> FlowDefinition:
@@ -59,11 +65,14 @@ def check(session: Session, definition: dict, settings: Settings | None = None) 
     return validation.validate(definition, prompts.exists, lambda name: name in published)
 
 
-def save(session: Session, name: str, definition: dict, *, user=None, comment: str = "",
-         settings: Settings | None = None) -> FlowVersion:
+def save(
+    session: Session, name: str, definition: dict, *, user=None, comment: str = "", settings: Settings | None = None
+) -> FlowVersion:
     """Validate and store a new version (creating the flow on first save). Caller commits."""
     if not is_valid_name(name):
-        raise validation.FlowInvalid([validation.FlowError("", "name", "lower-case letters, digits, '-', '_' (max 32)")])
+        raise validation.FlowInvalid(
+            [validation.FlowError("", "name", "lower-case letters, digits, '-', '_' (max 32)")]
+        )
     parsed = check(session, definition, settings)
     flow = session.exec(select(Flow).where(Flow.name == name)).first()
     if flow is None:
@@ -72,8 +81,13 @@ def save(session: Session, name: str, definition: dict, *, user=None, comment: s
         session.flush()
     stored = parsed.model_dump(mode="json", exclude_defaults=False)
     last = session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id)).one() or 0
-    version = FlowVersion(flow_id=flow.id, version=last + 1, definition=stored, comment=comment[:200],
-                          created_by=getattr(user, "username", "") or "")
+    version = FlowVersion(
+        flow_id=flow.id,
+        version=last + 1,
+        definition=stored,
+        comment=comment[:200],
+        created_by=getattr(user, "username", "") or "",
+    )
     flow.definition, flow.updated_at = stored, utcnow()
     session.add(version)
     session.add(flow)
@@ -82,8 +96,15 @@ def save(session: Session, name: str, definition: dict, *, user=None, comment: s
     return version
 
 
-def publish(session: Session, name: str, version: int | None = None, *, user=None,
-            settings: Settings | None = None, action: str = "ivr.flow.publish") -> FlowVersion:
+def publish(
+    session: Session,
+    name: str,
+    version: int | None = None,
+    *,
+    user=None,
+    settings: Settings | None = None,
+    action: str = "ivr.flow.publish",
+) -> FlowVersion:
     """Make `version` (default: the newest) what callers get. Re-validated: a version whose prompts or
     target flows have since disappeared is refused. Caller commits, then calls `apply`."""
     flow = get_flow(session, name)
@@ -141,17 +162,21 @@ def dialplan_contexts(session: Session, settings: Settings, modes: dict[str, dic
     for flow in list_flows(session):
         if flow.published_version is None:
             continue
-        rows = session.exec(select(FlowVersion).where(FlowVersion.flow_id == flow.id,
-                                                      col(FlowVersion.published_at).is_not(None))
-                            .order_by(col(FlowVersion.published_at).desc()).limit(KEEP_PUBLISHED)).all()
+        rows = session.exec(
+            select(FlowVersion)
+            .where(FlowVersion.flow_id == flow.id, col(FlowVersion.published_at).is_not(None))
+            .order_by(col(FlowVersion.published_at).desc())
+            .limit(KEEP_PUBLISHED)
+        ).all()
         versions = {r.version: r for r in rows}
         versions.setdefault(flow.published_version, get_version(session, flow, flow.published_version))
         alias = Context(f"ivr-{flow.name}", [f"exten => s,1,Goto(ivr-{flow.name}-v{flow.published_version},s,1)"])
         out.append(alias)
         for number, row in sorted(versions.items()):
             parsed = FlowDefinition.model_validate(row.definition)
-            out += Compiler(flow.name, number, parsed, prompts, settings.default_queue,
-                            **(modes or {}).get(flow.name, {})).compile()
+            out += Compiler(
+                flow.name, number, parsed, prompts, settings.default_queue, **(modes or {}).get(flow.name, {})
+            ).compile()
     return out
 
 
@@ -176,8 +201,11 @@ def _cached_version(flow: str, version: int, url: str) -> FlowDefinition | None:
     from centralita import db
 
     with Session(db.get_engine()) as session:
-        row = session.exec(select(FlowVersion).join(Flow, Flow.id == FlowVersion.flow_id)
-                           .where(Flow.name == flow, FlowVersion.version == version)).first()
+        row = session.exec(
+            select(FlowVersion)
+            .join(Flow, Flow.id == FlowVersion.flow_id)
+            .where(Flow.name == flow, FlowVersion.version == version)
+        ).first()
         return FlowDefinition.model_validate(row.definition) if row else None
 
 

@@ -1,6 +1,7 @@
 """Walk a flow without Asterisk: each entry of `inputs` is what the caller keys at the next input
 (a menu digit, a lookup's number, a survey answer; '' is silence). Prints the same path a real call
 leaves in its record, so an admin can try a change before publishing it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,9 +26,18 @@ class Walk:
         return ">".join(self.path)
 
 
-def simulate(name: str, version: int, flow: FlowDefinition, inputs: list[str], *, at: datetime,
-             default_queue: str, overrides: dict[str, str] | None = None, known_caller: bool = False,
-             fetch: Callable[[object, str], dict] | None = None) -> Walk:
+def simulate(
+    name: str,
+    version: int,
+    flow: FlowDefinition,
+    inputs: list[str],
+    *,
+    at: datetime,
+    default_queue: str,
+    overrides: dict[str, str] | None = None,
+    known_caller: bool = False,
+    fetch: Callable[[object, str], dict] | None = None,
+) -> Walk:
     """`fetch(node, digits)` answers lookups (raise LookupFailed to simulate an outage)."""
     walk = Walk(path=[f"flow:{name}/v{version}"])
     keys = list(inputs)
@@ -52,7 +62,7 @@ def simulate(name: str, version: int, flow: FlowDefinition, inputs: list[str], *
             options = dict(node.options)
             if flow.operator_digit and "0" not in options:
                 options["0"] = operator
-            for attempt in range(node.max_tries):
+            for _attempt in range(node.max_tries):
                 digit = key()
                 if digit in options:
                     walk.path.append(f"{node_id}:{digit}")
@@ -88,9 +98,12 @@ def simulate(name: str, version: int, flow: FlowDefinition, inputs: list[str], *
             walk.outcome = "hangup"
             return walk
         else:  # transfer, voicemail, booking nodes are thin wrappers of their destination
-            current = {"transfer": lambda: d.ExternalDest(number=node.number),
-                       "voicemail": lambda: d.VoicemailDest(mailbox=node.mailbox),
-                       "booking": lambda: d.BookingDest(service=node.service)}[kind]()
+            wrapped = {
+                "transfer": lambda n: d.ExternalDest(number=n.number),
+                "voicemail": lambda n: d.VoicemailDest(mailbox=n.mailbox),
+                "booking": lambda n: d.BookingDest(service=n.service),
+            }
+            current = wrapped[kind](node)
     walk.outcome = "loop"
     return walk
 

@@ -1,4 +1,5 @@
 """`simulate` with the database: which version, the runtime hours overrides, real or no lookups."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,16 @@ from ivr.models import HoursOverride
 from ivr.simulate import Walk, http_fetch, simulate
 
 
-def run_simulation(session: Session, name: str, digits: list[str], *, at: datetime | None = None,
-                   version: int | None = None, known_caller: bool = False, lookups: bool = True) -> Walk:
+def run_simulation(
+    session: Session,
+    name: str,
+    digits: list[str],
+    *,
+    at: datetime | None = None,
+    version: int | None = None,
+    known_caller: bool = False,
+    lookups: bool = True,
+) -> Walk:
     flow = service.get_flow(session, name)
     rows = service.list_versions(session, flow)
     if not rows:
@@ -27,6 +36,14 @@ def run_simulation(session: Session, name: str, digits: list[str], *, at: dateti
     moment = at if at is not None else hours.now(settings.ivr_clock)
     if moment.tzinfo is None:
         moment = hours.parse_clock(moment.isoformat())
-    return simulate(name, row.version, FlowDefinition.model_validate(row.definition), digits, at=moment,
-                    default_queue=settings.default_queue, overrides=overrides, known_caller=known_caller,
-                    fetch=http_fetch() if lookups else (lambda node, digits: {}))
+    return simulate(
+        name,
+        row.version,
+        FlowDefinition.model_validate(row.definition),
+        digits,
+        at=moment,
+        default_queue=settings.default_queue,
+        overrides=overrides,
+        known_caller=known_caller,
+        fetch=http_fetch() if lookups else (lambda node, digits: {}),
+    )

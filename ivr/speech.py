@@ -1,15 +1,15 @@
 """Saying things to a caller from a FastAGI script: prompt names → files Asterisk plays, numbers and
 dates with Asterisk's own sounds in the caller's language, free text through the TTS engine (cached)."""
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from centralita.settings import Settings
 from centralita.telephony.fastagi import AgiCall
 from ivr.lookup import Say
-
 
 _DIRS: dict[str, tuple] = {}
 
@@ -32,7 +32,7 @@ class Speaker:
 
     def path(self, name: str) -> str:
         if name.startswith("sound:"):
-            return name[len("sound:"):]
+            return name[len("sound:") :]
         if (self.host / "custom" / f"{name}.wav").exists():
             return f"{self.inside}/custom/{name}"
         return f"{self.inside}/{name}"
@@ -73,7 +73,7 @@ class Speaker:
                 await call.command(f'SAY DIGITS {digits} ""')
         elif item.kind == "date":
             day = date.fromisoformat(str(value)[:10])
-            epoch = int(datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc).timestamp())
+            epoch = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
             await call.command(f'SAY DATETIME {epoch} "" "dBY" UTC')
         else:
             await call.stream_file(await self.tts(str(value)[:300]))

@@ -1,5 +1,6 @@
 """Graph rules checked on save: every error names the node and the field, so an admin without
 technical training can find it. Nothing that fails here is stored as a version or published."""
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,23 @@ def _from_pydantic(err: dict) -> FlowError:
     return FlowError("", ".".join(p for p in loc if p not in _TAGS), err["msg"])
 
 
-_TAGS = {"menu", "play", "hours", "lookup", "survey", "identify", "queue", "transfer", "voicemail", "hangup",
-         "booking", "node", "flow", "agent", "external"}
+_TAGS = {
+    "menu",
+    "play",
+    "hours",
+    "lookup",
+    "survey",
+    "identify",
+    "queue",
+    "transfer",
+    "voicemail",
+    "hangup",
+    "booking",
+    "node",
+    "flow",
+    "agent",
+    "external",
+}
 
 
 def validate(definition: dict, prompt_exists, flow_exists=lambda name: True) -> FlowDefinition:
@@ -141,8 +157,10 @@ def destinations_of(node) -> list[tuple[str, object]]:
 
 
 def prompts_of(node) -> list[tuple[str, str | None]]:
-    out = [(f, getattr(node, f, None)) for f in ("prompt", "invalid_prompt", "timeout_prompt", "info_prompt",
-                                                  "not_found_prompt", "thanks_prompt")]
+    out = [
+        (f, getattr(node, f, None))
+        for f in ("prompt", "invalid_prompt", "timeout_prompt", "info_prompt", "not_found_prompt", "thanks_prompt")
+    ]
     out += [(f"questions.{i}", q) for i, q in enumerate(getattr(node, "questions", []) or [])]
     out += [(f"say.{i}.prompt", s.prompt) for i, s in enumerate(getattr(node, "say", []) or [])]
     return out

@@ -3,6 +3,7 @@
 Runs against the running stack (`centralita up`): it makes Asterisk emit UserEvents at a fixed
 rate over AMI; the API's queue runtime turns each into a `bench.ping` on the event bus, and our
 own websocket client measures when it arrives. Every hop is the real one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,13 @@ def _token(settings: Settings) -> str:
 
     with session_scope() as session:
         user = service.get_by_username(session, BENCH_USER) or service.create_user(
-            session, BENCH_USER, service.generate_password(), role=Role.supervisor, full_name="events benchmark",
-            client="bench")
+            session,
+            BENCH_USER,
+            service.generate_password(),
+            role=Role.supervisor,
+            full_name="events benchmark",
+            client="bench",
+        )
         raw, _token = service.issue_token(session, user)
         return raw
 
@@ -77,18 +83,26 @@ async def run(settings: Settings, rate: int, seconds: float, drain: float = 3.0)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 # Not awaited: the pace must not depend on AMI's reply time.
-                ami.manager.send_action({"Action": "UserEvent", "UserEvent": "CentralitaBench",
-                                         "Sent": f"{time.time():.6f}", "N": str(n)})
+                ami.manager.send_action(
+                    {"Action": "UserEvent", "UserEvent": "CentralitaBench", "Sent": f"{time.time():.6f}", "N": str(n)}
+                )
             sent_for = time.monotonic() - start
             try:
                 await asyncio.wait_for(receiver, drain)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         await ami.stop()
         await asyncio.to_thread(_revoke, raw)
     latencies = list(received.values())
-    return {"events": total, "received": len(received), "lost": total - len(received), "rate": rate,
-            "achieved_rate": round(total / sent_for, 1) if sent_for else None,
-            "p50_ms": round(percentile(latencies, 0.50), 2), "p95_ms": round(percentile(latencies, 0.95), 2),
-            "p99_ms": round(percentile(latencies, 0.99), 2), "max_ms": round(max(latencies, default=float("nan")), 2)}
+    return {
+        "events": total,
+        "received": len(received),
+        "lost": total - len(received),
+        "rate": rate,
+        "achieved_rate": round(total / sent_for, 1) if sent_for else None,
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies, default=float("nan")), 2),
+    }

@@ -5,11 +5,12 @@ queues/queuelog.py). Here a Local channel takes the caller's original place in t
 of everyone who came later); when an agent answers it, its other half rings the caller
 (dialplan contexts centralita-callback-wait / -dial). The status moves to 'queued' and is
 committed *before* the Originate, so no retry or restart can ever place a callback twice."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timezone
+from datetime import UTC
 
 from sqlmodel import Session, select
 
@@ -35,9 +36,17 @@ def _claim() -> list[dict]:
             queue = session.exec(select(Queue).where(Queue.name == cb.queue)).first()
             cb.status, cb.placed_at = "queued", utcnow()
             session.add(cb)
-            entered = cb.entered_at if cb.entered_at.tzinfo else cb.entered_at.replace(tzinfo=timezone.utc)
-            out.append({"id": cb.id, "callid": cb.callid, "queue": cb.queue, "number": cb.number,
-                        "entered_at": entered.timestamp(), "max_wait": queue.max_wait_seconds if queue else 300})
+            entered = cb.entered_at if cb.entered_at.tzinfo else cb.entered_at.replace(tzinfo=UTC)
+            out.append(
+                {
+                    "id": cb.id,
+                    "callid": cb.callid,
+                    "queue": cb.queue,
+                    "number": cb.number,
+                    "entered_at": entered.timestamp(),
+                    "max_wait": queue.max_wait_seconds if queue else 300,
+                }
+            )
         session.commit()
         return out
 
@@ -58,19 +67,34 @@ async def place_due(queues_runtime) -> int:
     for cb in await asyncio.to_thread(_claim):
         callers = list(queues_runtime.state.callers.values())
         position = position_for(callers, cb["queue"], cb["entered_at"])
-        variables = {"CB_QUEUE": cb["queue"], "CB_NUMBER": cb["number"], "CB_POSITION": str(position),
-                     "CB_CALLID": cb["callid"], "CB_PRIO": "0"}
+        variables = {
+            "CB_QUEUE": cb["queue"],
+            "CB_NUMBER": cb["number"],
+            "CB_POSITION": str(position),
+            "CB_CALLID": cb["callid"],
+            "CB_PRIO": "0",
+        }
         try:
-            reply = await control.send(queues_runtime.ami, {
-                "Action": "Originate", "Channel": f"Local/cb{cb['id']}@centralita-callback-wait/n",
-                "Context": "centralita-callback-dial", "Exten": f"cb{cb['id']}", "Priority": "1", "Async": "true",
-                "Timeout": str(cb["max_wait"] * 1000), "CallerID": f"\"callback\" <{cb['number']}>",
-                "Variable": ",".join(f"{k}={v}" for k, v in variables.items())}, single=True)
+            reply = await control.send(
+                queues_runtime.ami,
+                {
+                    "Action": "Originate",
+                    "Channel": f"Local/cb{cb['id']}@centralita-callback-wait/n",
+                    "Context": "centralita-callback-dial",
+                    "Exten": f"cb{cb['id']}",
+                    "Priority": "1",
+                    "Async": "true",
+                    "Timeout": str(cb["max_wait"] * 1000),
+                    "CallerID": f'"callback" <{cb["number"]}>',
+                    "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
+                },
+                single=True,
+            )
             reply = reply[0] if isinstance(reply, list) else reply
             ok = reply.get("Response") == "Success"
             if not ok:
                 log.warning("callback %s: Asterisk refused the originate: %s", cb["id"], reply.get("Message"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("callback %s: originate failed: %s", cb["id"], exc)
             ok = False
         if not ok:

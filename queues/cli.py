@@ -2,6 +2,7 @@
 
 Live actions (login, logout, pause) talk to Asterisk over AMI, as the API does; they need the
 stack running (`centralita up`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ from centralita.db import session_scope
 from centralita.settings import get_settings
 from queues import control, service
 
-app = typer.Typer(help="Queues and agents: create, skills, login/logout, pause, live state, history.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Queues and agents: create, skills, login/logout, pause, live state, history.", no_args_is_help=True
+)
 
 
 def _fail(exc: service.QueueError) -> None:
@@ -28,16 +30,23 @@ def _reload(what: str) -> None:
     try:
         reload_config(get_settings(), what)
         typer.echo(f"asterisk: {what} reloaded")
-    except Exception as exc:  # noqa: BLE001 - stored anyway; applied at Asterisk's next start
+    except Exception as exc:
         typer.echo(f"asterisk: not reloaded ({type(exc).__name__}); applies when Asterisk starts", err=True)
 
 
 @app.command("add")
-def add_queue(name: str, label: str = "", strategy: str = "rrmemory", member_timeout: int = 15,
-              wrapup: int = typer.Option(5, "--wrapup", help="Wrap-up seconds after each call."),
-              max_wait: int = typer.Option(300, "--max-wait"),
-              overflow: str = typer.Option('{"type": "hangup"}', help='JSON destination, e.g. {"type": "queue", "queue": "x"}'),
-              announce_frequency: int = 30, info_prompt: str = "", callback_key: str = "") -> None:
+def add_queue(
+    name: str,
+    label: str = "",
+    strategy: str = "rrmemory",
+    member_timeout: int = 15,
+    wrapup: int = typer.Option(5, "--wrapup", help="Wrap-up seconds after each call."),
+    max_wait: int = typer.Option(300, "--max-wait"),
+    overflow: str = typer.Option('{"type": "hangup"}', help='JSON destination, e.g. {"type": "queue", "queue": "x"}'),
+    announce_frequency: int = 30,
+    info_prompt: str = "",
+    callback_key: str = "",
+) -> None:
     """Create a queue (one per procedure)."""
     try:
         overflow_value = json.loads(overflow)
@@ -45,10 +54,21 @@ def add_queue(name: str, label: str = "", strategy: str = "rrmemory", member_tim
         _fail(service.QueueError("overflow", "not valid JSON"))
     try:
         with session_scope() as session:
-            queue = service.save_queue(session, {
-                "name": name, "label": label, "strategy": strategy, "member_timeout": member_timeout,
-                "wrapup_seconds": wrapup, "max_wait_seconds": max_wait, "overflow": overflow_value,
-                "announce_frequency": announce_frequency, "info_prompt": info_prompt, "callback_key": callback_key})
+            queue = service.save_queue(
+                session,
+                {
+                    "name": name,
+                    "label": label,
+                    "strategy": strategy,
+                    "member_timeout": member_timeout,
+                    "wrapup_seconds": wrapup,
+                    "max_wait_seconds": max_wait,
+                    "overflow": overflow_value,
+                    "announce_frequency": announce_frequency,
+                    "info_prompt": info_prompt,
+                    "callback_key": callback_key,
+                },
+            )
             typer.echo(f"created queue {queue.name}")
     except service.QueueError as exc:
         _fail(exc)
@@ -61,18 +81,26 @@ def list_queues() -> None:
     """Every queue with its main settings."""
     with session_scope() as session:
         for q in service.list_queues(session):
-            typer.echo(f"{q.name}\t{q.strategy}\twrapup={q.wrapup_seconds}s\tmax_wait={q.max_wait_seconds}s\t"
-                       f"overflow={json.dumps(q.overflow)}\tcallback_key={q.callback_key or '-'}")
+            typer.echo(
+                f"{q.name}\t{q.strategy}\twrapup={q.wrapup_seconds}s\tmax_wait={q.max_wait_seconds}s\t"
+                f"overflow={json.dumps(q.overflow)}\tcallback_key={q.callback_key or '-'}"
+            )
 
 
 @app.command("agent-add")
-def add_agent(username: str, extension: str, full_name: str = "", contact: str = "",
-              role: str = typer.Option("agent", help="agent | supervisor | admin")) -> None:
+def add_agent(
+    username: str,
+    extension: str,
+    full_name: str = "",
+    contact: str = "",
+    role: str = typer.Option("agent", help="agent | supervisor | admin"),
+) -> None:
     """A user account plus its softphone; both passwords are printed once."""
     try:
         with session_scope() as session:
-            agent, web_pw, sip_pw = service.create_agent(session, username, extension, full_name=full_name,
-                                                         contact=contact, role=role, client="cli")
+            agent, web_pw, sip_pw = service.create_agent(
+                session, username, extension, full_name=full_name, contact=contact, role=role, client="cli"
+            )
             typer.echo(f"created agent {agent.username} (extension {agent.extension})")
     except service.QueueError as exc:
         _fail(exc)
@@ -84,8 +112,12 @@ def add_agent(username: str, extension: str, full_name: str = "", contact: str =
 
 
 @app.command("skill")
-def skill(username: str, queue: str, penalty: int = typer.Option(0, min=0, max=100),
-          remove: bool = typer.Option(False, "--remove")) -> None:
+def skill(
+    username: str,
+    queue: str,
+    penalty: int = typer.Option(0, min=0, max=100),
+    remove: bool = typer.Option(False, "--remove"),
+) -> None:
     """Give (or --remove) an agent a queue skill; applies live when the agent is logged in."""
     try:
         with session_scope() as session:
@@ -104,8 +136,13 @@ def _with_ami(action, quiet: bool = False):
         # Without this check panoramisk would keep retrying (and logging) until our deadline.
         if quiet:
             return None
-        _fail(service.QueueError("asterisk", f"AMI is not reachable on {settings.asterisk_host}:{settings.ami_port} "
-                                             "(is the stack running?)", 503))
+        _fail(
+            service.QueueError(
+                "asterisk",
+                f"AMI is not reachable on {settings.asterisk_host}:{settings.ami_port} (is the stack running?)",
+                503,
+            )
+        )
 
     async def run():
         ami = AmiClient(settings)
@@ -189,8 +226,12 @@ def live() -> None:
     from queues.runtime import LIVE_KEY
 
     settings = get_settings()
-    client = redis.Redis.from_url(redis_url(settings), socket_timeout=settings.external_timeout,
-                                  socket_connect_timeout=settings.external_timeout, decode_responses=True)
+    client = redis.Redis.from_url(
+        redis_url(settings),
+        socket_timeout=settings.external_timeout,
+        socket_connect_timeout=settings.external_timeout,
+        decode_responses=True,
+    )
     try:
         typer.echo(client.get(LIVE_KEY) or "{}")
     except redis.RedisError as exc:

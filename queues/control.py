@@ -2,6 +2,7 @@
 
 Asterisk is the truth for who is logged in: we ask it (QueueStatus) before acting, so an error
 answer never leaves our view and Asterisk's apart."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,9 @@ async def send(ami: AmiClient, action: dict, single: bool = False, timeout: floa
         return await ami.action(action, timeout=timeout)
     if not ami.connected or ami.manager is None:
         raise ConnectionError("AMI is not connected")
-    return await asyncio.wait_for(ami.manager.send_action(action, as_list=False),
-                                  timeout or ami.settings.external_timeout)
+    return await asyncio.wait_for(
+        ami.manager.send_action(action, as_list=False), timeout or ami.settings.external_timeout
+    )
 
 
 async def _action(ami: AmiClient, action: dict):
@@ -49,8 +51,12 @@ async def membership(ami: AmiClient, username: str) -> dict[str, dict]:
     out = {}
     for msg in _messages(result):
         if msg.get("Event") == "QueueMember" and msg.get("StateInterface", msg.get("Location")) == interface(username):
-            out[msg["Queue"]] = {"paused": msg.get("Paused") == "1", "reason": msg.get("PausedReason", ""),
-                                 "status": int(msg.get("Status", 0) or 0), "penalty": int(msg.get("Penalty", 0) or 0)}
+            out[msg["Queue"]] = {
+                "paused": msg.get("Paused") == "1",
+                "reason": msg.get("PausedReason", ""),
+                "status": int(msg.get("Status", 0) or 0),
+                "penalty": int(msg.get("Penalty", 0) or 0),
+            }
     return out
 
 
@@ -62,9 +68,21 @@ async def login(ami: AmiClient, username: str, skills: list[tuple[str, int]]) ->
     for queue, penalty in skills:
         if queue in present:
             continue
-        _check(await _action(ami, {"Action": "QueueAdd", "Queue": queue, "Interface": interface(username),
-                                   "Penalty": str(penalty), "MemberName": username,
-                                   "StateInterface": interface(username), "Paused": "false"}), "queue")
+        _check(
+            await _action(
+                ami,
+                {
+                    "Action": "QueueAdd",
+                    "Queue": queue,
+                    "Interface": interface(username),
+                    "Penalty": str(penalty),
+                    "MemberName": username,
+                    "StateInterface": interface(username),
+                    "Paused": "false",
+                },
+            ),
+            "queue",
+        )
         added.append(queue)
     return added
 
@@ -79,8 +97,7 @@ async def require_logged_in(ami: AmiClient, username: str) -> dict[str, dict]:
 async def logout(ami: AmiClient, username: str) -> list[str]:
     present = await require_logged_in(ami, username)
     for queue in present:
-        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": interface(username)}),
-               "queue")
+        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": interface(username)}), "queue")
     return sorted(present)
 
 
@@ -103,13 +120,30 @@ async def apply_skill(ami: AmiClient, username: str, queue: str, penalty: int | 
     if penalty is None and queue in present:
         _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": interface(username)}), "queue")
     elif penalty is not None and queue in present:
-        _check(await _action(ami, {"Action": "QueuePenalty", "Queue": queue, "Interface": interface(username),
-                                   "Penalty": str(penalty)}), "penalty")
+        _check(
+            await _action(
+                ami,
+                {"Action": "QueuePenalty", "Queue": queue, "Interface": interface(username), "Penalty": str(penalty)},
+            ),
+            "penalty",
+        )
     elif penalty is not None:
         paused = any(m["paused"] for m in present.values())
-        _check(await _action(ami, {"Action": "QueueAdd", "Queue": queue, "Interface": interface(username),
-                                   "Penalty": str(penalty), "MemberName": username,
-                                   "StateInterface": interface(username), "Paused": str(paused).lower()}), "queue")
+        _check(
+            await _action(
+                ami,
+                {
+                    "Action": "QueueAdd",
+                    "Queue": queue,
+                    "Interface": interface(username),
+                    "Penalty": str(penalty),
+                    "MemberName": username,
+                    "StateInterface": interface(username),
+                    "Paused": str(paused).lower(),
+                },
+            ),
+            "queue",
+        )
 
 
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
@@ -118,8 +152,19 @@ SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 async def spy(ami: AmiClient, supervisor_endpoint: str, agent_channel: str, mode: str) -> None:
     """Ring the supervisor's softphone; once answered it runs ChanSpy on the agent's exact channel."""
     options = SPY_OPTIONS[mode]
-    _check(await _action(ami, {
-        "Action": "Originate", "Channel": interface(supervisor_endpoint), "Application": "ChanSpy",
-        "Data": f"{agent_channel},{options}", "Async": "true", "Timeout": "30000",
-        "CallerID": f"\"{mode}\" <{mode}>", "Variable": f"CENTRALITA_SPY={mode}",
-    }), "supervisor")
+    _check(
+        await _action(
+            ami,
+            {
+                "Action": "Originate",
+                "Channel": interface(supervisor_endpoint),
+                "Application": "ChanSpy",
+                "Data": f"{agent_channel},{options}",
+                "Async": "true",
+                "Timeout": "30000",
+                "CallerID": f'"{mode}" <{mode}>',
+                "Variable": f"CENTRALITA_SPY={mode}",
+            },
+        ),
+        "supervisor",
+    )

@@ -2,6 +2,7 @@
 
 The typed destination union of the design is being written in ivr/; until it lands, overflow is
 a JSON object {"type": ...} with these shapes, checked here so the dialplan can always render it."""
+
 from __future__ import annotations
 
 import re

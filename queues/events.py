@@ -1,4 +1,5 @@
 """The event stream for wallboards and CRMs: bus events filtered per client (see queues/EVENTS.md)."""
+
 from __future__ import annotations
 
 import json

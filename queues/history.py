@@ -1,4 +1,5 @@
 """Reading the durable queue history (written by queues/queuelog.py)."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select

@@ -3,6 +3,7 @@
 `apply(event)` takes one AMI event (a dict) and returns the events to publish, in order.
 `rebuild(...)` replaces everything from Asterisk's own answers to QueueStatus and
 CoreShowChannels, so a restart of our services or a reconnect loses nothing."""
+
 from __future__ import annotations
 
 import time
@@ -62,7 +63,9 @@ class LiveState:
             return "on_call", ""
         if status in UNREACHABLE:
             return "unreachable", ""
-        if any(self.now() < m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call):
+        if any(
+            self.now() < m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call
+        ):
             return "wrapup", ""
         return "available", ""
 
@@ -75,8 +78,18 @@ class LiveState:
             return
         self.agents[agent] = {"state": state, "reason": reason, "since": self.now()}
         queues = sorted(q for (q, a) in self.members if a == agent)
-        out.append(("agent.state", {"agent": agent, "state": state, "reason": reason, "queues": queues,
-                                    "since": self.agents[agent]["since"]}))
+        out.append(
+            (
+                "agent.state",
+                {
+                    "agent": agent,
+                    "state": state,
+                    "reason": reason,
+                    "queues": queues,
+                    "since": self.agents[agent]["since"],
+                },
+            )
+        )
 
     def tick(self) -> list:
         """Time alone ends a wrap-up: re-derive every agent."""
@@ -131,9 +144,15 @@ class LiveState:
         return out
 
     def _on_QueueCallerJoin(self, ev: dict) -> list:
-        entry = {"queue": ev["Queue"], "uniqueid": ev["Uniqueid"], "channel": ev.get("Channel", ""),
-                 "caller": ev.get("CallerIDNum", ""), "caller_name": ev.get("CallerIDName", ""),
-                 "position": int(ev.get("Position") or 0), "joined_at": self.now()}
+        entry = {
+            "queue": ev["Queue"],
+            "uniqueid": ev["Uniqueid"],
+            "channel": ev.get("Channel", ""),
+            "caller": ev.get("CallerIDNum", ""),
+            "caller_name": ev.get("CallerIDName", ""),
+            "position": int(ev.get("Position") or 0),
+            "joined_at": self.now(),
+        }
         self.callers[ev["Uniqueid"]] = entry
         return [("queue.caller.joined", dict(entry))]
 
@@ -151,33 +170,69 @@ class LiveState:
             if other["queue"] == entry["queue"] and other["position"] > entry["position"]:
                 other["position"] -= 1
         reason = "abandoned" if entry.get("abandoned") else "left"
-        return [("queue.caller.left", {"queue": entry["queue"], "uniqueid": entry["uniqueid"],
-                                       "caller": entry["caller"], "reason": reason,
-                                       "wait": round(self.now() - entry["joined_at"], 3)})]
+        return [
+            (
+                "queue.caller.left",
+                {
+                    "queue": entry["queue"],
+                    "uniqueid": entry["uniqueid"],
+                    "caller": entry["caller"],
+                    "reason": reason,
+                    "wait": round(self.now() - entry["joined_at"], 3),
+                },
+            )
+        ]
 
     def _on_AgentConnect(self, ev: dict) -> list:
-        return [("call.answered", {"queue": ev.get("Queue", ""), "agent": ev.get("MemberName", ""),
-                                   "uniqueid": ev.get("Uniqueid", ""), "caller": ev.get("CallerIDNum", ""),
-                                   "hold_time": int(ev.get("HoldTime") or 0)})]
+        return [
+            (
+                "call.answered",
+                {
+                    "queue": ev.get("Queue", ""),
+                    "agent": ev.get("MemberName", ""),
+                    "uniqueid": ev.get("Uniqueid", ""),
+                    "caller": ev.get("CallerIDNum", ""),
+                    "hold_time": int(ev.get("HoldTime") or 0),
+                },
+            )
+        ]
 
     def _on_AgentComplete(self, ev: dict) -> list:
         member = self.members.get((ev.get("Queue", ""), ev.get("MemberName", "")))
         if member is not None:
             member.last_call, member.in_call = self.now(), False  # wrap-up starts now
-        return [("call.completed", {"queue": ev.get("Queue", ""), "agent": ev.get("MemberName", ""),
-                                    "uniqueid": ev.get("Uniqueid", ""), "talk_time": int(ev.get("TalkTime") or 0),
-                                    "reason": ev.get("Reason", "")})]
+        return [
+            (
+                "call.completed",
+                {
+                    "queue": ev.get("Queue", ""),
+                    "agent": ev.get("MemberName", ""),
+                    "uniqueid": ev.get("Uniqueid", ""),
+                    "talk_time": int(ev.get("TalkTime") or 0),
+                    "reason": ev.get("Reason", ""),
+                },
+            )
+        ]
 
     # channels and bridges: the active calls, with both parties
     def _on_Newchannel(self, ev: dict) -> list:
-        self.channels[ev["Channel"]] = {"channel": ev["Channel"], "uniqueid": ev.get("Uniqueid", ""),
-                                        "linkedid": ev.get("Linkedid", ""), "caller": ev.get("CallerIDNum", ""),
-                                        "bridge": "", "since": self.now()}
+        self.channels[ev["Channel"]] = {
+            "channel": ev["Channel"],
+            "uniqueid": ev.get("Uniqueid", ""),
+            "linkedid": ev.get("Linkedid", ""),
+            "caller": ev.get("CallerIDNum", ""),
+            "bridge": "",
+            "since": self.now(),
+        }
         return []
 
     def _on_Hangup(self, ev: dict) -> list:
         info = self.channels.pop(ev.get("Channel", ""), None)
-        return self._bridge_changed(info["bridge"], before=self._bridge_size(info["bridge"]) + 1) if info and info["bridge"] else []
+        return (
+            self._bridge_changed(info["bridge"], before=self._bridge_size(info["bridge"]) + 1)
+            if info and info["bridge"]
+            else []
+        )
 
     def _on_BridgeEnter(self, ev: dict) -> list:
         info = self.channels.get(ev.get("Channel", ""))
@@ -214,8 +269,11 @@ class LiveState:
     def _call(self, bridge: str) -> dict:
         parties = sorted((c for c in self.channels.values() if c["bridge"] == bridge), key=lambda c: c["since"])
         agent = next((a for c in parties if (a := agent_of(c["channel"], self.known_agents))), "")
-        return {"bridge": bridge, "agent": agent,
-                "parties": [{"channel": c["channel"], "caller": c["caller"]} for c in parties]}
+        return {
+            "bridge": bridge,
+            "agent": agent,
+            "parties": [{"channel": c["channel"], "caller": c["caller"]} for c in parties],
+        }
 
     def calls(self) -> list[dict]:
         bridges = sorted({c["bridge"] for c in self.channels.values() if c["bridge"]})
@@ -239,15 +297,24 @@ class LiveState:
                 self._member_from(ev)
             elif ev.get("Event") == "QueueEntry":
                 self.callers[ev["Uniqueid"]] = {
-                    "queue": ev["Queue"], "uniqueid": ev["Uniqueid"], "channel": ev.get("Channel", ""),
-                    "caller": ev.get("CallerIDNum", ""), "caller_name": ev.get("CallerIDName", ""),
-                    "position": int(ev.get("Position") or 0), "joined_at": now - float(ev.get("Wait") or 0)}
+                    "queue": ev["Queue"],
+                    "uniqueid": ev["Uniqueid"],
+                    "channel": ev.get("Channel", ""),
+                    "caller": ev.get("CallerIDNum", ""),
+                    "caller_name": ev.get("CallerIDName", ""),
+                    "position": int(ev.get("Position") or 0),
+                    "joined_at": now - float(ev.get("Wait") or 0),
+                }
         for ev in channels:
             if ev.get("Event") == "CoreShowChannel":
                 self.channels[ev["Channel"]] = {
-                    "channel": ev["Channel"], "uniqueid": ev.get("Uniqueid", ""), "linkedid": ev.get("Linkedid", ""),
-                    "caller": ev.get("CallerIDNum", ""), "bridge": ev.get("BridgeId", ""),
-                    "since": now - _seconds(ev.get("Duration", ""))}
+                    "channel": ev["Channel"],
+                    "uniqueid": ev.get("Uniqueid", ""),
+                    "linkedid": ev.get("Linkedid", ""),
+                    "caller": ev.get("CallerIDNum", ""),
+                    "bridge": ev.get("BridgeId", ""),
+                    "since": now - _seconds(ev.get("Duration", "")),
+                }
         self.rebuilt_at = now
         previous, self.agents = self.agents, {}
         out: list = []
@@ -255,22 +322,39 @@ class LiveState:
             self._refresh_agent(agent, out)
             if agent in previous and agent in self.agents and previous[agent]["state"] == self.agents[agent]["state"]:
                 self.agents[agent]["since"] = previous[agent]["since"]  # unchanged: keep "since when"
-        return self._stamp([("state.rebuilt", {"agents": len(self.agents), "callers": len(self.callers),
-                                               "calls": len(self.calls())})] + out)
+        return self._stamp(
+            [("state.rebuilt", {"agents": len(self.agents), "callers": len(self.callers), "calls": len(self.calls())})]
+            + out
+        )
 
     def snapshot(self) -> dict:
         queues: dict[str, dict] = {}
         for m in self.members.values():
             q = queues.setdefault(m.queue, {"members": [], "callers": []})
-            q["members"].append({"agent": m.agent, "status": m.status, "paused": m.paused, "reason": m.reason,
-                                 "penalty": m.penalty, "in_call": m.in_call})
+            q["members"].append(
+                {
+                    "agent": m.agent,
+                    "status": m.status,
+                    "paused": m.paused,
+                    "reason": m.reason,
+                    "penalty": m.penalty,
+                    "in_call": m.in_call,
+                }
+            )
         for c in sorted(self.callers.values(), key=lambda c: (c["queue"], c["position"])):
             q = queues.setdefault(c["queue"], {"members": [], "callers": []})
-            q["callers"].append({k: c[k] for k in ("uniqueid", "channel", "caller", "position")}
-                                | {"wait": round(self.now() - c["joined_at"], 1)})
-        return {"seq": self.seq, "rebuilt_at": self.rebuilt_at, "queues": queues,
-                "agents": {a: dict(v) for a, v in sorted(self.agents.items())},
-                "calls": self.calls(), "channels": sorted(self.channels)}
+            q["callers"].append(
+                {k: c[k] for k in ("uniqueid", "channel", "caller", "position")}
+                | {"wait": round(self.now() - c["joined_at"], 1)}
+            )
+        return {
+            "seq": self.seq,
+            "rebuilt_at": self.rebuilt_at,
+            "queues": queues,
+            "agents": {a: dict(v) for a, v in sorted(self.agents.items())},
+            "calls": self.calls(),
+            "channels": sorted(self.channels),
+        }
 
 
 def _seconds(duration: str) -> float:

@@ -1,4 +1,5 @@
 """Queues, the agents' softphone endpoints, and the durable queue history read from queue_log."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, UniqueConstraint

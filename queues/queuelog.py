@@ -5,14 +5,15 @@ Asterisk appends queue_log whether or not our services run; like the CDR ingeste
 offset per file (by inode) and a unique key per line, so a restart or a re-read never double-counts.
 queue_log carries whole seconds; when the live runtime saw the same call it refines the wait to
 the millisecond (`refine_waits`)."""
+
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.calls.service import read_new_lines
 from queues.models import AgentPause, AgentSession, Callback, QueueCall, QueueLogEntry
@@ -36,10 +37,16 @@ def parse_line(raw: str) -> QueueLogLine | None:
     parts = raw.rstrip("\n").split("|")
     if len(parts) < 5 or not parts[0].isdigit() or not parts[4]:
         return None
-    at = datetime.fromtimestamp(int(parts[0]), tz=timezone.utc)
-    return QueueLogLine(key=hashlib.sha1(raw.encode()).hexdigest(), at=at, callid=parts[1][:64],
-                        queue=parts[2][:64], agent="" if parts[3] == "NONE" else parts[3][:64],
-                        event=parts[4][:32], data=parts[5:])
+    at = datetime.fromtimestamp(int(parts[0]), tz=UTC)
+    return QueueLogLine(
+        key=hashlib.sha1(raw.encode()).hexdigest(),
+        at=at,
+        callid=parts[1][:64],
+        queue=parts[2][:64],
+        agent="" if parts[3] == "NONE" else parts[3][:64],
+        event=parts[4][:32],
+        data=parts[5:],
+    )
 
 
 def _int(data: list[str], index: int) -> int:
@@ -56,8 +63,9 @@ class Folder:
         self.session = session
 
     def call(self, line: QueueLogLine) -> QueueCall | None:
-        return self.session.exec(select(QueueCall).where(QueueCall.callid == line.callid,
-                                                         QueueCall.queue == line.queue)).first()
+        return self.session.exec(
+            select(QueueCall).where(QueueCall.callid == line.callid, QueueCall.queue == line.queue)
+        ).first()
 
     def apply(self, line: QueueLogLine) -> None:
         handler = getattr(self, f"on_{line.event}", None)
@@ -67,8 +75,15 @@ class Folder:
     def on_ENTERQUEUE(self, line: QueueLogLine) -> None:
         if self.call(line) is None:
             caller = line.data[1] if len(line.data) > 1 else ""
-            self.session.add(QueueCall(callid=line.callid, queue=line.queue, caller=caller[:80],
-                                       entered_at=line.at, position=_int(line.data, 2)))
+            self.session.add(
+                QueueCall(
+                    callid=line.callid,
+                    queue=line.queue,
+                    caller=caller[:80],
+                    entered_at=line.at,
+                    position=_int(line.data, 2),
+                )
+            )
             self.session.flush()
 
     def _finish(self, line: QueueLogLine, outcome: str, wait: int, **extra) -> None:
@@ -117,8 +132,14 @@ class Folder:
             self.session.add(call)
         if self.session.exec(select(Callback).where(Callback.callid == line.callid)).first() is None:
             number = (line.data[0] if line.data else "") or (call.caller if call else "")
-            self.session.add(Callback(callid=line.callid, queue=line.queue, number=number[:80],
-                                      entered_at=call.entered_at if call else line.at))
+            self.session.add(
+                Callback(
+                    callid=line.callid,
+                    queue=line.queue,
+                    number=number[:80],
+                    entered_at=call.entered_at if call else line.at,
+                )
+            )
             self.session.flush()
 
     def on_CALLBACKDIAL(self, line: QueueLogLine) -> None:
@@ -132,21 +153,32 @@ class Folder:
         self.session.flush()
 
     def on_REMOVEMEMBER(self, line: QueueLogLine) -> None:
-        for row in self.session.exec(select(AgentSession).where(
-                AgentSession.agent == line.agent, AgentSession.queue == line.queue, AgentSession.logout_at == None)):  # noqa: E711
+        for row in self.session.exec(
+            select(AgentSession).where(
+                AgentSession.agent == line.agent,
+                AgentSession.queue == line.queue,
+                col(AgentSession.logout_at).is_(None),
+            )
+        ):
             row.logout_at = line.at
             self.session.add(row)
         self._end_pause(line)
 
     def on_PAUSE(self, line: QueueLogLine) -> None:
         self._end_pause(line)  # a new reason ends the previous pause
-        self.session.add(AgentPause(agent=line.agent, queue=line.queue, reason=(line.data[0] if line.data else "")[:32],
-                                    start=line.at))
+        self.session.add(
+            AgentPause(
+                agent=line.agent, queue=line.queue, reason=(line.data[0] if line.data else "")[:32], start=line.at
+            )
+        )
         self.session.flush()
 
     def _end_pause(self, line: QueueLogLine) -> None:
-        for row in self.session.exec(select(AgentPause).where(
-                AgentPause.agent == line.agent, AgentPause.queue == line.queue, AgentPause.end == None)):  # noqa: E711
+        for row in self.session.exec(
+            select(AgentPause).where(
+                AgentPause.agent == line.agent, AgentPause.queue == line.queue, col(AgentPause.end).is_(None)
+            )
+        ):
             row.end = line.at
             self.session.add(row)
         self.session.flush()
@@ -178,8 +210,17 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
             continue
         if session.exec(select(QueueLogEntry.id).where(QueueLogEntry.key == line.key)).first() is not None:
             continue
-        session.add(QueueLogEntry(key=line.key, at=line.at, callid=line.callid, queue=line.queue, agent=line.agent,
-                                  event=line.event, data=line.data))
+        session.add(
+            QueueLogEntry(
+                key=line.key,
+                at=line.at,
+                callid=line.callid,
+                queue=line.queue,
+                agent=line.agent,
+                event=line.event,
+                data=line.data,
+            )
+        )
         folder.apply(line)
         result.new_entries += 1
     cursor.offset += len(complete)

@@ -1,5 +1,6 @@
 """Thin HTTP layer of queues/: queues, agents, skills, login/pause, live state, history, spying,
 and the /api/events websocket."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,25 @@ from api.deps import client_of, require_admin, require_agent, require_supervisor
 from api.users.models import Role, User
 from centralita import bus
 from centralita.db import get_session
+from centralita.errors import http_error
 from queues import control, events, history, service
 from queues.models import Queue
-from centralita.errors import http_error
-from queues.schemas import (ActionOut, AgentCreated, AgentIn, AgentOut, CallbackOut, PauseIn, PauseOut, QueueCallOut,
-                            QueueIn, QueueOut, QueuePatch, SessionOut, SkillIn, SpyIn)
+from queues.schemas import (
+    ActionOut,
+    AgentCreated,
+    AgentIn,
+    AgentOut,
+    CallbackOut,
+    PauseIn,
+    PauseOut,
+    QueueCallOut,
+    QueueIn,
+    QueueOut,
+    QueuePatch,
+    SessionOut,
+    SkillIn,
+    SpyIn,
+)
 
 router = APIRouter(tags=["queues"])
 
@@ -40,7 +55,7 @@ async def _reload(what: str) -> bool:
     try:
         await asyncio.wait_for(asyncio.to_thread(reload_config, get_settings(), what), 30)
         return True
-    except Exception:  # noqa: BLE001 - stored; Asterisk picks it up at its next start or reload
+    except Exception:
         return False
 
 
@@ -55,8 +70,9 @@ def list_queues(session: Session = Depends(get_session)) -> list[QueueOut]:
 
 
 @router.post("/queues", response_model=QueueOut, status_code=201)
-async def create_queue(body: QueueIn, request: Request, user: User = Depends(require_admin),
-                       session: Session = Depends(get_session)) -> QueueOut:
+async def create_queue(
+    body: QueueIn, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> QueueOut:
     try:
         queue = service.save_queue(session, body.model_dump())
     except service.QueueError as exc:
@@ -69,15 +85,26 @@ async def create_queue(body: QueueIn, request: Request, user: User = Depends(req
 
 
 @router.patch("/queues/{name}", response_model=QueueOut)
-async def update_queue(name: str, body: QueuePatch, request: Request, user: User = Depends(require_admin),
-                       session: Session = Depends(get_session)) -> QueueOut:
+async def update_queue(
+    name: str,
+    body: QueuePatch,
+    request: Request,
+    user: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+) -> QueueOut:
     try:
         queue = service.save_queue(session, body.model_dump(exclude_none=True), service.get_queue(session, name))
     except service.QueueError as exc:
         raise _error(exc) from None
     out = _queue_out(queue)
-    audit.record(session, "queue.update", user=user, target=name, detail=body.model_dump(exclude_none=True),
-                 client=client_of(request))
+    audit.record(
+        session,
+        "queue.update",
+        user=user,
+        target=name,
+        detail=body.model_dump(exclude_none=True),
+        client=client_of(request),
+    )
     session.commit()
     out.reloaded = await _reload("dialplan") and await _reload("queues")
     return out
@@ -90,20 +117,29 @@ async def live(request: Request) -> dict:
 
 
 @router.get("/queues/history/calls", response_model=list[QueueCallOut], dependencies=[Depends(require_supervisor)])
-def queue_calls(queue: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
-                session: Session = Depends(get_session)) -> list:
+def queue_calls(
+    queue: str | None = Query(None, max_length=64),
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(get_session),
+) -> list:
     return history.calls(session, queue, limit)
 
 
 @router.get("/queues/history/sessions", response_model=list[SessionOut], dependencies=[Depends(require_supervisor)])
-def agent_sessions(agent: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
-                   session: Session = Depends(get_session)) -> list:
+def agent_sessions(
+    agent: str | None = Query(None, max_length=64),
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(get_session),
+) -> list:
     return history.sessions(session, agent, limit)
 
 
 @router.get("/queues/history/pauses", response_model=list[PauseOut], dependencies=[Depends(require_supervisor)])
-def agent_pauses(agent: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
-                 session: Session = Depends(get_session)) -> list:
+def agent_pauses(
+    agent: str | None = Query(None, max_length=64),
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(get_session),
+) -> list:
     return history.pauses(session, agent, limit)
 
 
@@ -114,8 +150,12 @@ def callbacks(queue: str | None = Query(None, max_length=64), session: Session =
 
 # Agents ---------------------------------------------------------------------------------------------
 def _agent_out(session: Session, agent) -> AgentOut:
-    return AgentOut(username=agent.username, extension=agent.extension, contact=agent.contact,
-                    skills=dict(service.skills(session, agent)))
+    return AgentOut(
+        username=agent.username,
+        extension=agent.extension,
+        contact=agent.contact,
+        skills=dict(service.skills(session, agent)),
+    )
 
 
 @router.get("/agents", response_model=list[AgentOut], dependencies=[Depends(require_supervisor)])
@@ -124,31 +164,54 @@ def list_agents(session: Session = Depends(get_session)) -> list[AgentOut]:
 
 
 @router.post("/agents", response_model=AgentCreated, status_code=201)
-async def create_agent(body: AgentIn, request: Request, user: User = Depends(require_admin),
-                       session: Session = Depends(get_session)) -> AgentCreated:
+async def create_agent(
+    body: AgentIn, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> AgentCreated:
     try:
         agent, web_password, sip_password = service.create_agent(
-            session, body.username, body.extension, full_name=body.full_name, contact=body.contact, role=body.role,
-            by=user, client=client_of(request))
+            session,
+            body.username,
+            body.extension,
+            full_name=body.full_name,
+            contact=body.contact,
+            role=body.role,
+            by=user,
+            client=client_of(request),
+        )
     except service.QueueError as exc:
         raise _error(exc) from None
     audit.record(session, "agent.create", user=user, target=agent.username, client=client_of(request))
     session.commit()
     # A new endpoint needs PJSIP (and its extension the dialplan): only those two reload.
     reloaded = await _reload("pjsip") and await _reload("dialplan")
-    return AgentCreated(**_agent_out(session, agent).model_dump(), web_password=web_password,
-                        sip_password=sip_password, reloaded=reloaded)
+    return AgentCreated(
+        **_agent_out(session, agent).model_dump(),
+        web_password=web_password,
+        sip_password=sip_password,
+        reloaded=reloaded,
+    )
 
 
 @router.put("/agents/{username}/skills/{queue}", response_model=AgentOut)
-async def set_skill(username: str, queue: str, body: SkillIn, request: Request, user: User = Depends(require_admin),
-                    session: Session = Depends(get_session)) -> AgentOut:
+async def set_skill(
+    username: str,
+    queue: str,
+    body: SkillIn,
+    request: Request,
+    user: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+) -> AgentOut:
     return await _change_skill(username, queue, body.penalty, request, user, session)
 
 
 @router.delete("/agents/{username}/skills/{queue}", response_model=AgentOut)
-async def remove_skill(username: str, queue: str, request: Request, user: User = Depends(require_admin),
-                       session: Session = Depends(get_session)) -> AgentOut:
+async def remove_skill(
+    username: str,
+    queue: str,
+    request: Request,
+    user: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+) -> AgentOut:
     return await _change_skill(username, queue, None, request, user, session)
 
 
@@ -158,8 +221,14 @@ async def _change_skill(username, queue, penalty, request, user, session) -> Age
         service.set_skill(session, agent, queue, penalty)
     except service.QueueError as exc:
         raise _error(exc) from None
-    audit.record(session, "agent.skill", user=user, target=username, detail={"queue": queue, "penalty": penalty},
-                 client=client_of(request))
+    audit.record(
+        session,
+        "agent.skill",
+        user=user,
+        target=username,
+        detail={"queue": queue, "penalty": penalty},
+        client=client_of(request),
+    )
     session.commit()
     runtime = request.app.state.runtime
     if runtime is not None and runtime.ami.connected:
@@ -183,47 +252,75 @@ async def _agent_action(request, user, session, username, action, run) -> Action
         queues = await run(_ami(request).ami, agent)
     except service.QueueError as exc:
         raise _error(exc) from None
-    audit.record(session, f"agent.{action}", user=user, target=username, client=client_of(request),
-                 detail={"queues": queues or []})
+    audit.record(
+        session,
+        f"agent.{action}",
+        user=user,
+        target=username,
+        client=client_of(request),
+        detail={"queues": queues or []},
+    )
     session.commit()
     return ActionOut(agent=username, action=action, queues=queues or [])
 
 
 @router.post("/agents/{username}/login", response_model=ActionOut)
-async def login(username: str, request: Request, user: User = Depends(require_agent),
-                session: Session = Depends(get_session)) -> ActionOut:
-    return await _agent_action(request, user, session, username, "login",
-                               lambda ami, a: control.login(ami, a.username, service.skills(session, a)))
+async def login(
+    username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+) -> ActionOut:
+    return await _agent_action(
+        request,
+        user,
+        session,
+        username,
+        "login",
+        lambda ami, a: control.login(ami, a.username, service.skills(session, a)),
+    )
 
 
 @router.post("/agents/{username}/logout", response_model=ActionOut)
-async def logout(username: str, request: Request, user: User = Depends(require_agent),
-                 session: Session = Depends(get_session)) -> ActionOut:
-    return await _agent_action(request, user, session, username, "logout",
-                               lambda ami, a: control.logout(ami, a.username))
+async def logout(
+    username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+) -> ActionOut:
+    return await _agent_action(
+        request, user, session, username, "logout", lambda ami, a: control.logout(ami, a.username)
+    )
 
 
 @router.post("/agents/{username}/pause", response_model=ActionOut)
-async def pause(username: str, body: PauseIn, request: Request, user: User = Depends(require_agent),
-                session: Session = Depends(get_session)) -> ActionOut:
+async def pause(
+    username: str,
+    body: PauseIn,
+    request: Request,
+    user: User = Depends(require_agent),
+    session: Session = Depends(get_session),
+) -> ActionOut:
     try:
         reason = service.check_pause_reason(body.reason)
     except service.QueueError as exc:
         raise _error(exc) from None
-    return await _agent_action(request, user, session, username, "pause",
-                               lambda ami, a: control.pause(ami, a.username, True, reason))
+    return await _agent_action(
+        request, user, session, username, "pause", lambda ami, a: control.pause(ami, a.username, True, reason)
+    )
 
 
 @router.post("/agents/{username}/unpause", response_model=ActionOut)
-async def unpause(username: str, request: Request, user: User = Depends(require_agent),
-                  session: Session = Depends(get_session)) -> ActionOut:
-    return await _agent_action(request, user, session, username, "unpause",
-                               lambda ami, a: control.pause(ami, a.username, False))
+async def unpause(
+    username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+) -> ActionOut:
+    return await _agent_action(
+        request, user, session, username, "unpause", lambda ami, a: control.pause(ami, a.username, False)
+    )
 
 
 @router.post("/agents/{username}/spy", response_model=ActionOut)
-async def spy(username: str, body: SpyIn, request: Request, user: User = Depends(require_supervisor),
-              session: Session = Depends(get_session)) -> ActionOut:
+async def spy(
+    username: str,
+    body: SpyIn,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+) -> ActionOut:
     """Listen, whisper or barge on the agent's current call, ringing the supervisor's own softphone."""
     runtime = _ami(request)
     try:
@@ -242,11 +339,20 @@ async def spy(username: str, body: SpyIn, request: Request, user: User = Depends
         await control.spy(runtime.ami, supervisor.username, channel, body.mode)
     except service.QueueError as exc:
         raise _error(exc) from None
-    audit.record(session, f"spy.{body.mode}", user=user, target=username, client=client_of(request),
-                 detail={"channel": channel, "supervisor_endpoint": supervisor.username})
+    audit.record(
+        session,
+        f"spy.{body.mode}",
+        user=user,
+        target=username,
+        client=client_of(request),
+        detail={"channel": channel, "supervisor_endpoint": supervisor.username},
+    )
     session.commit()
-    await bus.publish(runtime.redis, "spy.started", {"agent": username, "mode": body.mode,
-                                                     "supervisor": user.username, "channel": channel})
+    await bus.publish(
+        runtime.redis,
+        "spy.started",
+        {"agent": username, "mode": body.mode, "supervisor": user.username, "channel": channel},
+    )
     return ActionOut(agent=username, action=f"spy.{body.mode}")
 
 

@@ -3,6 +3,7 @@ after every (re)connect; queue_log → durable history; callbacks placed at the 
 
 Events are handled one at a time from a single asyncio queue, so what the bus publishes is in the
 order Asterisk sent it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,12 @@ class QueuesRuntime:
 
     async def start(self) -> None:
         self.ami.on("*", lambda _manager, message: self.inbox.put_nowait(dict(message)))
-        for name, coro in (("queues-events", self._consume()), ("queues-link", self._watch_link()),
-                           ("queues-tick", self._tick()), ("queues-history", self._history())):
+        for name, coro in (
+            ("queues-events", self._consume()),
+            ("queues-link", self._watch_link()),
+            ("queues-tick", self._tick()),
+            ("queues-history", self._history()),
+        ):
             self.tasks.append(asyncio.create_task(coro, name=name))
 
     async def stop(self) -> None:
@@ -79,7 +84,7 @@ class QueuesRuntime:
                     await self._publish(out)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - one odd event must not stop the live view
+            except Exception:
                 log.exception("queue event handling failed")
 
     def _observe(self, ev: dict) -> list:
@@ -103,7 +108,7 @@ class QueuesRuntime:
         channels = await self.ami.action({"Action": "CoreShowChannels"}, timeout=5)
         self.state.known_agents |= agents
         self.state.queue_wrapup = wrapups
-        as_list = lambda r: [dict(m) for m in (r if isinstance(r, list) else [r])]  # noqa: E731
+        as_list = lambda r: [dict(m) for m in (r if isinstance(r, list) else [r])]
         out = self.state.rebuild(as_list(queue_status), as_list(channels))
         log.info("live state rebuilt: %s", out[0][1])
         return out
@@ -112,7 +117,7 @@ class QueuesRuntime:
         try:
             data = await screenpop.build(self.ami, ev, self.settings.external_timeout)
             await bus.publish(self.redis, "agent.screenpop", data)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("screen pop failed")
 
     async def _publish(self, out: list) -> None:
@@ -123,7 +128,7 @@ class QueuesRuntime:
             if any(kind != "bench.ping" for kind, _ in out):  # a ping changes no state: skip the snapshot
                 pipe.set(LIVE_KEY, json.dumps(self.state.snapshot()))
             await pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - Redis away: state stays in memory, next change retries
+        except Exception as exc:
             log.warning("publishing queue events failed: %s", exc)
 
     # -- history and callbacks ----------------------------------------------------------------------
@@ -135,7 +140,7 @@ class QueuesRuntime:
                 await callbacks.place_due(self)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the file stays; the next pass retries
+            except Exception as exc:
                 self.ingest_error = f"{type(exc).__name__}: {exc}"[:200]
                 log.warning("queue_log ingestion failed: %s", self.ingest_error)
             await asyncio.sleep(INGEST_INTERVAL)
@@ -154,8 +159,10 @@ class QueuesRuntime:
 def _directory() -> tuple[set[str], dict[str, int]]:
     """Agent names (to tell agent channels apart) and each queue's wrap-up seconds."""
     with Session(db.get_engine()) as session:
-        return (set(session.exec(select(AgentEndpoint.username))),
-                {q.name: q.wrapup_seconds for q in session.exec(select(Queue))})
+        return (
+            set(session.exec(select(AgentEndpoint.username))),
+            {q.name: q.wrapup_seconds for q in session.exec(select(Queue))},
+        )
 
 
 async def start(runtime) -> None:

@@ -1,4 +1,5 @@
 """API bodies and answers of queues/ (validation of meaning lives in service.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """The screen pop: who is calling, what they did in the IVR and their recent contacts, sent when
 the agent's phone starts ringing so the agent does not ask again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,14 @@ from api.calls.models import CallRecord
 from centralita import db
 
 # Channel variables the IVR leaves on the caller's channel (CDR(path) is written after every step).
-IVR_VARIABLES = {"path": "CDR(path)", "digits": "CENTRALITA_DIGITS", "did": "CENTRALITA_DID",
-                 "flow": "CENTRALITA_FLOW", "lookup": "CENTRALITA_LOOKUP", "priority": "QUEUE_PRIO"}
+IVR_VARIABLES = {
+    "path": "CDR(path)",
+    "digits": "CENTRALITA_DIGITS",
+    "did": "CENTRALITA_DID",
+    "flow": "CENTRALITA_FLOW",
+    "lookup": "CENTRALITA_LOOKUP",
+    "priority": "QUEUE_PRIO",
+}
 HISTORY = 5
 
 
@@ -20,10 +27,19 @@ def recent_contacts(number: str, limit: int = HISTORY) -> list[dict]:
     if not number:
         return []
     with Session(db.get_engine()) as session:
-        rows = session.exec(select(CallRecord).where(CallRecord.caller == number)
-                            .order_by(CallRecord.start.desc()).limit(limit))
-        return [{"start": r.start.isoformat(), "path": r.path, "disposition": r.disposition,
-                 "billsec": r.billsec, "did": r.did} for r in rows]
+        rows = session.exec(
+            select(CallRecord).where(CallRecord.caller == number).order_by(CallRecord.start.desc()).limit(limit)
+        )
+        return [
+            {
+                "start": r.start.isoformat(),
+                "path": r.path,
+                "disposition": r.disposition,
+                "billsec": r.billsec,
+                "did": r.did,
+            }
+            for r in rows
+        ]
 
 
 async def build(ami, event: dict, timeout: float) -> dict:
@@ -34,7 +50,7 @@ async def build(ami, event: dict, timeout: float) -> dict:
         try:
             reply = await ami.action({"Action": "Getvar", "Channel": channel, "Variable": variable}, timeout=timeout)
             value = (reply[0] if isinstance(reply, list) else reply).get("Value", "") or ""
-        except Exception:  # noqa: BLE001 - the call goes on; the pop just lacks this field
+        except Exception:
             value = ""
         if key == "lookup" and value:
             try:
@@ -45,8 +61,14 @@ async def build(ami, event: dict, timeout: float) -> dict:
     number = event.get("CallerIDNum", "")
     try:
         history = await asyncio.wait_for(asyncio.to_thread(recent_contacts, number), timeout)
-    except Exception:  # noqa: BLE001
+    except Exception:
         history = []
-    return {"agent": event.get("MemberName", ""), "queue": event.get("Queue", ""),
-            "uniqueid": event.get("Uniqueid", ""), "channel": channel,
-            "caller": {"number": number, "name": event.get("CallerIDName", "")}, "ivr": ivr, "history": history}
+    return {
+        "agent": event.get("MemberName", ""),
+        "queue": event.get("Queue", ""),
+        "uniqueid": event.get("Uniqueid", ""),
+        "channel": channel,
+        "caller": {"number": number, "name": event.get("CallerIDName", "")},
+        "ivr": ivr,
+        "history": history,
+    }

@@ -1,5 +1,6 @@
 """Queues, agents and skills in the database. No HTTP and no Asterisk here: routes and the CLI
 apply live changes (queues/control.py) and reloads only after these functions committed."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,12 @@ def not_found(field: str, what: str) -> QueueError:
 
 
 # Queues -----------------------------------------------------------------------------------------
-QUEUE_LIMITS = {"member_timeout": (5, 300), "wrapup_seconds": (0, 600), "max_wait_seconds": (10, 7200),
-                "announce_frequency": (0, 600)}
+QUEUE_LIMITS = {
+    "member_timeout": (5, 300),
+    "wrapup_seconds": (0, 600),
+    "max_wait_seconds": (10, 7200),
+    "announce_frequency": (0, 600),
+}
 
 
 def list_queues(session: Session) -> list[Queue]:
@@ -89,8 +94,17 @@ def list_agents(session: Session) -> list[AgentEndpoint]:
     return list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
 
 
-def create_agent(session: Session, username: str, extension: str, *, full_name: str = "", contact: str = "",
-                 role: str = Role.agent.value, by: User | None = None, client: str = "") -> tuple[AgentEndpoint, str, str]:
+def create_agent(
+    session: Session,
+    username: str,
+    extension: str,
+    *,
+    full_name: str = "",
+    contact: str = "",
+    role: str = Role.agent.value,
+    by: User | None = None,
+    client: str = "",
+) -> tuple[AgentEndpoint, str, str]:
     """A user account plus its softphone. Returns (endpoint, web password, SIP password): both shown once."""
     if not EXTENSION_RE.match(extension or "") or extension in RESERVED_EXTENSIONS:
         raise QueueError("extension", "2-8 digits, not a service number (600)")
@@ -104,16 +118,18 @@ def create_agent(session: Session, username: str, extension: str, *, full_name: 
     user = users.get_by_username(session, username)
     if user is None:
         try:
-            user = users.create_user(session, username, web_password, role=role, full_name=full_name, by=by,
-                                     client=client)
+            user = users.create_user(
+                session, username, web_password, role=role, full_name=full_name, by=by, client=client
+            )
         except users.ServiceError as exc:
             session.rollback()
             raise QueueError(exc.field, exc.message, exc.status) from None
     else:
         web_password = ""  # an existing account keeps its password
     sip_password = secrets.token_urlsafe(18)
-    endpoint = AgentEndpoint(user_id=user.id, username=user.username, sip_password=sip_password,
-                             extension=extension, contact=contact)
+    endpoint = AgentEndpoint(
+        user_id=user.id, username=user.username, sip_password=sip_password, extension=extension, contact=contact
+    )
     session.add(endpoint)
     session.commit()
     session.refresh(endpoint)
@@ -122,8 +138,12 @@ def create_agent(session: Session, username: str, extension: str, *, full_name: 
 
 def skills(session: Session, agent: AgentEndpoint) -> list[tuple[str, int]]:
     """[(queue name, penalty)] the agent serves."""
-    rows = session.exec(select(Queue.name, QueueMember.penalty).join(QueueMember, QueueMember.queue_id == Queue.id)
-                        .where(QueueMember.endpoint_id == agent.id).order_by(Queue.name))
+    rows = session.exec(
+        select(Queue.name, QueueMember.penalty)
+        .join(QueueMember, QueueMember.queue_id == Queue.id)
+        .where(QueueMember.endpoint_id == agent.id)
+        .order_by(Queue.name)
+    )
     return [(name, penalty) for name, penalty in rows]
 
 
@@ -132,8 +152,9 @@ def set_skill(session: Session, agent: AgentEndpoint, queue_name: str, penalty: 
     queue = get_queue(session, queue_name)
     if penalty is not None and not (isinstance(penalty, int) and 0 <= penalty <= 100):
         raise QueueError("penalty", "an integer from 0 to 100")
-    member = session.exec(select(QueueMember).where(QueueMember.queue_id == queue.id,
-                                                    QueueMember.endpoint_id == agent.id)).first()
+    member = session.exec(
+        select(QueueMember).where(QueueMember.queue_id == queue.id, QueueMember.endpoint_id == agent.id)
+    ).first()
     if penalty is None:
         if member is None:
             raise not_found("queue", f"agent '{agent.username}' has no skill '{queue_name}'")

@@ -3,6 +3,7 @@
 The archive copy (Ogg/Opus, decrypted by recorder.storage.fetch) is served once it is stored and
 verified; before that, the WAV Asterisk wrote. Every playback and download request is audited,
 range requests included (a player seeking is still someone listening)."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,7 @@ class Audio:
         """Bytes start..end (inclusive), in chunks."""
         if self.data is not None:
             for i in range(start, end + 1, CHUNK):
-                yield self.data[i:min(i + CHUNK, end + 1)]
+                yield self.data[i : min(i + CHUNK, end + 1)]
             return
         with self.path.open("rb") as fh:
             fh.seek(start)
@@ -92,8 +93,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 def audit_access(session: Session, action: str, recording: Recording, user, client: str, **detail) -> None:
     """recording.play / recording.download / recording.export, committed with the caller's session."""
-    audit(session, action, user=user, target=f"recording:{recording.id}", client=client,
-          detail={"uniqueid": recording.uniqueid, **detail})
+    audit(
+        session,
+        action,
+        user=user,
+        target=f"recording:{recording.id}",
+        client=client,
+        detail={"uniqueid": recording.uniqueid, **detail},
+    )
     session.commit()
 
 

@@ -4,6 +4,7 @@ Input is the recognizer's words (objects with speaker, word, start, end; e.g. tr
 Speech time is measured from word timestamps: a speaker's words closer than `join_gap` seconds
 form one stretch of speech (a "turn"), since recognizers leave small gaps between words.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,19 +36,24 @@ def lexicon(language: str) -> TermSet:
     """Sentiment lexicon of `language` (es, en): values are ints, 'NEG' or 'INT'."""
     path = LEXICONS / f"{language}.tsv"
     if not path.is_file():
-        raise ValueError(f"no sentiment lexicon for language {language!r} (have: "
-                         f"{', '.join(sorted(p.stem for p in LEXICONS.glob('??.tsv')))})")
+        raise ValueError(
+            f"no sentiment lexicon for language {language!r} (have: "
+            f"{', '.join(sorted(p.stem for p in LEXICONS.glob('??.tsv')))})"
+        )
     return TermSet((t, v if v in ("NEG", "INT") else int(v)) for t, v in _read_tsv(path))
 
 
 @lru_cache
 def category_rules(path: Path = LEXICONS / "categories.tsv") -> dict[str, list[tuple[str, ...]]]:
     """{category: [term as a tuple of plain words]} from a rules file (category<TAB>term|term...)."""
-    return {cat: [tuple(plain(w) for w in term.split()) for term in terms.split("|") if term.strip()]
-            for cat, terms in _read_tsv(path)}
+    return {
+        cat: [tuple(plain(w) for w in term.split()) for term in terms.split("|") if term.strip()]
+        for cat, terms in _read_tsv(path)
+    }
 
 
 # --- time ---------------------------------------------------------------------------------------
+
 
 def turns(words, speaker: str, join_gap: float = JOIN_GAP) -> list[tuple[float, float]]:
     """Merged [start, end] stretches of speech of one speaker."""
@@ -74,9 +80,14 @@ def talk_time(words, duration: float, join_gap: float = JOIN_GAP) -> dict:
     """Seconds each speaker talks, their share of all talk, and of the call."""
     secs = {s: sum(b - a for a, b in turns(words, s, join_gap)) for s in SPEAKERS}
     total = sum(secs.values())
-    return {s: {"seconds": round(secs[s], 2),
-                "share": round(secs[s] / total, 3) if total else 0.0,
-                "of_call": round(secs[s] / duration, 3) if duration else 0.0} for s in SPEAKERS}
+    return {
+        s: {
+            "seconds": round(secs[s], 2),
+            "share": round(secs[s] / total, 3) if total else 0.0,
+            "of_call": round(secs[s] / duration, 3) if duration else 0.0,
+        }
+        for s in SPEAKERS
+    }
 
 
 def silences(words, duration: float, min_silence: float = 3.0, join_gap: float = JOIN_GAP) -> dict:
@@ -103,11 +114,16 @@ def interruptions(words, min_overlap: float = 0.3, join_gap: float = JOIN_GAP) -
                 if c < a < d and overlap >= min_overlap:
                     events.append({"by": who, "at": round(a, 2), "overlap": round(overlap, 2)})
     events.sort(key=lambda e: e["at"])
-    return {"count": len(events), "by": {s: sum(e["by"] == s for e in events) for s in SPEAKERS},
-            "overlap_seconds": round(sum(e["overlap"] for e in events), 2), "events": events}
+    return {
+        "count": len(events),
+        "by": {s: sum(e["by"] == s for e in events) for s in SPEAKERS},
+        "overlap_seconds": round(sum(e["overlap"] for e in events), 2),
+        "events": events,
+    }
 
 
 # --- sentiment ----------------------------------------------------------------------------------
+
 
 def _word_scores(words, lex: TermSet) -> list[tuple[float, float]]:
     """(time, score) of each sentiment-bearing word of one speaker's words in order."""
@@ -144,15 +160,20 @@ def sentiment(words, duration: float, language: str = "es", parts: int = 3) -> d
         scores = _word_scores(sorted((w for w in words if w.speaker == s), key=lambda w: w.start), lex)
         total = sum(v for _, v in scores)
         span = duration / parts if duration else 1.0
-        timeline = [_compound(sum(v for t, v in scores if min(int(t // span), parts - 1) == i))
-                    for i in range(parts)]
+        timeline = [_compound(sum(v for t, v in scores if min(int(t // span), parts - 1) == i)) for i in range(parts)]
         score = _compound(total)
-        out[s] = {"score": score, "label": _label(score), "hits": len(scores), "timeline": timeline,
-                  "trend": round(timeline[-1] - timeline[0], 3)}
+        out[s] = {
+            "score": score,
+            "label": _label(score),
+            "hits": len(scores),
+            "timeline": timeline,
+            "trend": round(timeline[-1] - timeline[0], 3),
+        }
     return out
 
 
 # --- categories ---------------------------------------------------------------------------------
+
 
 def categories(words, rules: dict[str, list[tuple[str, ...]]] | None = None) -> dict:
     """{category: {"speakers": [...], "terms": [...], "count": n}} for every rule that matched."""
@@ -165,18 +186,19 @@ def categories(words, rules: dict[str, list[tuple[str, ...]]] | None = None) -> 
             for head, last in terms:
                 n = len(head)
                 for i in range(n, len(toks)):
-                    if tuple(toks[i - n:i]) == head and last.get(toks[i]):
+                    if tuple(toks[i - n : i]) == head and last.get(toks[i]):
                         hit = found.setdefault(cat, {"speakers": [], "terms": [], "count": 0})
                         hit["count"] += 1
                         if s not in hit["speakers"]:
                             hit["speakers"].append(s)
-                        term = " ".join(toks[i - n:i + 1])
+                        term = " ".join(toks[i - n : i + 1])
                         if term not in hit["terms"]:
                             hit["terms"].append(term)
     return found
 
 
 # --- all of it ----------------------------------------------------------------------------------
+
 
 def analyse(transcript, language: str = "es", min_silence: float = 3.0) -> tuple:
     """(the transcript with PII redacted — the only one to store —, every figure above computed from
@@ -199,8 +221,8 @@ def _resegment(segments: list[dict], words) -> list[dict]:
     """Segments' text rebuilt from the (redacted) words inside each segment's span."""
     out = []
     for seg in segments:
-        inside = [w.word for w in words
-                  if w.speaker == seg["speaker"] and seg["start"] <= w.start and w.end <= seg["end"]]
+        inside = [
+            w.word for w in words if w.speaker == seg["speaker"] and seg["start"] <= w.start and w.end <= seg["end"]
+        ]
         out.append({**seg, "text": " ".join(inside)})
     return out
-

@@ -7,6 +7,7 @@ mono Opus stream (`-mapping_family 255`: N streams, 0 coupled) in one Ogg file. 
 the archive and compares each leg's 20 ms energy envelope with the source's: both legs must keep
 their energy and their shape, and a leg that was silent must stay silent (no leak from the other).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,21 @@ def opus_args(kbps: int, coupled: bool = False) -> list[str]:
     # 2.5x less than 10, sizes within 1.5 %, both legs verify the same (envelope correlation 0.994);
     # 0 would save a little more but loses correlation (0.991) and grows 5 %. The encode is most of the
     # pipeline's cost over bare recognition. 60 ms frames halve the per-frame overhead of 20 ms ones.
-    return ["-c:a", "libopus", *mapping, "-b:a", f"{kbps}k", "-application", "voip", "-vbr", "on",
-            "-frame_duration", "60", "-compression_level", "2"]
+    return [
+        "-c:a",
+        "libopus",
+        *mapping,
+        "-b:a",
+        f"{kbps}k",
+        "-application",
+        "voip",
+        "-vbr",
+        "on",
+        "-frame_duration",
+        "60",
+        "-compression_level",
+        "2",
+    ]
 
 
 def _children_cpu() -> float:
@@ -85,8 +99,23 @@ def encode(wav: str | Path, dest: str | Path, kbps: int = 16, coupled: bool = Fa
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     before = _children_cpu()
-    proc = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(info.path), *opus_args(kbps, coupled),
-                           "-f", "ogg", str(tmp)], capture_output=True, timeout=3600)
+    proc = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(info.path),
+            *opus_args(kbps, coupled),
+            "-f",
+            "ogg",
+            str(tmp),
+        ],
+        capture_output=True,
+        timeout=3600,
+    )
     cpu = _children_cpu() - before
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
@@ -100,7 +129,7 @@ def envelope(pcm: bytes, rate: int = RATE) -> list[float]:
     Python 3.12) over every sample: it was a tenth of the pipeline's overhead in pure Python."""
     if _audioop is not None:
         size = rate // 50 * 2
-        return [float(_audioop.rms(pcm[i:i + size], 2)) for i in range(0, len(pcm) // 2 * 2 - size + 1, size)]
+        return [float(_audioop.rms(pcm[i : i + size], 2)) for i in range(0, len(pcm) // 2 * 2 - size + 1, size)]
     # Pure Python fallback: every 2nd sample of 16 kHz audio estimates a frame's energy as well.
     samples = array("h")
     samples.frombytes(pcm[: len(pcm) // 2 * 2])
@@ -110,7 +139,7 @@ def envelope(pcm: bytes, rate: int = RATE) -> list[float]:
     frame = rate // step // 50
     out = []
     for i in range(0, len(samples) - frame + 1, frame):
-        chunk = samples[i:i + frame]
+        chunk = samples[i : i + frame]
         out.append(math.sqrt(sum(map(operator.mul, chunk, chunk)) / frame))
     return out
 
@@ -140,9 +169,12 @@ def leg_report(source_wav: str | Path, archive: str | Path, source: audio.Legs |
     for i, leg in enumerate(audio.LEGS):
         rms_src = math.sqrt(sum(x * x for x in env_src[i]) / max(1, len(env_src[i])))
         rms_dec = math.sqrt(sum(x * x for x in env_dec[i]) / max(1, len(env_dec[i])))
-        report[leg] = {"rms_source": round(rms_src, 1), "rms_archive": round(rms_dec, 1),
-                       "correlation": round(correlation(env_src[i], env_dec[i]), 3),
-                       "correlation_other_leg": round(correlation(env_src[1 - i], env_dec[i]), 3)}
+        report[leg] = {
+            "rms_source": round(rms_src, 1),
+            "rms_archive": round(rms_dec, 1),
+            "correlation": round(correlation(env_src[i], env_dec[i]), 3),
+            "correlation_other_leg": round(correlation(env_src[1 - i], env_dec[i]), 3),
+        }
     return report
 
 
@@ -163,8 +195,9 @@ def legs_problems(report: dict, silent_rms: float = 30.0) -> list[str]:
     return problems
 
 
-def verify(source_wav: str | Path, archive: str | Path, expected_sha256: str | None = None,
-           source: audio.Legs | None = None) -> dict:
+def verify(
+    source_wav: str | Path, archive: str | Path, expected_sha256: str | None = None, source: audio.Legs | None = None
+) -> dict:
     """Raise ArchiveError unless the archive is intact (checksum) and both legs survived."""
     archive = Path(archive)
     if not archive.is_file():

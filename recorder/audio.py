@@ -6,6 +6,7 @@ is checked with the standard `wave` module so bad input fails with a message nam
 decoding and resampling go through ffmpeg, which reads every WAV encoding Asterisk writes
 (PCM, mu-law, A-law) and resamples with a proper low-pass filter.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -53,9 +54,22 @@ def probe(path: str | Path) -> WavInfo:
 
 def _ffprobe(path: Path, why: str) -> WavInfo:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-         "stream=channels,sample_rate,duration_ts,codec_name", "-of", "default=nw=1", str(path)],
-        capture_output=True, text=True, timeout=30)
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=channels,sample_rate,duration_ts,codec_name",
+            "-of",
+            "default=nw=1",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     fields = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
     try:
         rate = int(fields["sample_rate"])
@@ -73,9 +87,26 @@ def require_tools() -> None:
 def decode_pcm(path: Path, rate: int, channels: int, timeout: float = 600.0) -> bytes:
     """The file as signed 16-bit little-endian PCM at `rate`, interleaved when channels == 2."""
     proc = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", str(channels), "-ar", str(rate),
-         "-f", "s16le", "-acodec", "pcm_s16le", "-"],
-        capture_output=True, timeout=timeout)
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-ac",
+            str(channels),
+            "-ar",
+            str(rate),
+            "-f",
+            "s16le",
+            "-acodec",
+            "pcm_s16le",
+            "-",
+        ],
+        capture_output=True,
+        timeout=timeout,
+    )
     if proc.returncode != 0:
         raise AudioError(f"{path}: ffmpeg cannot decode it: {proc.stderr.decode(errors='replace').strip()[:200]}")
     return proc.stdout
@@ -91,6 +122,7 @@ def split_stereo(pcm: bytes) -> tuple[bytes, bytes]:
 @dataclass(frozen=True)
 class Legs:
     """The two legs of one call as mono 16-bit PCM at `rate`, plus where they came from."""
+
     caller: bytes
     agent: bytes
     rate: int
@@ -108,8 +140,10 @@ def load_legs(caller: str | Path, agent: str | Path | None = None, rate: int = 1
     first = probe(caller)
     if agent is None:
         if first.channels != 2:
-            raise AudioError(f"{first.path}: {first.channels} channel(s); a single recording must be stereo "
-                             "(left caller, right agent), or give the agent leg as a second mono file")
+            raise AudioError(
+                f"{first.path}: {first.channels} channel(s); a single recording must be stereo "
+                "(left caller, right agent), or give the agent leg as a second mono file"
+            )
         left, right = split_stereo(decode_pcm(first.path, rate, 2))
         return Legs(left, right, rate, first.rate, first.duration)
     second = probe(agent)

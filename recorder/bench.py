@@ -15,6 +15,7 @@ model. Figures, with "audio seconds" meaning seconds of call (each call has two 
 - peak_rss_mb_per_worker: the largest worker's peak resident memory;
 - archive_ratio: stereo WAV bytes / Opus bytes; encode_x_realtime: audio seconds per ffmpeg CPU second.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -101,14 +102,17 @@ def _worker(model_path: str, warmup: str, tasks, results, go, mode: str) -> None
     results.put(("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def _run_workers(model_path: Path, warmup: Path, calls, workers: int, out_dir: Path, mode: str,
-                 label: str = "") -> dict:
+def _run_workers(
+    model_path: Path, warmup: Path, calls, workers: int, out_dir: Path, mode: str, label: str = ""
+) -> dict:
     """Run `mode` ("raw" or "pipeline") over the calls in `workers` processes started and warmed
     beforehand; returns per-call CPU, the wall time of the whole batch and each worker's peak RSS."""
     ctx = mp.get_context("spawn")  # a clean interpreter per worker: no model inherited by fork
     tasks, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_worker, args=(str(model_path), str(warmup), tasks, results, go, mode))
-             for _ in range(workers)]
+    procs = [
+        ctx.Process(target=_worker, args=(str(model_path), str(warmup), tasks, results, go, mode))
+        for _ in range(workers)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -144,8 +148,13 @@ def _recordings(calls, spool: Path) -> list[int]:
         for wav, _ in calls:
             copy = spool / Path(wav).name
             shutil.copyfile(wav, copy)
-            rec = Recording(uniqueid=f"bench.{spool.name}.{copy.stem}", linkedid="bench", wav_path=str(copy),
-                            stage="ended", language="es")
+            rec = Recording(
+                uniqueid=f"bench.{spool.name}.{copy.stem}",
+                linkedid="bench",
+                wav_path=str(copy),
+                stage="ended",
+                language="es",
+            )
             session.add(rec)
             session.flush()
             ids.append(rec.id)
@@ -161,11 +170,15 @@ def _throwaway_stack(directory: Path, model_path: Path):
     from centralita import db
     from centralita.settings import reset_settings_cache
 
-    env = {"CENTRALITA_DATA_DIR": str(directory / "var"), "DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
-           "CENTRALITA_RECORDER_STORAGE": "local", "CENTRALITA_RECORDER_ARCHIVE_DIR": str(directory / "archive"),
-           "CENTRALITA_RECORDER_MODEL_PATH": str(model_path),
-           "CENTRALITA_RECORDER_ARCHIVE_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
-           "CENTRALITA_RECORDER_ARCHIVE_KEY_ID": ""}
+    env = {
+        "CENTRALITA_DATA_DIR": str(directory / "var"),
+        "DATABASE_URL": f"sqlite:///{directory / 'bench.db'}",
+        "CENTRALITA_RECORDER_STORAGE": "local",
+        "CENTRALITA_RECORDER_ARCHIVE_DIR": str(directory / "archive"),
+        "CENTRALITA_RECORDER_MODEL_PATH": str(model_path),
+        "CENTRALITA_RECORDER_ARCHIVE_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+        "CENTRALITA_RECORDER_ARCHIVE_KEY_ID": "",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     reset_settings_cache()
@@ -219,8 +232,11 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None, rounds: int = 2) -
             say("pipeline, 2 workers")
             two = _run_workers(model_path, warm[0], made, 2, tmp, "pipeline")
         raw = {"docs": [d for run in raws for d in run["docs"]], "rss": [m for run in raws for m in run["rss"]]}
-        one = {"docs": [d for run in ones for d in run["docs"]], "rss": [m for run in ones for m in run["rss"]],
-               "wall": sum(run["wall"] for run in ones) / rounds}
+        one = {
+            "docs": [d for run in ones for d in run["docs"]],
+            "rss": [m for run in ones for m in run["rss"]],
+            "wall": sum(run["wall"] for run in ones) / rounds,
+        }
         not_done = [d["stage"] for d in one["docs"] + two["docs"] if d["stage"] != "done"]
         if not_done:
             raise RuntimeError(f"pipeline runs did not finish: {not_done}")
@@ -238,11 +254,16 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None, rounds: int = 2) -
         "archive_ratio": round(ratio, 1),
         "encode_x_realtime": round(x_rt, 1),
         # What the figures depend on: a shared machine's load caps the 2-worker speedup.
-        "context": {"calls": calls, "rounds": rounds, "audio_seconds": round(audio_s, 1), "model": model_path.parent.name
-                    if model_path.name == "model" else model_path.name, "cores": os.cpu_count(),
-                    "load_avg_1m": round(os.getloadavg()[0], 2),
-                    # ~1.0 means 2 workers do no extra work, so their wall speedup is limited by free
-                    # cores only; above 1, each worker re-fills its own recognizer caches.
-                    "cpu_2_workers_over_1": round(sum(d["cpu"] for d in two["docs"]) / pipe_cpu, 2),
-                    "machine_speedup_2_procs": free_speedup},
+        "context": {
+            "calls": calls,
+            "rounds": rounds,
+            "audio_seconds": round(audio_s, 1),
+            "model": model_path.parent.name if model_path.name == "model" else model_path.name,
+            "cores": os.cpu_count(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+            # ~1.0 means 2 workers do no extra work, so their wall speedup is limited by free
+            # cores only; above 1, each worker re-fills its own recognizer caches.
+            "cpu_2_workers_over_1": round(sum(d["cpu"] for d in two["docs"]) / pipe_cpu, 2),
+            "machine_speedup_2_procs": free_speedup,
+        },
     }

@@ -12,6 +12,7 @@ the file. Here:
     their rows from the durable records (CDR, queue_log), so no recording is left behind.
 All steps are idempotent: running one twice changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,11 +52,15 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
     if phase == "start":
         if row is not None:
             return row  # a second start for the same channel (event replayed): nothing new
-        row = Recording(uniqueid=uid, linkedid=ev.get("Linkedid") or uid, caller=ev.get("Caller", "")[:80],
-                        direction=ev.get("Direction") if ev.get("Direction") in ("inbound", "outbound", "internal")
-                        else "inbound", language=ev.get("RecLanguage") or "es",
-                        wav_path=str(wav_for(host_path(ev.get("File", "")))) if ev.get("File") else "",
-                        **_scope_fields(ev.get("Scope", ""), ev.get("Name", "")))
+        row = Recording(
+            uniqueid=uid,
+            linkedid=ev.get("Linkedid") or uid,
+            caller=ev.get("Caller", "")[:80],
+            direction=ev.get("Direction") if ev.get("Direction") in ("inbound", "outbound", "internal") else "inbound",
+            language=ev.get("RecLanguage") or "es",
+            wav_path=str(wav_for(host_path(ev.get("File", "")))) if ev.get("File") else "",
+            **_scope_fields(ev.get("Scope", ""), ev.get("Name", "")),
+        )
         if ev.get("Flow") and not row.flow:
             row.flow = ev["Flow"][:64]
         _assign_retention(session, row)

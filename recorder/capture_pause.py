@@ -4,6 +4,7 @@ MixMonitorMute (AMI) mutes both directions: MixMonitor keeps writing silence, so
 timeline stays whole and `Recording.pauses` ([{start, end}] in seconds from its start) says where.
 Who may: a supervisor, or the agent on that call (an agent channel `PJSIP/<agent>-…` in the same
 call, i.e. with the recording's linkedid)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,11 @@ async def live_channels(ami) -> list[dict]:
     """Every channel Asterisk has now (CoreShowChannels)."""
     if ami is None or not ami.connected:
         raise FieldError("asterisk", "the AMI link is down; try again", 503)
-    return [m for m in _list(await ami.action({"Action": "CoreShowChannels"}, timeout=5))
-            if m.get("Event") == "CoreShowChannel"]
+    return [
+        m
+        for m in _list(await ami.action({"Action": "CoreShowChannels"}, timeout=5))
+        if m.get("Event") == "CoreShowChannel"
+    ]
 
 
 def recording_of(session: Session, uniqueid: str) -> Recording:
@@ -40,8 +44,9 @@ def may_control(channels: list[dict], row: Recording, user, agent_username: str)
     if getattr(user, "role", "") in ("supervisor", "admin"):
         return True
     prefix = f"PJSIP/{agent_username}-"
-    return bool(agent_username) and any(c.get("Linkedid") == row.linkedid and c.get("Channel", "").startswith(prefix)
-                                        for c in channels)
+    return bool(agent_username) and any(
+        c.get("Linkedid") == row.linkedid and c.get("Channel", "").startswith(prefix) for c in channels
+    )
 
 
 def channel_name(channels: list[dict], uniqueid: str) -> str:
@@ -73,7 +78,7 @@ async def mute(ami, channel: str, paused: bool) -> None:
     action = {"Action": "MixMonitorMute", "Channel": channel, "Direction": "both", "State": "1" if paused else "0"}
     try:
         reply = await asyncio.wait_for(ami.manager.send_action(action, as_list=False), ami.settings.external_timeout)
-    except (ConnectionError, asyncio.TimeoutError):
+    except (TimeoutError, ConnectionError):
         raise FieldError("asterisk", "AMI did not answer; try again", 503) from None
     if dict(reply).get("Response") != "Success":
         raise Conflict("uniqueid", f"Asterisk refused: {dict(reply).get('Message', 'error')}")

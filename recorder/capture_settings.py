@@ -4,6 +4,7 @@ A scope without a setting is recorded in the default language (recording is on b
 dialplan reads the settings from `[centralita-record-settings]` (extensions_recorder.conf), so a
 change is applied by a dialplan reload; callers of `put` do that after the commit.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,12 +33,14 @@ def _check(scope: str, name: str, language: str | None) -> None:
         raise FieldError("language", f"must be one of {', '.join(LANGUAGES)}")
 
 
-def put(session: Session, scope: str, name: str, record: bool | None = None,
-        language: str | None = None) -> RecordingSetting:
+def put(
+    session: Session, scope: str, name: str, record: bool | None = None, language: str | None = None
+) -> RecordingSetting:
     """Create or change one scope's setting (not committed here)."""
     _check(scope, name, language)
-    row = session.exec(select(RecordingSetting).where(RecordingSetting.scope == scope,
-                                                      RecordingSetting.name == name)).first()
+    row = session.exec(
+        select(RecordingSetting).where(RecordingSetting.scope == scope, RecordingSetting.name == name)
+    ).first()
     if row is None:
         row = RecordingSetting(scope=scope, name=name)
     if record is not None:
@@ -51,8 +54,9 @@ def put(session: Session, scope: str, name: str, record: bool | None = None,
 
 def remove(session: Session, scope: str, name: str) -> None:
     _check(scope, name, None)
-    row = session.exec(select(RecordingSetting).where(RecordingSetting.scope == scope,
-                                                      RecordingSetting.name == name)).first()
+    row = session.exec(
+        select(RecordingSetting).where(RecordingSetting.scope == scope, RecordingSetting.name == name)
+    ).first()
     if row is None:
         raise NotFound("name", f"no recording setting for {scope} {name!r}")
     session.delete(row)
@@ -64,6 +68,7 @@ def list_all(session: Session) -> list[RecordingSetting]:
 
 def effective(session: Session, scope: str, name: str, default_language: str) -> tuple[bool, str]:
     """(record?, language) for calls of this scope."""
-    row = session.exec(select(RecordingSetting).where(RecordingSetting.scope == scope,
-                                                      RecordingSetting.name == name)).first()
+    row = session.exec(
+        select(RecordingSetting).where(RecordingSetting.scope == scope, RecordingSetting.name == name)
+    ).first()
     return (True, default_language) if row is None else (row.record, row.language)

@@ -1,4 +1,5 @@
 """`centralita recorder ...`: transcribe and archive recordings offline, manage Vosk models."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ def transcribe(
     file: Path = typer.Argument(..., help="Stereo WAV (left caller, right agent), or the caller leg (mono)."),
     agent: Path | None = typer.Argument(None, help="The agent leg (mono WAV) when FILE is the caller's."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
-    language: str = typer.Option("", help="Language of the call for analytics (default: CENTRALITA_RECORDER_LANGUAGE)."),
+    language: str = typer.Option(
+        "", help="Language of the call for analytics (default: CENTRALITA_RECORDER_LANGUAGE)."
+    ),
     phrases: str = typer.Option("", help="Restrict recognition to these words (comma list), e.g. known prompts."),
 ) -> None:
     """Transcribe both legs, then analyse (PII redacted): words with times and confidence per speaker."""
@@ -66,8 +69,17 @@ def archive_cmd(
         _fail(exc)  # bad input: 2
     except archive.ArchiveError as exc:
         _fail(exc, 1)  # the encoder or the archive failed us: 1
-    typer.echo(json.dumps({"path": str(copy.path), "sha256": copy.sha256, "bytes": copy.bytes,
-                           "ratio": round(copy.ratio, 2), "legs": legs}))
+    typer.echo(
+        json.dumps(
+            {
+                "path": str(copy.path),
+                "sha256": copy.sha256,
+                "bytes": copy.bytes,
+                "ratio": round(copy.ratio, 2),
+                "legs": legs,
+            }
+        )
+    )
 
 
 @models_app.command("show")
@@ -108,19 +120,29 @@ def models_download(
     finally:
         if sys.stderr.isatty():
             print(file=sys.stderr)  # end the progress line
-    typer.echo(json.dumps({"model": done.name, "path": str(done.path), "bytes": done.bytes,
-                           "set": f"CENTRALITA_RECORDER_MODEL_PATH={done.path}"}))
+    typer.echo(
+        json.dumps(
+            {
+                "model": done.name,
+                "path": str(done.path),
+                "bytes": done.bytes,
+                "set": f"CENTRALITA_RECORDER_MODEL_PATH={done.path}",
+            }
+        )
+    )
 
 
 # --- pipeline, retention, keys (recorder/pipeline, recorder/retention, recorder/storage) ---------
 
+
 @app.command("worker")
-def worker_cmd(processes: int = typer.Option(1, min=1, max=64, help="Worker processes (one Vosk model and one job each).")) -> None:
+def worker_cmd(
+    processes: int = typer.Option(1, min=1, max=64, help="Worker processes (one Vosk model and one job each)."),
+) -> None:
     """Run pipeline workers in the foreground: verify, transcribe, analyse, encode, store, index."""
     import logging
 
     from recorder.pipeline import worker
-
     from recorder.vosk_models import ModelError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -163,7 +185,9 @@ def enqueue_cmd(recording_id: int = typer.Argument(..., help="Recording id.")) -
 
 
 @app.command("purge")
-def purge_cmd(dry_run: bool = typer.Option(False, "--dry-run", help="List what would be purged, delete nothing.")) -> None:
+def purge_cmd(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be purged, delete nothing."),
+) -> None:
     """Delete expired archive copies not on legal hold; one audit entry per file."""
     from recorder.retention import service
 
@@ -249,7 +273,7 @@ def _reload_dialplan(settings) -> bool:
             return False
         reload_config(settings, "dialplan")
         return True
-    except Exception:  # noqa: BLE001 - stored anyway; applied at the next start or reload
+    except Exception:
         return False
 
 
@@ -290,13 +314,17 @@ def search_cmd(
     q: str = typer.Argument("", help="Words that must all occur in the transcript."),
     since: str = typer.Option("", help="From (ISO date/time, UTC)."),
     until: str = typer.Option("", help="Before (ISO date/time, UTC)."),
-    agent: str = typer.Option(""), queue: str = typer.Option(""),
+    agent: str = typer.Option(""),
+    queue: str = typer.Option(""),
     caller: str = typer.Option("", help="Number, or a prefix ending in *."),
-    category: str = typer.Option(""), tag: str = typer.Option(""),
+    category: str = typer.Option(""),
+    tag: str = typer.Option(""),
     sentiment_max: float | None = typer.Option(None, help="Caller sentiment at most (-1..1)."),
     sentiment_min: float | None = typer.Option(None, help="Caller sentiment at least (-1..1)."),
-    min_duration: float | None = typer.Option(None), max_duration: float | None = typer.Option(None),
-    limit: int = typer.Option(50), offset: int = typer.Option(0),
+    min_duration: float | None = typer.Option(None),
+    max_duration: float | None = typer.Option(None),
+    limit: int = typer.Option(50),
+    offset: int = typer.Option(0),
 ) -> None:
     """Full-text search over transcripts with filters; one JSON line per recording, newest first."""
     from datetime import datetime
@@ -311,16 +339,46 @@ def search_cmd(
         except ValueError:
             _fail(FieldError(field, f"not an ISO date/time: {value!r}"))
 
-    f = search.Filters(q=q, since=when(since, "since"), until=when(until, "until"), agent=agent, queue=queue,
-                       caller=caller, category=category, tag=tag, sentiment_min=sentiment_min,
-                       sentiment_max=sentiment_max, min_duration=min_duration, max_duration=max_duration,
-                       limit=limit, offset=offset)
+    f = search.Filters(
+        q=q,
+        since=when(since, "since"),
+        until=when(until, "until"),
+        agent=agent,
+        queue=queue,
+        caller=caller,
+        category=category,
+        tag=tag,
+        sentiment_min=sentiment_min,
+        sentiment_max=sentiment_max,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        limit=limit,
+        offset=offset,
+    )
     try:
         with session_scope() as session:
             rows, total = search.search(session, f)
-            lines = [json.dumps({k: getattr(r, k) for k in ("id", "uniqueid", "caller", "agent", "queue",
-                                                             "duration", "stage", "categories", "tags")}
-                                | {"started_at": r.started_at.isoformat()}, ensure_ascii=False) for r in rows]
+            lines = [
+                json.dumps(
+                    {
+                        k: getattr(r, k)
+                        for k in (
+                            "id",
+                            "uniqueid",
+                            "caller",
+                            "agent",
+                            "queue",
+                            "duration",
+                            "stage",
+                            "categories",
+                            "tags",
+                        )
+                    }
+                    | {"started_at": r.started_at.isoformat()},
+                    ensure_ascii=False,
+                )
+                for r in rows
+            ]
     except FieldError as exc:
         _fail(exc)
     for line in lines:
@@ -332,7 +390,8 @@ def search_cmd(
 def export_cmd(
     period: str = typer.Option("", help="A month (2026-11) or a quarter (2026-Q4)."),
     caller: str = typer.Option("", help="Only this caller's calls."),
-    since: str = typer.Option(""), until: str = typer.Option(""),
+    since: str = typer.Option(""),
+    until: str = typer.Option(""),
 ) -> None:
     """Build a ZIP of recordings with a manifest (CSV + JSON with sha256), showing progress; prints its path."""
     import sys
@@ -351,8 +410,14 @@ def export_cmd(
 
     try:
         with session_scope() as session:
-            job_id = exports.request(session, "cli", period, datetime.fromisoformat(since) if since else None,
-                                     datetime.fromisoformat(until) if until else None, caller).id
+            job_id = exports.request(
+                session,
+                "cli",
+                period,
+                datetime.fromisoformat(since) if since else None,
+                datetime.fromisoformat(until) if until else None,
+                caller,
+            ).id
     except (FieldError, ValueError) as exc:
         _fail(exc)
     worker = threading.Thread(target=exports.run, args=(job_id, lambda: Session(db.get_engine()), get_settings()))
@@ -366,15 +431,20 @@ def export_cmd(
         time.sleep(0)
     with Session(db.get_engine()) as session:
         job = session.get(ExportJob, job_id)
-        typer.echo(json.dumps({"id": job.id, "state": job.state, "total": job.total, "path": job.path,
-                               "error": job.error}))
+        typer.echo(
+            json.dumps({"id": job.id, "state": job.state, "total": job.total, "path": job.path, "error": job.error})
+        )
         if job.state != "done":
             raise typer.Exit(1)
 
 
 @app.command("qa-report")
-def qa_report_cmd(period: str = typer.Option("month", help="day | week | month | quarter"),
-                  since: str = typer.Option(""), until: str = typer.Option(""), agent: str = typer.Option("")) -> None:
+def qa_report_cmd(
+    period: str = typer.Option("month", help="day | week | month | quarter"),
+    since: str = typer.Option(""),
+    until: str = typer.Option(""),
+    agent: str = typer.Option(""),
+) -> None:
     """Mean QA score per agent per period (from supervisors' evaluations)."""
     from datetime import datetime
 
@@ -384,8 +454,13 @@ def qa_report_cmd(period: str = typer.Option("month", help="day | week | month |
 
     try:
         with session_scope() as session:
-            rows = quality.report(session, datetime.fromisoformat(since) if since else None,
-                                  datetime.fromisoformat(until) if until else None, period, agent)
+            rows = quality.report(
+                session,
+                datetime.fromisoformat(since) if since else None,
+                datetime.fromisoformat(until) if until else None,
+                period,
+                agent,
+            )
     except (FieldError, ValueError) as exc:
         _fail(exc)
     for row in rows:

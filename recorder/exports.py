@@ -4,6 +4,7 @@ the background with progress in the ExportJob row.
 
 The ZIP is written under a temporary name and renamed when complete, so a crash never leaves a
 file that looks finished; a job found `queued` or `running` at start-up is built again."""
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,7 @@ import logging
 import os
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -24,9 +25,31 @@ from recorder.models import ExportJob, Recording
 from recorder.search import Filters, conditions
 
 log = logging.getLogger("centralita.recorder.exports")
-MANIFEST_FIELDS = ("id", "uniqueid", "linkedid", "started_at", "ended_at", "duration", "direction", "caller",
-                   "agent", "queue", "flow", "campaign", "ivr_path", "disposition", "language", "categories",
-                   "tags", "sentiment_caller", "sentiment_agent", "retention_class", "file", "bytes", "sha256")
+MANIFEST_FIELDS = (
+    "id",
+    "uniqueid",
+    "linkedid",
+    "started_at",
+    "ended_at",
+    "duration",
+    "direction",
+    "caller",
+    "agent",
+    "queue",
+    "flow",
+    "campaign",
+    "ivr_path",
+    "disposition",
+    "language",
+    "categories",
+    "tags",
+    "sentiment_caller",
+    "sentiment_agent",
+    "retention_class",
+    "file",
+    "bytes",
+    "sha256",
+)
 MAX_RECORDINGS = 100_000
 
 
@@ -42,14 +65,20 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
         if not 1 <= n <= 12:
             raise FieldError("period", "month must be 01-12")
         first, months = n, 1
-    start = datetime(year, first, 1, tzinfo=timezone.utc)
+    start = datetime(year, first, 1, tzinfo=UTC)
     nxt = first + months
-    end = datetime(year + (nxt - 1) // 12, (nxt - 1) % 12 + 1, 1, tzinfo=timezone.utc)
+    end = datetime(year + (nxt - 1) // 12, (nxt - 1) % 12 + 1, 1, tzinfo=UTC)
     return start, end
 
 
-def request(session: Session, user: str, period: str = "", since: datetime | None = None,
-            until: datetime | None = None, caller: str = "") -> ExportJob:
+def request(
+    session: Session,
+    user: str,
+    period: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    caller: str = "",
+) -> ExportJob:
     """A queued job; at least one of period, since/until or caller narrows it."""
     if period:
         since, until = period_bounds(period)
@@ -66,8 +95,9 @@ def request(session: Session, user: str, period: str = "", since: datetime | Non
 def _filters(job: ExportJob) -> Filters:
     f = job.filters
     parse = lambda v: datetime.fromisoformat(v) if v else None
-    return Filters(since=parse(f.get("since")), until=parse(f.get("until")), caller=f.get("caller", ""),
-                   limit=1, offset=0)
+    return Filters(
+        since=parse(f.get("since")), until=parse(f.get("until")), caller=f.get("caller", ""), limit=1, offset=0
+    )
 
 
 def export_dir(settings) -> Path:
@@ -93,8 +123,14 @@ def run(job_id: int, session_factory, settings) -> ExportJob:
         if job is None:
             raise NotFound("export_id", f"no export {job_id}")
         f = _filters(job)
-        ids = list(session.exec(select(Recording.id).where(*conditions(session, f))
-                                .order_by(col(Recording.started_at), col(Recording.id)).limit(MAX_RECORDINGS)))
+        ids = list(
+            session.exec(
+                select(Recording.id)
+                .where(*conditions(session, f))
+                .order_by(col(Recording.started_at), col(Recording.id))
+                .limit(MAX_RECORDINGS)
+            )
+        )
         job.state, job.total, job.done, job.error = "running", len(ids), 0, ""
         session.add(job)
         session.commit()
@@ -118,8 +154,12 @@ def run(job_id: int, session_factory, settings) -> ExportJob:
                         job.done = n
                         session.add(job)
                         session.commit()
-                zf.writestr("manifest.json", json.dumps({"export": job_id, "filters": job.filters,
-                                                         "recordings": manifest}, ensure_ascii=False, indent=1))
+                zf.writestr(
+                    "manifest.json",
+                    json.dumps(
+                        {"export": job_id, "filters": job.filters, "recordings": manifest}, ensure_ascii=False, indent=1
+                    ),
+                )
                 buf = io.StringIO()
                 writer = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS)
                 writer.writeheader()

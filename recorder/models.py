@@ -8,6 +8,7 @@ Each step writes what it produced before advancing `stage`, so a worker killed m
 only that step. The WAV is deleted only at `done`, after the stored copy was read back and its
 sha256 matched (`archive_verified_at`).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,8 +18,19 @@ from sqlmodel import Field, SQLModel
 
 from centralita.timeutil import utcnow
 
-STAGES = ("recording", "ended", "verified", "transcribed", "analysed", "encoded", "stored", "indexed",
-          "done", "failed", "purged")
+STAGES = (
+    "recording",
+    "ended",
+    "verified",
+    "transcribed",
+    "analysed",
+    "encoded",
+    "stored",
+    "indexed",
+    "done",
+    "failed",
+    "purged",
+)
 DIRECTIONS = ("inbound", "outbound", "internal")
 
 

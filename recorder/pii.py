@@ -6,6 +6,7 @@ wrote as digits) and recognized words, where a card number arrives as a run of s
 in the audio. Patterns: Panama's cédula (8-123-456, PE-1-234, E-8-12345, N-..., 1AV-...),
 Honduras' DNI (0801-1990-12345, 13 digits, department 01-18), Mexico's CURP (18 characters).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,16 @@ from recorder.text import plain as _plain
 
 CARD, CEDULA_PA, DNI_HN, CURP_MX = "[TARJETA]", "[CEDULA]", "[DNI]", "[CURP]"
 
-_MX_STATES = ("AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE")
+_MX_STATES = "AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE"
 ID_PATTERNS = [
-    (CURP_MX, re.compile(rf"\b[A-Z][AEIOUX][A-Z]{{2}}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HMX]"
-                         rf"(?:{_MX_STATES})[B-DF-HJ-NP-TV-Z]{{3}}[A-Z\d]\d\b", re.IGNORECASE)),
+    (
+        CURP_MX,
+        re.compile(
+            rf"\b[A-Z][AEIOUX][A-Z]{{2}}\d{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[HMX]"
+            rf"(?:{_MX_STATES})[B-DF-HJ-NP-TV-Z]{{3}}[A-Z\d]\d\b",
+            re.IGNORECASE,
+        ),
+    ),
     # Province 1-13 (with AV/PI for old registrations), or PE / E / N prefixes; then book and entry.
     (CEDULA_PA, re.compile(r"\b(?:PE|E|N|(?:1[0-3]|[1-9])(?:AV|PI)?)-\d{1,4}-\d{1,6}\b", re.IGNORECASE)),
     (DNI_HN, re.compile(r"\b(?:0[1-9]|1[0-8])\d{2}[- ]?(?:19|20)\d{2}[- ]?\d{5}\b")),
@@ -61,10 +68,33 @@ def redact_text(text: str) -> tuple[str, list[str]]:
 
 # Spoken digits, as Vosk writes them (lowercase; accents stripped before lookup).
 SPOKEN_DIGITS = {
-    "es": {"cero": "0", "uno": "1", "una": "1", "un": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
-           "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"},
-    "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-           "seven": "7", "eight": "8", "nine": "9"},
+    "es": {
+        "cero": "0",
+        "uno": "1",
+        "una": "1",
+        "un": "1",
+        "dos": "2",
+        "tres": "3",
+        "cuatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "siete": "7",
+        "ocho": "8",
+        "nueve": "9",
+    },
+    "en": {
+        "zero": "0",
+        "oh": "0",
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+    },
 }
 
 
@@ -130,7 +160,7 @@ def _digit_runs(idx: list[int], words: list, table: dict[str, str]):
 def _card_within(digits: str) -> str | None:
     """A Luhn-valid 13-19 digit window of a spoken digit run (callers add digits before/after)."""
     for length in range(min(19, len(digits)), 12, -1):
-        for start in range(0, len(digits) - length + 1):
-            if luhn_ok(digits[start:start + length]):
-                return digits[start:start + length]
+        for start in range(len(digits) - length + 1):
+            if luhn_ok(digits[start : start + length]):
+                return digits[start : start + length]
     return None

@@ -3,10 +3,11 @@ each agent's quality score per period.
 
 An evaluation's score is the weighted mean of its answers, each scaled to its criterion's maximum,
 on 0-100: score = 100 * sum(w_i * a_i / max_i) / sum(w_i). Weights need not add up to 1."""
+
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -78,23 +79,31 @@ def score(criteria: list[dict], answers: dict) -> float:
     return round(100 * acc / total_w, 2)
 
 
-def evaluate(session: Session, recording: Recording, card: Scorecard, answers: dict, evaluator: str,
-             comment: str = "") -> Evaluation:
+def evaluate(
+    session: Session, recording: Recording, card: Scorecard, answers: dict, evaluator: str, comment: str = ""
+) -> Evaluation:
     if not card.active:
         raise FieldError("scorecard", f"scorecard {card.name!r} is retired")
     if len(comment) > 1000:
         raise FieldError("comment", "at most 1000 characters")
-    row = Evaluation(recording_id=recording.id, scorecard_id=card.id, agent=recording.agent, evaluator=evaluator,
-                     answers={k: float(v) for k, v in answers.items()}, score=score(card.criteria, answers),
-                     comment=comment)
+    row = Evaluation(
+        recording_id=recording.id,
+        scorecard_id=card.id,
+        agent=recording.agent,
+        evaluator=evaluator,
+        answers={k: float(v) for k, v in answers.items()},
+        score=score(card.criteria, answers),
+        comment=comment,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def evaluations(session: Session, recording_id: int) -> list[Evaluation]:
-    return list(session.exec(select(Evaluation).where(Evaluation.recording_id == recording_id)
-                             .order_by(col(Evaluation.at))))
+    return list(
+        session.exec(select(Evaluation).where(Evaluation.recording_id == recording_id).order_by(col(Evaluation.at)))
+    )
 
 
 def period_key(at: datetime, period: str) -> str:
@@ -108,16 +117,22 @@ def period_key(at: datetime, period: str) -> str:
     return f"{at.year}-Q{(at.month - 1) // 3 + 1}"
 
 
-def report(session: Session, since: datetime | None = None, until: datetime | None = None,
-           period: str = "month", agent: str = "", scorecard_name: str = "") -> list[dict]:
+def report(
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    period: str = "month",
+    agent: str = "",
+    scorecard_name: str = "",
+) -> list[dict]:
     """[{agent, period, evaluations, mean_score, min_score, max_score}] sorted by agent, period."""
     if period not in PERIODS:
         raise FieldError("period", f"one of {', '.join(PERIODS)}")
     where = []
     if since:
-        where.append(Evaluation.at >= (since if since.tzinfo else since.replace(tzinfo=timezone.utc)))
+        where.append(Evaluation.at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
     if until:
-        where.append(Evaluation.at < (until if until.tzinfo else until.replace(tzinfo=timezone.utc)))
+        where.append(Evaluation.at < (until if until.tzinfo else until.replace(tzinfo=UTC)))
     if agent:
         where.append(Evaluation.agent == agent)
     if scorecard_name:
@@ -125,5 +140,14 @@ def report(session: Session, since: datetime | None = None, until: datetime | No
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for ev in session.exec(select(Evaluation).where(*where)):
         groups[(ev.agent, period_key(ev.at, period))].append(ev.score)
-    return [{"agent": a, "period": p, "evaluations": len(s), "mean_score": round(sum(s) / len(s), 2),
-             "min_score": min(s), "max_score": max(s)} for (a, p), s in sorted(groups.items())]
+    return [
+        {
+            "agent": a,
+            "period": p,
+            "evaluations": len(s),
+            "mean_score": round(sum(s) / len(s), 2),
+            "min_score": min(s),
+            "max_score": max(s),
+        }
+        for (a, p), s in sorted(groups.items())
+    ]

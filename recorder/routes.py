@@ -1,4 +1,5 @@
 """Thin HTTP layer of recorder/: recordings, search, playback, exports, QA, and (included) retention."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,28 +59,47 @@ async def _reload_dialplan() -> bool:
 # Per-scope settings ---------------------------------------------------------------------------------
 @router.get("/recordings/settings", response_model=list[SettingOut], dependencies=[Depends(require_supervisor)])
 def list_settings(session: Session = Depends(get_session)):
-    return [SettingOut(scope=r.scope, name=r.name, record=r.record, language=r.language)
-            for r in capture_settings.list_all(session)]
+    return [
+        SettingOut(scope=r.scope, name=r.name, record=r.record, language=r.language)
+        for r in capture_settings.list_all(session)
+    ]
 
 
 @router.put("/recordings/settings/{scope}/{name}", response_model=SettingOut)
-async def put_setting(scope: str, name: str, body: SettingIn, request: Request, user: User = Depends(require_admin),
-                      session: Session = Depends(get_session)):
+async def put_setting(
+    scope: str,
+    name: str,
+    body: SettingIn,
+    request: Request,
+    user: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+):
     try:
         row = capture_settings.put(session, scope, name, body.record, body.language)
     except FieldError as exc:
         raise http_error(exc) from None
     out = SettingOut(scope=row.scope, name=row.name, record=row.record, language=row.language)
-    audit(session, "recording.setting", user=user, target=f"{scope}:{name}", detail=body.model_dump(exclude_none=True),
-          client=client_of(request))
+    audit(
+        session,
+        "recording.setting",
+        user=user,
+        target=f"{scope}:{name}",
+        detail=body.model_dump(exclude_none=True),
+        client=client_of(request),
+    )
     session.commit()
     out.reloaded = await _reload_dialplan()
     return out
 
 
 @router.delete("/recordings/settings/{scope}/{name}", status_code=204)
-async def delete_setting(scope: str, name: str, request: Request, user: User = Depends(require_admin),
-                         session: Session = Depends(get_session)):
+async def delete_setting(
+    scope: str,
+    name: str,
+    request: Request,
+    user: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+):
     try:
         capture_settings.remove(session, scope, name)
     except FieldError as exc:
@@ -103,21 +123,29 @@ async def _pause(uniqueid: str, paused: bool, request: Request, user: User, sess
     except FieldError as exc:
         raise http_error(exc) from None
     session.add(row)
-    audit(session, "recording.pause" if paused else "recording.resume", user=user, target=f"recording:{row.id}",
-          detail={"uniqueid": uniqueid, **pause}, client=client_of(request))
+    audit(
+        session,
+        "recording.pause" if paused else "recording.resume",
+        user=user,
+        target=f"recording:{row.id}",
+        detail={"uniqueid": uniqueid, **pause},
+        client=client_of(request),
+    )
     session.commit()
     return PauseOut(uniqueid=uniqueid, paused=paused, pause=pause, pauses=row.pauses)
 
 
 @router.post("/recordings/live/{uniqueid}/pause", response_model=PauseOut)
-async def pause_recording(uniqueid: str, request: Request, user: User = Depends(require_agent),
-                          session: Session = Depends(get_session)):
+async def pause_recording(
+    uniqueid: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+):
     return await _pause(uniqueid, True, request, user, session)
 
 
 @router.post("/recordings/live/{uniqueid}/resume", response_model=PauseOut)
-async def resume_recording(uniqueid: str, request: Request, user: User = Depends(require_agent),
-                           session: Session = Depends(get_session)):
+async def resume_recording(
+    uniqueid: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+):
     return await _pause(uniqueid, False, request, user, session)
 
 
@@ -131,14 +159,20 @@ def run_export(job_id: int) -> None:
 
 
 @router.post("/recordings/exports", response_model=ExportOut, status_code=202)
-def create_export(body: ExportIn, request: Request, background: BackgroundTasks,
-                  user: User = Depends(require_supervisor), session: Session = Depends(get_session)):
+def create_export(
+    body: ExportIn,
+    request: Request,
+    background: BackgroundTasks,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+):
     try:
         job = exports.request(session, user.username, body.period, body.since, body.until, body.caller)
     except FieldError as exc:
         raise http_error(exc) from None
-    audit(session, "recording.export", user=user, target=f"export:{job.id}", detail=job.filters,
-          client=client_of(request))
+    audit(
+        session, "recording.export", user=user, target=f"export:{job.id}", detail=job.filters, client=client_of(request)
+    )
     session.commit()
     background.add_task(run_export, job.id)
     return _export_out(job)
@@ -157,13 +191,20 @@ def get_export(export_id: int, session: Session = Depends(get_session)):
 
 
 @router.get("/recordings/exports/{export_id}/download")
-def download_export(export_id: int, request: Request, user: User = Depends(require_supervisor),
-                    session: Session = Depends(get_session)):
+def download_export(
+    export_id: int, request: Request, user: User = Depends(require_supervisor), session: Session = Depends(get_session)
+):
     job = _job(session, export_id)
     if job.state != "done":
         raise http_error(FieldError("export_id", f"export {export_id} is {job.state} ({job.done}/{job.total})", 409))
-    audit(session, "recording.export.download", user=user, target=f"export:{job.id}", detail=job.filters,
-          client=client_of(request))
+    audit(
+        session,
+        "recording.export.download",
+        user=user,
+        target=f"export:{job.id}",
+        detail=job.filters,
+        client=client_of(request),
+    )
     session.commit()
     return FileResponse(job.path, media_type="application/zip", filename=f"recordings-export-{job.id}.zip")
 
@@ -183,8 +224,12 @@ def list_scorecards(session: Session = Depends(get_session)):
 
 
 @router.post("/qa/scorecards", response_model=ScorecardOut, status_code=201)
-def create_scorecard(body: ScorecardIn, request: Request, user: User = Depends(require_supervisor),
-                     session: Session = Depends(get_session)):
+def create_scorecard(
+    body: ScorecardIn,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+):
     try:
         card = quality.create_scorecard(session, body.name, [c.model_dump() for c in body.criteria])
     except FieldError as exc:
@@ -196,8 +241,14 @@ def create_scorecard(body: ScorecardIn, request: Request, user: User = Depends(r
 
 
 @router.get("/qa/report", response_model=list[QualityRow], dependencies=[Depends(require_supervisor)])
-def quality_report(since: datetime | None = None, until: datetime | None = None, period: str = "month",
-                   agent: str = "", scorecard: str = "", session: Session = Depends(get_session)):
+def quality_report(
+    since: datetime | None = None,
+    until: datetime | None = None,
+    period: str = "month",
+    agent: str = "",
+    scorecard: str = "",
+    session: Session = Depends(get_session),
+):
     try:
         return quality.report(session, since, until, period, agent, scorecard)
     except FieldError as exc:
@@ -205,21 +256,50 @@ def quality_report(since: datetime | None = None, until: datetime | None = None,
 
 
 # Recordings ---------------------------------------------------------------------------------------
-def _filters(q: str = "", since: datetime | None = None, until: datetime | None = None, agent: str = "",
-             queue: str = "", caller: str = "", direction: str = "", campaign: str = "",
-             sentiment_min: float | None = Query(None, ge=-1, le=1),
-             sentiment_max: float | None = Query(None, ge=-1, le=1), category: str = "", tag: str = "",
-             min_duration: float | None = Query(None, ge=0), max_duration: float | None = Query(None, ge=0),
-             stage: str = "", limit: int = 50, offset: int = 0) -> search.Filters:
-    return search.Filters(q=q, since=since, until=until, agent=agent, queue=queue, caller=caller, direction=direction,
-                          campaign=campaign, sentiment_min=sentiment_min, sentiment_max=sentiment_max,
-                          category=category, tag=tag, min_duration=min_duration, max_duration=max_duration,
-                          stage=stage, limit=limit, offset=offset)
+def _filters(
+    q: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    agent: str = "",
+    queue: str = "",
+    caller: str = "",
+    direction: str = "",
+    campaign: str = "",
+    sentiment_min: float | None = Query(None, ge=-1, le=1),
+    sentiment_max: float | None = Query(None, ge=-1, le=1),
+    category: str = "",
+    tag: str = "",
+    min_duration: float | None = Query(None, ge=0),
+    max_duration: float | None = Query(None, ge=0),
+    stage: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> search.Filters:
+    return search.Filters(
+        q=q,
+        since=since,
+        until=until,
+        agent=agent,
+        queue=queue,
+        caller=caller,
+        direction=direction,
+        campaign=campaign,
+        sentiment_min=sentiment_min,
+        sentiment_max=sentiment_max,
+        category=category,
+        tag=tag,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        stage=stage,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/recordings", response_model=SearchPage)
-def search_recordings(f: search.Filters = Depends(_filters), user: User = Depends(require_agent),
-                      session: Session = Depends(get_session)):
+def search_recordings(
+    f: search.Filters = Depends(_filters), user: User = Depends(require_agent), session: Session = Depends(get_session)
+):
     """Full text (`q`: every word must occur in the transcript) and filters; agents see their own calls."""
     try:
         rows, total = search.search(session, search.restrict_to_own(session, user, f))
@@ -241,8 +321,12 @@ def _visible(session: Session, user: User, recording_id: int) -> Recording:
 @router.get("/recordings/{recording_id}", response_model=RecordingDetail)
 def get_recording(recording_id: int, user: User = Depends(require_agent), session: Session = Depends(get_session)):
     rec = _visible(session, user, recording_id)
-    return RecordingDetail(**_out(rec).model_dump(), transcript=rec.transcript, analysis=rec.analysis,
-                           archived=rec.archive_verified_at is not None)
+    return RecordingDetail(
+        **_out(rec).model_dump(),
+        transcript=rec.transcript,
+        analysis=rec.analysis,
+        archived=rec.archive_verified_at is not None,
+    )
 
 
 def _serve(rec: Recording, request: Request, user: User, session: Session, action: str) -> StreamingResponse:
@@ -256,33 +340,52 @@ def _serve(rec: Recording, request: Request, user: User, session: Session, actio
     except StorageError as exc:  # the archive could not be read or failed its checksum
         raise HTTPException(502, f"archive copy unavailable: {exc}") from None
     start, end = rng or (0, audio.size - 1)
-    access.audit_access(session, action, rec, user, client_of(request), range=f"{start}-{end}", bytes=audio.size,
-                        source=audio.media_type)
+    access.audit_access(
+        session,
+        action,
+        rec,
+        user,
+        client_of(request),
+        range=f"{start}-{end}",
+        bytes=audio.size,
+        source=audio.media_type,
+    )
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
     if action == "recording.download":
         headers["Content-Disposition"] = f'attachment; filename="recording-{rec.id}{audio.suffix}"'
     if rng is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{audio.size}"
-    return StreamingResponse(audio.read(start, end), status_code=206 if rng else 200, media_type=audio.media_type,
-                             headers=headers)
+    return StreamingResponse(
+        audio.read(start, end), status_code=206 if rng else 200, media_type=audio.media_type, headers=headers
+    )
 
 
 @router.get("/recordings/{recording_id}/audio")
-def play_recording(recording_id: int, request: Request, user: User = Depends(require_agent),
-                   session: Session = Depends(get_session)):
+def play_recording(
+    recording_id: int, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+):
     """Streaming playback with seek (HTTP Range → 206); audited."""
     return _serve(_visible(session, user, recording_id), request, user, session, "recording.play")
 
 
 @router.get("/recordings/{recording_id}/download")
-def download_recording(recording_id: int, request: Request, user: User = Depends(require_supervisor),
-                       session: Session = Depends(get_session)):
+def download_recording(
+    recording_id: int,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+):
     return _serve(_visible(session, user, recording_id), request, user, session, "recording.download")
 
 
 @router.put("/recordings/{recording_id}/tags", response_model=RecordingOut)
-def set_tags(recording_id: int, body: TagsIn, request: Request, user: User = Depends(require_supervisor),
-             session: Session = Depends(get_session)):
+def set_tags(
+    recording_id: int,
+    body: TagsIn,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+):
     rec = _visible(session, user, recording_id)
     tags = sorted({t.strip().lower() for t in body.tags if t.strip()})
     bad = next((t for t in tags if len(t) > 40), None)
@@ -290,25 +393,43 @@ def set_tags(recording_id: int, body: TagsIn, request: Request, user: User = Dep
         raise http_error(FieldError("tags", f"{bad[:20]}…: at most 40 characters"))
     rec.tags = tags
     session.add(rec)
-    audit(session, "recording.tags", user=user, target=f"recording:{rec.id}", detail={"tags": tags},
-          client=client_of(request))
+    audit(
+        session,
+        "recording.tags",
+        user=user,
+        target=f"recording:{rec.id}",
+        detail={"tags": tags},
+        client=client_of(request),
+    )
     session.commit()
     session.refresh(rec)
     return _out(rec)
 
 
 @router.post("/recordings/{recording_id}/evaluations", response_model=EvaluationOut, status_code=201)
-def evaluate(recording_id: int, body: EvaluationIn, request: Request, user: User = Depends(require_supervisor),
-             session: Session = Depends(get_session)):
+def evaluate(
+    recording_id: int,
+    body: EvaluationIn,
+    request: Request,
+    user: User = Depends(require_supervisor),
+    session: Session = Depends(get_session),
+):
     rec = _visible(session, user, recording_id)
     try:
-        ev = quality.evaluate(session, rec, quality.scorecard(session, body.scorecard), body.answers, user.username,
-                              body.comment)
+        ev = quality.evaluate(
+            session, rec, quality.scorecard(session, body.scorecard), body.answers, user.username, body.comment
+        )
     except FieldError as exc:
         raise http_error(exc) from None
     out = EvaluationOut(**ev.model_dump())
-    audit(session, "qa.evaluate", user=user, target=f"recording:{rec.id}", detail={"score": ev.score},
-          client=client_of(request))
+    audit(
+        session,
+        "qa.evaluate",
+        user=user,
+        target=f"recording:{rec.id}",
+        detail={"score": ev.score},
+        client=client_of(request),
+    )
     session.commit()
     return out
 

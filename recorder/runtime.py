@@ -3,6 +3,7 @@ recording whose file Asterisk closed → a stereo WAV handed to the pipeline (re
 
 Events are applied one at a time, in Asterisk's order. The reconcile pass runs often and also
 after every end event; it finishes recordings whose events were missed (see capture.reconcile)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,9 +37,11 @@ class RecorderRuntime:
                 self.inbox.put_nowait(dict(message))
 
         self.runtime.ami.on("UserEvent", on_user_event)
-        self.tasks = [asyncio.create_task(self._consume(), name="recorder-events"),
-                      asyncio.create_task(self._reconcile_loop(), name="recorder-reconcile"),
-                      asyncio.create_task(asyncio.to_thread(_resume_exports), name="recorder-exports")]
+        self.tasks = [
+            asyncio.create_task(self._consume(), name="recorder-events"),
+            asyncio.create_task(self._reconcile_loop(), name="recorder-reconcile"),
+            asyncio.create_task(asyncio.to_thread(_resume_exports), name="recorder-exports"),
+        ]
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -67,8 +70,9 @@ class RecorderRuntime:
 
         while True:
             try:
-                ids = await asyncio.to_thread(capture.reconcile, lambda: Session(db.get_engine()), self.host_dir,
-                                              pipeline.enqueue)
+                ids = await asyncio.to_thread(
+                    capture.reconcile, lambda: Session(db.get_engine()), self.host_dir, pipeline.enqueue
+                )
                 self.error = ""
                 if ids:
                     log.info("recordings ended and queued: %s", ids)
@@ -80,7 +84,7 @@ class RecorderRuntime:
             try:
                 await asyncio.wait_for(self.wake.wait(), RECONCILE_INTERVAL)
                 await asyncio.sleep(0.2)  # the file closes just after the hangup handler ran
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.wake.clear()
 

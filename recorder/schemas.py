@@ -1,4 +1,5 @@
 """API shapes of recorder/: recordings and search pages, settings, tags, pauses, exports, QA."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -5,11 +5,12 @@ PostgreSQL's GIN index on to_tsvector('simple', transcript_text) (recorder_0001)
 stemming, so Spanish, English and the Korean test model match the same way: every word given must
 occur in the transcript.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import String, cast, false, func, text
 from sqlmodel import Session, col, select
@@ -51,7 +52,7 @@ class Filters:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _fts5_query(q: str) -> str:
@@ -71,8 +72,11 @@ def conditions(session: Session, f: Filters) -> list:
         raise FieldError("limit", f"between 1 and {MAX_LIMIT}")
     if f.offset < 0:
         raise FieldError("offset", "must not be negative")
-    for lo, hi, name in ((f.since, f.until, "until"), (f.sentiment_min, f.sentiment_max, "sentiment_max"),
-                         (f.min_duration, f.max_duration, "max_duration")):
+    for lo, hi, name in (
+        (f.since, f.until, "until"),
+        (f.sentiment_min, f.sentiment_max, "sentiment_max"),
+        (f.min_duration, f.max_duration, "max_duration"),
+    ):
         if lo is not None and hi is not None and _cmp(hi) < _cmp(lo):
             raise FieldError(name, "is before/below the lower bound")
     out = [false()] if f.deny_all else []
@@ -80,12 +84,18 @@ def conditions(session: Session, f: Filters) -> list:
         if len(f.q) > 200:
             raise FieldError("q", "at most 200 characters")
         if session.get_bind().dialect.name == "sqlite":
-            out.append(col(Recording.id).in_(
-                select(text("rowid")).select_from(text("recordings_fts"))
-                .where(text("recordings_fts MATCH :fts")).params(fts=_fts5_query(f.q))))
+            out.append(
+                col(Recording.id).in_(
+                    select(text("rowid"))
+                    .select_from(text("recordings_fts"))
+                    .where(text("recordings_fts MATCH :fts"))
+                    .params(fts=_fts5_query(f.q))
+                )
+            )
         else:
-            out.append(func.to_tsvector("simple", Recording.transcript_text)
-                       .op("@@")(func.plainto_tsquery("simple", f.q)))
+            out.append(
+                func.to_tsvector("simple", Recording.transcript_text).op("@@")(func.plainto_tsquery("simple", f.q))
+            )
     if f.since:
         out.append(Recording.started_at >= _aware(f.since))
     if f.until:
@@ -94,8 +104,9 @@ def conditions(session: Session, f: Filters) -> list:
         if getattr(f, name):
             out.append(getattr(Recording, name) == getattr(f, name))
     if f.caller:
-        out.append(col(Recording.caller).startswith(f.caller[:-1]) if f.caller.endswith("*")
-                   else Recording.caller == f.caller)
+        out.append(
+            col(Recording.caller).startswith(f.caller[:-1]) if f.caller.endswith("*") else Recording.caller == f.caller
+        )
     if f.sentiment_min is not None:
         out.append(Recording.sentiment_caller >= f.sentiment_min)
     if f.sentiment_max is not None:
@@ -119,9 +130,13 @@ def search(session: Session, f: Filters) -> tuple[list[Recording], int]:
     """(one page, newest first; total matching)."""
     where = conditions(session, f)
     total = session.exec(select(func.count()).select_from(Recording).where(*where)).one()
-    rows = session.exec(select(Recording).where(*where)
-                        .order_by(col(Recording.started_at).desc(), col(Recording.id).desc())
-                        .offset(f.offset).limit(f.limit)).all()
+    rows = session.exec(
+        select(Recording)
+        .where(*where)
+        .order_by(col(Recording.started_at).desc(), col(Recording.id).desc())
+        .offset(f.offset)
+        .limit(f.limit)
+    ).all()
     return list(rows), int(total)
 
 

@@ -3,6 +3,7 @@ recorder ...` and tests use it. The job pipeline (recorder/pipeline/) runs the s
 one, resumable, with the archive stored and the WAV deleted only after read-back verification.
 The stored transcript is always the redacted one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,9 @@ from recorder.pipeline import media
 from recorder.transcribe import Transcriber
 
 
-def process_recording(wav: str | Path, archive_path: str | Path, transcriber: Transcriber,
-                      language: str = "es", kbps: int = 16) -> dict:
+def process_recording(
+    wav: str | Path, archive_path: str | Path, transcriber: Transcriber, language: str = "es", kbps: int = 16
+) -> dict:
     """Transcribe, analyse (redacting PII), encode the Opus archive and verify it. The WAV is left
     in place: deleting it is the pipeline's decision once the archive is stored elsewhere too."""
     archive_path = Path(archive_path)
@@ -27,6 +29,11 @@ def process_recording(wav: str | Path, archive_path: str | Path, transcriber: Tr
     return {
         "transcript": transcript.to_dict(),
         "analysis": analysis,
-        "archive": {"path": str(archive_path), "sha256": digest, "bytes": size,
-                    "ratio": round(Path(wav).stat().st_size / size, 2), "legs": report},
+        "archive": {
+            "path": str(archive_path),
+            "sha256": digest,
+            "bytes": size,
+            "ratio": round(Path(wav).stat().st_size / size, 2),
+            "legs": report,
+        },
     }

@@ -4,6 +4,7 @@ espeak-ng speaks the text, sox turns it into 8 kHz 16-bit mono (what a trunk car
 the turns of both speakers laid on the left (caller) and right (agent) channels of one stereo WAV,
 each leg silent while the other speaks, as MixMonitor's interleaved recording of a call looks.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -16,17 +17,24 @@ RATE = 8000
 
 def speak(text: str, voice: str = "ko", speed: int = 140) -> array:
     """`text` spoken by espeak-ng as 8 kHz signed 16-bit samples."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-                         capture_output=True, check=True, timeout=60).stdout
-    raw = subprocess.run(["sox", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
-                          "-c", "1", "-"], input=wav, capture_output=True, check=True, timeout=60).stdout
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True, check=True, timeout=60
+    ).stdout
+    raw = subprocess.run(
+        ["sox", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-"],
+        input=wav,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
     samples = array("h")
     samples.frombytes(raw)
     return samples
 
 
-def write_call(path: str | Path, turns: list[tuple[str, str]], voice: str = "ko",
-               gap: float = 0.6) -> tuple[float, list[tuple[str, str, float, float]]]:
+def write_call(
+    path: str | Path, turns: list[tuple[str, str]], voice: str = "ko", gap: float = 0.6
+) -> tuple[float, list[tuple[str, str, float, float]]]:
     """Write a stereo call WAV from [(speaker, text)], speaker "caller" (left) or "agent" (right).
     Returns its duration in seconds and [(speaker, text, start, end)] of each turn."""
     legs = {"caller": array("h"), "agent": array("h")}

@@ -1,4 +1,5 @@
 """Word normalization shared by lexicon lookups, keyword rules and PII redaction."""
+
 from __future__ import annotations
 
 import unicodedata

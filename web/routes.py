@@ -1,5 +1,6 @@
 """Web pages: session login/logout and the dashboard. Plain Jinja2, Spanish first, strings wrapped in _()
 so a translation catalogue can be installed later without touching the templates."""
+
 from __future__ import annotations
 
 import secrets
@@ -49,9 +50,9 @@ def _csrf_ok(request: Request, sent: str) -> bool:
 
 
 def _login_page(request: Request, error: str = "", username: str = "", code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "login.html",
-                                      {"csrf": _csrf(request), "error": error, "username": username},
-                                      status_code=code)
+    return templates.TemplateResponse(
+        request, "login.html", {"csrf": _csrf(request), "error": error, "username": username}, status_code=code
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -62,8 +63,13 @@ def login_form(request: Request, user: User | None = Depends(optional_user)) -> 
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form(""),
-          session: Session = Depends(get_session)) -> Response:
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    session: Session = Depends(get_session),
+) -> Response:
     if not _csrf_ok(request, csrf):
         request.session.pop("csrf", None)
         return _login_page(request, "La sesión del formulario caducó; vuelva a intentarlo.", username, 400)
@@ -71,19 +77,27 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     if user is None:
         return _login_page(request, "Usuario o contraseña incorrectos.", username, 401)
     request.session.clear()  # nothing from before the login survives it
-    request.session.update({SESSION_USER: user.id, SESSION_MARKER: service.session_marker(user),
-                            "csrf": secrets.token_urlsafe(24)})
+    request.session.update(
+        {SESSION_USER: user.id, SESSION_MARKER: service.session_marker(user), "csrf": secrets.token_urlsafe(24)}
+    )
     return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form(""), user: User = Depends(web_user),
-           session: Session = Depends(get_session)) -> Response:
+def logout(
+    request: Request, csrf: str = Form(""), user: User = Depends(web_user), session: Session = Depends(get_session)
+) -> Response:
     if not _csrf_ok(request, csrf):
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     request.session.clear()
-    record(session, "auth.logout", user=user, target=f"user:{user.username}", detail={"via": "web"},
-           client=client_of(request))
+    record(
+        session,
+        "auth.logout",
+        user=user,
+        target=f"user:{user.username}",
+        detail={"via": "web"},
+        client=client_of(request),
+    )
     session.commit()
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 
@@ -91,10 +105,16 @@ def logout(request: Request, csrf: str = Form(""), user: User = Depends(web_user
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: User = Depends(web_user), session: Session = Depends(get_session)) -> Response:
     calls = session.exec(select(CallRecord).order_by(col(CallRecord.start).desc()).limit(RECENT_CALLS)).all()
-    return templates.TemplateResponse(request, "dashboard.html", {
-        "user": user, "role_label": ROLE_LABELS.get(user.role, user.role), "calls": calls,
-        "csrf": _csrf(request),
-    })
+    return templates.TemplateResponse(
+        request,
+        "dashboard.html",
+        {
+            "user": user,
+            "role_label": ROLE_LABELS.get(user.role, user.role),
+            "calls": calls,
+            "csrf": _csrf(request),
+        },
+    )
 
 
 from web.recordings import router as _recordings_pages  # noqa: E402  (its pages share this router's templates)

@@ -1,4 +1,5 @@
 """The audit log: who did what to what, and when. Rows are only ever inserted."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Column

@@ -1,4 +1,5 @@
 """GET /api/audit: admins read who did what; filters and paging, newest first."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,7 @@ def list_audit(
     offset: int = Query(0, ge=0),
     session: Session = Depends(get_session),
 ) -> AuditPage:
-    rows, total = service.search(session, action=action, username=user, since=since, until=until,
-                                 limit=limit, offset=offset)
-    return AuditPage(total=total, limit=limit, offset=offset,
-                     items=[AuditEntry.model_validate(r) for r in rows])
+    rows, total = service.search(
+        session, action=action, username=user, since=since, until=until, limit=limit, offset=offset
+    )
+    return AuditPage(total=total, limit=limit, offset=offset, items=[AuditEntry.model_validate(r) for r in rows])

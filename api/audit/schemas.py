@@ -1,4 +1,5 @@
 """Audit log as the API returns it."""
+
 from __future__ import annotations
 
 from datetime import datetime

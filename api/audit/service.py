@@ -1,7 +1,8 @@
 """Writing and reading the audit log. Callers commit, so an audit row lands with the change it describes."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -10,8 +11,9 @@ from sqlmodel import Session, col, select
 from api.audit.models import AuditLog
 
 
-def record(session: Session, action: str, *, user: Any = None, target: str = "", detail: dict | None = None,
-           client: str = "") -> AuditLog:
+def record(
+    session: Session, action: str, *, user: Any = None, target: str = "", detail: dict | None = None, client: str = ""
+) -> AuditLog:
     """Add one audit row to the session (not committed here: the caller's commit makes it atomic)."""
     row = AuditLog(
         action=action[:64],
@@ -28,13 +30,20 @@ def record(session: Session, action: str, *, user: Any = None, target: str = "",
 def _aware(value: datetime | None) -> datetime | None:
     # Query strings often carry naive times; everything stored is UTC, so read them as UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
-def search(session: Session, *, action: str | None = None, username: str | None = None,
-           since: datetime | None = None, until: datetime | None = None,
-           limit: int = 50, offset: int = 0) -> tuple[list[AuditLog], int]:
+def search(
+    session: Session,
+    *,
+    action: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditLog], int]:
     """Newest first; returns (page, total matching) so a client can page through everything."""
     conditions = []
     if action:
@@ -47,7 +56,10 @@ def search(session: Session, *, action: str | None = None, username: str | None 
         conditions.append(AuditLog.at < until)
     total = session.exec(select(func.count()).select_from(AuditLog).where(*conditions)).one()
     rows = session.exec(
-        select(AuditLog).where(*conditions).order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
-        .offset(offset).limit(limit)
+        select(AuditLog)
+        .where(*conditions)
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return list(rows), int(total)

@@ -1,4 +1,5 @@
 """Call records ingested from Asterisk's own CDR file (cdr_custom), so none is lost while we are down."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, UniqueConstraint

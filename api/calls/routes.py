@@ -1,4 +1,5 @@
 """GET /api/calls: call records with filters and paging."""
+
 from datetime import datetime
 from typing import Literal
 
@@ -29,10 +30,13 @@ def list_calls(
 ) -> CallPage:
     if since and until and since >= until:
         raise HTTPException(422, "since: must be earlier than until")
-    filters = service.CallFilters(caller=caller, did=did, disposition=disposition, since=since, until=until,
-                                  linkedid=linkedid)
+    filters = service.CallFilters(
+        caller=caller, did=did, disposition=disposition, since=since, until=until, linkedid=linkedid
+    )
     total, rows = service.list_calls(session, filters, limit, offset)
-    return CallPage(total=total, limit=limit, offset=offset, items=[CallOut.model_validate(r, from_attributes=True) for r in rows])
+    return CallPage(
+        total=total, limit=limit, offset=offset, items=[CallOut.model_validate(r, from_attributes=True) for r in rows]
+    )
 
 
 @router.get("/calls/{call_id}", response_model=CallOut, dependencies=[Depends(require_supervisor)])

@@ -4,13 +4,14 @@ Asterisk appends one CSV line per CDR as each call ends (cdr_custom), whether or
 services run. We keep a byte offset per file (by inode, so rotation starts over) and a unique key
 (uniqueid, sequence) per line, so re-reading is harmless and a crash can never double-count.
 """
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func
@@ -20,8 +21,26 @@ from api.calls.models import CallRecord, CdrEntry, IngestCursor
 
 # Column order of asterisk/templates/cdr_custom.conf.j2.
 CDR_COLUMNS = [
-    "uniqueid", "sequence", "linkedid", "start", "answer", "end", "duration", "billsec", "src", "clid",
-    "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "disposition", "did", "path", "userfield",
+    "uniqueid",
+    "sequence",
+    "linkedid",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "src",
+    "clid",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "disposition",
+    "did",
+    "path",
+    "userfield",
     "sip_call_id",
 ]
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -34,7 +53,7 @@ class CdrFormatError(ValueError):
 def _epoch(value: str) -> datetime | None:
     if not value or float(value) <= 0:
         return None
-    return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    return datetime.fromtimestamp(float(value), tz=UTC)
 
 
 def parse_cdr_row(row: list[str]) -> dict:
@@ -75,7 +94,11 @@ def read_new_lines(session: Session, path: Path, max_bytes: int = MAX_BATCH_BYTE
     if cursor is None:
         cursor = IngestCursor(source=str(path))
     head = _first_line_sha1(path)
-    if cursor.inode != stat.st_ino or cursor.offset > stat.st_size or (cursor.offset and cursor.first_line_sha1 != head):
+    if (
+        cursor.inode != stat.st_ino
+        or cursor.offset > stat.st_size
+        or (cursor.offset and cursor.first_line_sha1 != head)
+    ):
         cursor.inode, cursor.offset = stat.st_ino, 0  # new, rotated or truncated file
     cursor.first_line_sha1 = head
     if cursor.offset == stat.st_size:
@@ -152,7 +175,7 @@ def _fold_call(session: Session, linkedid: str) -> CallRecord:
 
 def _aware(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def cdr_files(directory: Path) -> list[Path]:
@@ -197,4 +220,3 @@ def list_calls(session: Session, filters: CallFilters, limit: int, offset: int) 
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(session.exec(query.order_by(CallRecord.start.desc(), CallRecord.id.desc()).offset(offset).limit(limit)))
     return total, rows
-

@@ -1,4 +1,5 @@
 """GET /api/health: public on purpose (load balancers and `make up` poll it); it reveals no data."""
+
 from fastapi import APIRouter, Request, Response
 
 from api.health.service import health

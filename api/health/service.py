@@ -1,4 +1,5 @@
 """Health of every component, and the overall verdict."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,7 @@ async def check_database() -> dict:
     try:
         await asyncio.wait_for(asyncio.to_thread(ping), 3)
         return {"status": "ok"}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"status": "down", "detail": f"{type(exc).__name__}"}
 
 
@@ -30,7 +31,7 @@ async def check_redis(settings: Settings, runtime) -> dict:
     try:
         await asyncio.wait_for(client.ping(), 2)
         return {"status": "ok"}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"status": "down", "detail": f"{type(exc).__name__}"}
     finally:
         if runtime is None:

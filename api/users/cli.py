@@ -1,4 +1,5 @@
 """`centralita user ...`: manage accounts from the server's shell (also how the first admin is made)."""
+
 from __future__ import annotations
 
 import typer
@@ -19,8 +20,9 @@ def _fail(exc: service.ServiceError) -> None:
 def add(
     username: str = typer.Argument(..., help="Login name (letters, digits, . _ -)."),
     role: str = typer.Option("agent", "--role", "-r", help="agent | supervisor | admin"),
-    password: str | None = typer.Option(None, "--password", "-p",
-                                        help="At least 10 characters; generated and shown once when omitted."),
+    password: str | None = typer.Option(
+        None, "--password", "-p", help="At least 10 characters; generated and shown once when omitted."
+    ),
     full_name: str = typer.Option("", "--full-name", "-n", help="Name shown in the web UI."),
 ) -> None:
     """Create a user."""
@@ -52,8 +54,9 @@ def list_() -> None:
 @user_app.command("passwd")
 def passwd(
     username: str = typer.Argument(...),
-    password: str | None = typer.Option(None, "--password", "-p",
-                                        help="New password; generated and shown once when omitted."),
+    password: str | None = typer.Option(
+        None, "--password", "-p", help="New password; generated and shown once when omitted."
+    ),
 ) -> None:
     """Set a user's password (ends the user's API tokens and web sessions)."""
     generated = password is None

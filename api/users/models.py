@@ -1,4 +1,5 @@
 """Users, their roles and API tokens."""
+
 from datetime import datetime
 from enum import Enum
 

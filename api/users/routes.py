@@ -1,4 +1,5 @@
 """Thin HTTP layer over api.users.service: tokens, the caller's profile, and user admin."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -40,25 +41,27 @@ async def login_body(request: Request) -> LoginRequest:
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
     except ValueError:  # body is not JSON
-        raise RequestValidationError([{"loc": ["body"], "msg": "expected a JSON object or a form",
-                                       "type": "value_error"}]) from None
+        raise RequestValidationError(
+            [{"loc": ["body"], "msg": "expected a JSON object or a form", "type": "value_error"}]
+        ) from None
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth"], openapi_extra={"requestBody": _LOGIN_BODY})
-def issue_token(request: Request, body: LoginRequest = Depends(login_body),
-                session: Session = Depends(get_session)) -> TokenOut:
+def issue_token(
+    request: Request, body: LoginRequest = Depends(login_body), session: Session = Depends(get_session)
+) -> TokenOut:
     user = service.authenticate(session, body.username, body.password, client=client_of(request))
     if user is None:
         # One message for unknown user and bad password: the answer must not reveal which usernames exist.
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid username or password",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="invalid username or password", headers={"WWW-Authenticate": "Bearer"}
+        )
     raw, token = service.issue_token(session, user)
     return TokenOut(access_token=raw, expires_at=token.expires_at, role=Role(user.role))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-def logout(request: Request, user: User = Depends(current_user),
-           session: Session = Depends(get_session)) -> Response:
+def logout(request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)) -> Response:
     raw = getattr(request.state, "auth_token", None)
     if raw:
         service.revoke_token(session, raw, by=user, client=client_of(request))
@@ -78,18 +81,31 @@ def list_users(session: Session = Depends(get_session)) -> list[User]:
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
-def create_user(body: UserCreate, request: Request, admin: User = Depends(require_admin),
-                session: Session = Depends(get_session)) -> User:
+def create_user(
+    body: UserCreate, request: Request, admin: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> User:
     try:
-        return service.create_user(session, body.username, body.password, role=body.role,
-                                   full_name=body.full_name, by=admin, client=client_of(request))
+        return service.create_user(
+            session,
+            body.username,
+            body.password,
+            role=body.role,
+            full_name=body.full_name,
+            by=admin,
+            client=client_of(request),
+        )
     except service.ServiceError as exc:
         raise service_error(exc) from None
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
-def update_user(user_id: int, body: UserUpdate, request: Request, admin: User = Depends(require_admin),
-                session: Session = Depends(get_session)) -> User:
+def update_user(
+    user_id: int,
+    body: UserUpdate,
+    request: Request,
+    admin: User = Depends(require_admin),
+    session: Session = Depends(get_session),
+) -> User:
     fields = body.model_dump(exclude_unset=True)
     for key in ("role", "active"):
         if key in fields and fields[key] is None:  # explicit null would mean "no role"

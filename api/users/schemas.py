@@ -1,4 +1,5 @@
 """Users API in and out. Output never carries password_hash; input forbids unknown fields (typos get a 422)."""
+
 from __future__ import annotations
 
 from datetime import datetime

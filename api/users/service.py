@@ -1,10 +1,11 @@
 """Users, passwords and API tokens: all the logic, no HTTP. Each mutating call audits and commits once."""
+
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from pwdlib import PasswordHash
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.audit.service import record
 from api.users.models import ApiToken, Role, User
-from centralita.errors import Conflict, FieldError, NotFound  # noqa: F401 (re-exported)
+from centralita.errors import Conflict, FieldError, NotFound
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
 
@@ -84,8 +85,16 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.username))).all())
 
 
-def create_user(session: Session, username: str, password: str, *, role: str | Role = Role.agent,
-                full_name: str = "", by: User | None = None, client: str = "") -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    role: str | Role = Role.agent,
+    full_name: str = "",
+    by: User | None = None,
+    client: str = "",
+) -> User:
     """Validate everything before writing, so a rejected request leaves no trace but its error."""
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
@@ -96,8 +105,9 @@ def create_user(session: Session, username: str, password: str, *, role: str | R
         raise ServiceError("full_name", "must be at most 200 characters")
     if get_by_username(session, name) is not None:
         raise Conflict("username", f"user {name!r} already exists")
-    user = User(username=name, full_name=(full_name or "").strip(), role=role.value,
-                password_hash=hash_password(password))
+    user = User(
+        username=name, full_name=(full_name or "").strip(), role=role.value, password_hash=hash_password(password)
+    )
     session.add(user)
     try:
         session.flush()  # assigns the id the audit row refers to
@@ -111,13 +121,22 @@ def create_user(session: Session, username: str, password: str, *, role: str | R
 
 
 def _active_admins(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(User)
-                        .where(User.role == Role.admin.value, User.active == True)).one()  # noqa: E712
+    return session.exec(
+        select(func.count()).select_from(User).where(User.role == Role.admin.value, col(User.active).is_(True))
+    ).one()
 
 
-def update_user(session: Session, user_id: int, *, by: User | None = None, client: str = "",
-                full_name: str | None = None, role: str | Role | None = None, active: bool | None = None,
-                password: str | None = None) -> User:
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    by: User | None = None,
+    client: str = "",
+    full_name: str | None = None,
+    role: str | Role | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> User:
     """Change what is given; refuse to remove the last active admin (that would lock everyone out)."""
     user = get_user(session, user_id)
     changes: dict = {}
@@ -172,8 +191,12 @@ def ensure_first_admin(session: Session, *, client: str = "cli") -> str | None:
     password = generate_password()
     user = get_by_username(session, FIRST_ADMIN)
     if user is None:
-        user = User(username=FIRST_ADMIN, full_name="Administrador", role=Role.admin.value,
-                    password_hash=hash_password(password))
+        user = User(
+            username=FIRST_ADMIN,
+            full_name="Administrador",
+            role=Role.admin.value,
+            password_hash=hash_password(password),
+        )
         session.add(user)
     else:
         user.role, user.active, user.password_hash = Role.admin.value, True, hash_password(password)
@@ -185,8 +208,9 @@ def ensure_first_admin(session: Session, *, client: str = "cli") -> str | None:
 
 
 # Authentication and tokens ----------------------------------------------------------------------
-def authenticate(session: Session, username: str, password: str, *, client: str = "",
-                 channel: str = "api") -> User | None:
+def authenticate(
+    session: Session, username: str, password: str, *, client: str = "", channel: str = "api"
+) -> User | None:
     """The user when the password matches an active account, else None. Both outcomes are audited."""
     user = get_by_username(session, username)
     ok = _hasher.verify(password or "", user.password_hash if user else _dummy_hash())
@@ -195,8 +219,13 @@ def authenticate(session: Session, username: str, password: str, *, client: str 
         session.commit()
         return user
     reason = "unknown user" if user is None else ("inactive" if not user.active else "bad password")
-    record(session, "auth.login_failed", target=f"user:{normalize_username(username)[:64]}",
-           detail={"via": channel, "reason": reason}, client=client)
+    record(
+        session,
+        "auth.login_failed",
+        target=f"user:{normalize_username(username)[:64]}",
+        detail={"via": channel, "reason": reason},
+        client=client,
+    )
     session.commit()
     return None
 
@@ -209,8 +238,11 @@ def session_marker(user: User) -> str:
 def issue_token(session: Session, user: User) -> tuple[str, ApiToken]:
     """A new bearer token; only its sha256 is stored, so the raw value is returned this once."""
     raw = secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_hash=token_digest(raw),
-                     expires_at=utcnow() + timedelta(hours=get_settings().token_ttl_hours))
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=token_digest(raw),
+        expires_at=utcnow() + timedelta(hours=get_settings().token_ttl_hours),
+    )
     session.add(token)
     session.commit()
     session.refresh(token)
@@ -218,7 +250,7 @@ def issue_token(session: Session, user: User) -> tuple[str, ApiToken]:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def resolve_token(session: Session, raw: str) -> User | None:
@@ -244,7 +276,6 @@ def revoke_token(session: Session, raw: str, *, by: User | None = None, client: 
 
 
 def _revoke_all(session: Session, user: User) -> None:
-    for token in session.exec(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                     ApiToken.revoked == False)).all():  # noqa: E712
+    for token in session.exec(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked == False)).all():  # noqa: E712
         token.revoked = True
         session.add(token)

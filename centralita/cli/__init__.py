@@ -1,4 +1,5 @@
 """The `centralita` command. Each capability contributes its own typer sub-app."""
+
 from __future__ import annotations
 
 import sys

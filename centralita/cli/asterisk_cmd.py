@@ -1,4 +1,5 @@
 """`centralita asterisk provision|render|start|stop|reload|cli`"""
+
 from __future__ import annotations
 
 from pathlib import Path

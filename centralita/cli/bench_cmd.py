@@ -1,4 +1,5 @@
 """`centralita bench ...`: performance figures as JSON (never timed assertions in tests)."""
+
 import typer
 
 bench_app = typer.Typer(help="Benchmarks that print JSON.", no_args_is_help=True)
@@ -32,10 +33,20 @@ def dialer(
     from dialer.simulator import Scenario
 
     try:
-        scenario = Scenario(agents=agents, hours=hours, answer_prob=answer_prob, ring_min=ring_min,
-                            ring_max=ring_max, no_answer_after=no_answer_after, talk_mean=talk_mean,
-                            talk_sd=talk_sd, wrapup=wrapup, machine_share=machine_share,
-                            trunk_lines=trunk_lines or None, min_ring=min_ring)
+        scenario = Scenario(
+            agents=agents,
+            hours=hours,
+            answer_prob=answer_prob,
+            ring_min=ring_min,
+            ring_max=ring_max,
+            no_answer_after=no_answer_after,
+            talk_mean=talk_mean,
+            talk_sd=talk_sd,
+            wrapup=wrapup,
+            machine_share=machine_share,
+            trunk_lines=trunk_lines or None,
+            min_ring=min_ring,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     chatty = not json_out and sys.stderr.isatty()
@@ -48,8 +59,14 @@ def dialer(
     from rich.table import Table
 
     table = Table(title=f"dialer pacing, {agents} agents × {hours} h, {seeds} seeds")
-    columns = ["occupancy_mean", "occupancy_min", "abandon_mean", "abandon_max",
-               "calls_per_agent_hour", "talk_share_mean"]
+    columns = [
+        "occupancy_mean",
+        "occupancy_min",
+        "abandon_mean",
+        "abandon_max",
+        "calls_per_agent_hour",
+        "talk_share_mean",
+    ]
     table.add_column("policy")
     for col in columns:
         table.add_column(col, justify="right")
@@ -110,8 +127,9 @@ def ivr(
     from ivr.bench import run_bench
 
     chatty = not json_out
-    doc = run_bench(calls=calls, rate=rate,
-                    progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None)
+    doc = run_bench(
+        calls=calls, rate=rate, progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None
+    )
     typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
 
 
@@ -132,8 +150,12 @@ def transcribe(
 
     chatty = not json_out
     try:
-        doc = run_bench(calls=calls, turns=turns, rounds=rounds,
-                        progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None)
+        doc = run_bench(
+            calls=calls,
+            turns=turns,
+            rounds=rounds,
+            progress=(lambda msg: print(f"running {msg}", file=sys.stderr)) if chatty else None,
+        )
     except ModelError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

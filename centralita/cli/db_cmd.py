@@ -1,4 +1,5 @@
 """`centralita db ...`"""
+
 import typer
 
 from centralita import db

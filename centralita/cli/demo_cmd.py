@@ -1,4 +1,5 @@
 """`centralita demo seed|call`"""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def _seed_and_apply(settings) -> None:
     if not result.created:
         typer.echo("demo data already present")
     for user, web_pw, sip_user, sip_pw in result.credentials:
-        typer.echo(f"agent {user}: web password {web_pw}; softphone user {sip_user} password {sip_pw} "
-                   f"(server 127.0.0.1:{settings.sip_port}; shown once)")
+        typer.echo(
+            f"agent {user}: web password {web_pw}; softphone user {sip_user} password {sip_pw} "
+            f"(server 127.0.0.1:{settings.sip_port}; shown once)"
+        )
 
 
 @demo_app.command("seed")
@@ -41,9 +44,11 @@ def seed_command() -> None:
 
 
 @demo_app.command("call")
-def call_command(digits: str = typer.Option("0", help="DTMF digits the caller presses (0: an agent)."),
-                 hold: float = typer.Option(4.0, help="Seconds the caller stays after the digits."),
-                 number: str = typer.Option("5551000", help="DID to call.")) -> None:
+def call_command(
+    digits: str = typer.Option("0", help="DTMF digits the caller presses (0: an agent)."),
+    hold: float = typer.Option(4.0, help="Seconds the caller stays after the digits."),
+    number: str = typer.Option("5551000", help="DID to call."),
+) -> None:
     """Place a real SIP call with sipp into the demo DID and print what happened."""
     from sqlmodel import Session
 
@@ -63,12 +68,18 @@ def call_command(digits: str = typer.Option("0", help="DTMF digits the caller pr
     if not seeded and number == "5551000":
         _seed_and_apply(settings)  # first demo call on a fresh stack: the demo data it needs
     result = call(lambda: Session(db.get_engine()), settings, digits=digits, hold_seconds=hold, number=number)
-    summary = {"sip_ok": result.sipp.ok, "sip_call_id": result.sipp.call_id,
-               "sipp_seconds": result.sipp.talk_seconds}
+    summary = {"sip_ok": result.sipp.ok, "sip_call_id": result.sipp.call_id, "sipp_seconds": result.sipp.talk_seconds}
     if result.record is not None:
         r = result.record
-        summary.update(call_record_id=r.id, path=r.path, duration=r.duration, billsec=r.billsec,
-                       disposition=r.disposition, did=r.did, caller=r.caller)
+        summary.update(
+            call_record_id=r.id,
+            path=r.path,
+            duration=r.duration,
+            billsec=r.billsec,
+            disposition=r.disposition,
+            did=r.did,
+            caller=r.caller,
+        )
     typer.echo(json.dumps(summary, indent=2))
     if not result.sipp.ok:
         typer.echo(f"the SIP call failed (sipp exit {result.sipp.exit_code}):\n{result.sipp.output}", err=True)

@@ -1,4 +1,5 @@
 """`centralita init|up|down|status|serve`: run the stack in the foreground or in the background."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,10 @@ def _wait_healthy(settings, timeout: float, proc: subprocess.Popen | None = None
     return last
 
 
-def up(detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
-       wait: float = typer.Option(120, help="With -d: seconds to wait for health ok.")) -> None:
+def up(
+    detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
+    wait: float = typer.Option(120, help="With -d: seconds to wait for health ok."),
+) -> None:
     """Start Redis, Asterisk, FastAGI and the API; Ctrl-C stops them all."""
     from centralita import db
     from centralita.stack import Supervisor, pid_file, preflight
@@ -74,8 +77,13 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Run in the bac
     if detach:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         with (settings.log_dir / "up.log").open("ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "centralita.cli", "up"], stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "centralita.cli", "up"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         health = _wait_healthy(settings, wait, proc)
         if proc.poll() is not None:
             typer.echo(f"the stack failed to start; see {settings.log_dir / 'up.log'}", err=True)
@@ -151,8 +159,9 @@ def serve(service: str = typer.Argument(..., help="api or fastagi")) -> None:
 
         from api.app import create_app
 
-        uvicorn.run(create_app(), host=settings.bind_host, port=settings.api_port, log_level="info",
-                    timeout_graceful_shutdown=5)
+        uvicorn.run(
+            create_app(), host=settings.bind_host, port=settings.api_port, log_level="info", timeout_graceful_shutdown=5
+        )
     elif service == "fastagi":
         import asyncio
 
@@ -161,8 +170,9 @@ def serve(service: str = typer.Argument(..., help="api or fastagi")) -> None:
         async def run() -> None:
             server = build_server()
             await server.start(settings.bind_host, settings.fastagi_port)
-            logging.getLogger("centralita.fastagi").info("FastAGI listening on %s:%s", settings.bind_host,
-                                                         settings.fastagi_port)
+            logging.getLogger("centralita.fastagi").info(
+                "FastAGI listening on %s:%s", settings.bind_host, settings.fastagi_port
+            )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,5 @@
 """AMI over panoramisk, with reconnect backoff and a connection state our health check can read."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,9 +32,17 @@ class AmiClient:
     async def start(self) -> None:
         s = self.settings
         self.manager = _BackoffManager(
-            loop=asyncio.get_running_loop(), host=s.asterisk_host, port=s.ami_port, username=s.ami_user,
-            secret=s.ami_secret, ping_delay=3, ping_interval=3, reconnect_timeout=MIN_BACKOFF, events="on",
-            on_login=self._on_login, on_disconnect=self._on_disconnect,
+            loop=asyncio.get_running_loop(),
+            host=s.asterisk_host,
+            port=s.ami_port,
+            username=s.ami_user,
+            secret=s.ami_secret,
+            ping_delay=3,
+            ping_interval=3,
+            reconnect_timeout=MIN_BACKOFF,
+            events="on",
+            on_login=self._on_login,
+            on_disconnect=self._on_disconnect,
         )
         self.manager.log = log
         self.manager.connect()

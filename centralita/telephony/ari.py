@@ -1,4 +1,5 @@
 """A thin asyncio ARI client: REST over httpx, events over one websocket, reconnecting with backoff."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,16 +47,20 @@ class AriClient:
         backoff = MIN_BACKOFF
         while True:
             try:
-                async with websockets.connect(self.ws_url, additional_headers={"Authorization": f"Basic {token}"},
-                                              open_timeout=self.settings.external_timeout, ping_interval=5,
-                                              ping_timeout=5) as ws:
+                async with websockets.connect(
+                    self.ws_url,
+                    additional_headers={"Authorization": f"Basic {token}"},
+                    open_timeout=self.settings.external_timeout,
+                    ping_interval=5,
+                    ping_timeout=5,
+                ) as ws:
                     self.connected, self.last_error, backoff = True, "", MIN_BACKOFF
                     log.info("ARI events connected")
                     async for raw in ws:
                         await self._dispatch(json.loads(raw))
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any failure means: wait, then reconnect
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
             self.connected = False
             await asyncio.sleep(backoff)

@@ -3,6 +3,7 @@
 sipp's bundled captures (one per digit) all carry the same RTP timestamp, and Asterisk rightly takes a
 second event with the timestamp of the one before for a retransmission: only the first digit of a call
 would count. Here every digit is its own event (own timestamp, rising sequence numbers), as a phone sends."""
+
 from __future__ import annotations
 
 import struct
@@ -15,8 +16,9 @@ TONE_MS, GAP_MS, PAUSE_MS, PACKET_MS = 100, 500, 1000, 20
 
 def _udp_frame(payload: bytes) -> bytes:
     udp = struct.pack("!HHHH", 40000, 40002, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+    ip = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])
+    )
     return b"\x00" * 12 + b"\x08\x00" + ip + udp  # Ethernet: addresses do not matter to sipp
 
 
@@ -33,8 +35,7 @@ def build(digits: str, ssrc: int = 0x43454E54) -> tuple[bytes, int]:
         for i in range(steps + 3):  # the tone, then the end packet three times (RFC 4733 §2.5.1.4)
             end = i >= steps
             duration = 8 * PACKET_MS * min(i + 1, steps)
-            header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | PAYLOAD_TYPE, seq & 0xFFFF,
-                                 start_ts, ssrc)
+            header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | PAYLOAD_TYPE, seq & 0xFFFF, start_ts, ssrc)
             body = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
             packets.append((t_ms + min(i, steps) * PACKET_MS, header + body))
             seq += 1

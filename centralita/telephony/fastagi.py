@@ -3,6 +3,7 @@
 panoramisk's own `Application.handler` spins forever on a connection closed before the AGI
 headers arrive (health probes, port scans); this handler reads them with a limit and a timeout.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -97,7 +98,7 @@ class FastAgiServer:
                 return
             call = AgiCall(Request(app=self, headers=headers, reader=reader, writer=writer), script, params)
             await handler(call)
-        except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
         except Exception:  # one broken call must never take the server down
             log.exception("FastAGI script failed")
@@ -135,14 +136,14 @@ async def probe(host: str, port: int, timeout: float = 2.0) -> bool:
     """A real AGI round trip to the `health` route (not just an open port)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     try:
         writer.write(b"agi_network: yes\nagi_network_script: health\nagi_request: agi://probe/health\n\n")
         await writer.drain()
         await asyncio.wait_for(reader.read(), timeout)  # the server closes when the route returns
         return True
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     finally:
         writer.close()

@@ -1,4 +1,5 @@
 """SIP trunks kept in the database (the settings' trunk is rendered beside them)."""
+
 from sqlmodel import Field, SQLModel
 
 

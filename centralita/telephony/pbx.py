@@ -4,6 +4,7 @@ Each data directory gets its own instance directory (config, logs, spool, contro
 `make test` and a running `make up` stack can share one provisioned root without touching each
 other. With a chroot, Asterisk sees `/srv/centralita/<id>`; we see `<root>/srv/centralita/<id>`.
 """
+
 from __future__ import annotations
 
 import glob
@@ -67,16 +68,32 @@ def instance_paths(settings: Settings) -> Paths:
     root = effective_root(settings)
     ident = hashlib.sha1(str(settings.data_dir.resolve()).encode()).hexdigest()[:10]
     inside = f"/srv/centralita/{ident}" if root != SYSTEM_ROOT else str(settings.data_dir.resolve() / "asterisk")
-    return Paths(root=root, inside=inside, etc=f"{inside}/etc", log=f"{inside}/log", spool=f"{inside}/spool",
-                 run=f"{inside}/run", lib=f"{inside}/lib", prompts=f"{inside}/etc/prompts",
-                 modules=_modules_dir(root))
+    return Paths(
+        root=root,
+        inside=inside,
+        etc=f"{inside}/etc",
+        log=f"{inside}/log",
+        spool=f"{inside}/spool",
+        run=f"{inside}/run",
+        lib=f"{inside}/lib",
+        prompts=f"{inside}/etc/prompts",
+        modules=_modules_dir(root),
+    )
 
 
 def standard_paths(out_dir: Path) -> Paths:
     """Debian's own layout, for the container image (`render --out`)."""
-    return Paths(root=SYSTEM_ROOT, inside="/", etc="/etc/asterisk", log="/var/log/asterisk",
-                 spool="/var/spool/asterisk", run="/var/run/asterisk", lib="/var/lib/asterisk",
-                 prompts="/etc/asterisk/prompts", modules="/usr/lib/x86_64-linux-gnu/asterisk/modules")
+    return Paths(
+        root=SYSTEM_ROOT,
+        inside="/",
+        etc="/etc/asterisk",
+        log="/var/log/asterisk",
+        spool="/var/spool/asterisk",
+        run="/var/run/asterisk",
+        lib="/var/lib/asterisk",
+        prompts="/etc/asterisk/prompts",
+        modules="/usr/lib/x86_64-linux-gnu/asterisk/modules",
+    )
 
 
 class Asterisk:
@@ -113,14 +130,26 @@ class Asterisk:
         """Start Asterisk in the foreground (`-f`) as our child; the caller owns the process."""
         if not self.paths.host(self.paths.config_file).exists():
             raise SettingsError("Asterisk config is not rendered (run `centralita asterisk render`)")
-        for sub in (self.paths.log, self.paths.spool, self.paths.run, self.paths.lib, f"{self.paths.log}/cdr-custom", f"{self.paths.log}/cel-custom"):
+        for sub in (
+            self.paths.log,
+            self.paths.spool,
+            self.paths.run,
+            self.paths.lib,
+            f"{self.paths.log}/cdr-custom",
+            f"{self.paths.log}/cel-custom",
+        ):
             self.paths.host(sub).mkdir(parents=True, exist_ok=True)
         self._clear_stale_socket()
         log_file.parent.mkdir(parents=True, exist_ok=True)
         out = log_file.open("ab")
         # -f: stay in the foreground so our supervisor sees it die; no -U root (astdb fails to open).
-        return subprocess.Popen(self._argv("-f", "-n"), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            self._argv("-f", "-n"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def wait_booted(self, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
         deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@
 Bookworm has no `asterisk` package; sid has Asterisk 22. The root is shared by every clone on
 the machine and reused: a provisioned root is detected by its marker file in milliseconds.
 """
+
 from __future__ import annotations
 
 import glob
@@ -38,7 +39,9 @@ def is_provisioned(root: Path) -> bool:
 def debian_mirror(files: list[str] | None = None) -> str:
     """The Debian archive this machine's apt already uses (never written into the repository)."""
     texts = []
-    for name in files if files is not None else ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]:
+    for name in (
+        files if files is not None else ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]
+    ):
         try:
             texts.append(Path(name).read_text(errors="replace"))
         except OSError:
@@ -75,8 +78,14 @@ def provision(settings: Settings, echo=print) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     echo(f"bootstrapping Debian {settings.asterisk_suite} with Asterisk into {root} (about a minute, once)")
-    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-           settings.asterisk_suite, str(partial), mirror]
+    cmd = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        settings.asterisk_suite,
+        str(partial),
+        mirror,
+    ]
     log = settings.log_dir / "provision.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:

@@ -1,4 +1,5 @@
 """Render Asterisk's config from asterisk/templates/ with settings and the database."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,8 @@ PROMPTS_FILE = REPO_ROOT / "asterisk" / "prompts.yaml"
 
 
 def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
-    from ivr.models import Did, Flow
     from centralita.telephony.models import Trunk
+    from ivr.models import Did, Flow
     from queues.models import AgentEndpoint, Queue, QueueMember
 
     endpoints, queues, dids = [], [], []
@@ -35,36 +36,60 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
             ]
             queues.append({**q.model_dump(), "members": members})
         flows = {f.id: f.name for f in session.exec(select(Flow))}
-        dids = [{"number": d.number, "flow": flows.get(d.flow_id, "")}
-                for d in session.exec(select(Did).order_by(Did.number))]
+        dids = [
+            {"number": d.number, "flow": flows.get(d.flow_id, "")}
+            for d in session.exec(select(Did).order_by(Did.number))
+        ]
     if not any(q["name"] == settings.default_queue for q in queues):
         # The fallback path always needs its queue, even on an empty database.
         queues.append({**Queue(name=settings.default_queue).model_dump(), "members": []})
     trunks = []
     if settings.trunk_host or settings.trunk_match:
-        trunks.append(_trunk("trunk", settings.trunk_host, settings.trunk_username, settings.trunk_password,
-                             settings.trunk_match, settings.trunk_register))
+        trunks.append(
+            _trunk(
+                "trunk",
+                settings.trunk_host,
+                settings.trunk_username,
+                settings.trunk_password,
+                settings.trunk_match,
+                settings.trunk_register,
+            )
+        )
     if session is not None:
         for t in session.exec(select(Trunk).order_by(Trunk.name)):
             trunks.append(_trunk(t.name, t.host, t.username, t.password, t.match, t.outbound_registration))
     # AMI accepts only the address our services connect from.
     ami_permit = "127.0.0.1/255.255.255.255" if settings.bind_host.startswith("127.") else "0.0.0.0/0.0.0.0"
-    ctx = {"s": settings, "paths": paths, "endpoints": endpoints, "queues": queues, "dids": dids,
-           "trunks": trunks, "ami_permit": ami_permit,
-           "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300)}
+    ctx = {
+        "s": settings,
+        "paths": paths,
+        "endpoints": endpoints,
+        "queues": queues,
+        "dids": dids,
+        "trunks": trunks,
+        "ami_permit": ami_permit,
+        "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300),
+    }
     for _name, module in contributions("render"):  # capability data for their own templates
         ctx.update(module.context(settings, paths, session))
     return ctx
 
 
 def _trunk(name: str, host: str, username: str, password: str, match: str, register: bool) -> dict:
-    return {"name": name, "host": host, "username": username, "password": password, "register": register,
-            "match": [a.strip() for a in match.split(",") if a.strip()]}
+    return {
+        "name": name,
+        "host": host,
+        "username": username,
+        "password": password,
+        "register": register,
+        "match": [a.strip() for a in match.split(",") if a.strip()],
+    }
 
 
 def render_files(settings: Settings, paths: Paths, session: Session | None) -> dict[str, bytes]:
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined,
-                      keep_trailing_newline=True, autoescape=False)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR), undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
     ctx = _context(settings, paths, session)
     return {name: env.get_template(f"{name}.j2").render(**ctx).encode() for name in CONFIG_FILES}
 
@@ -121,8 +146,13 @@ def tts_wav(text: str, language: str) -> bytes:
     voice = {"es": "es-419", "en": "en-us"}.get(language, language)
     with tempfile.TemporaryDirectory() as tmp:
         raw, wav = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True,
-                       capture_output=True, timeout=30)
-        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True, timeout=30
+        )
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         return wav.read_bytes()

@@ -1,4 +1,5 @@
 """Asterisk operations that need settings and the database together (render, start, reload)."""
+
 from __future__ import annotations
 
 import subprocess

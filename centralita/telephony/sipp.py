@@ -1,4 +1,5 @@
 """Real SIP calls from sipp (Debian's sip-tester): the demo call and the integration tests use it."""
+
 from __future__ import annotations
 
 import re
@@ -66,31 +67,71 @@ def digit_steps(digits: str, directory: Path) -> list[str | int]:
     return [pcap, max(duration_ms - 600, 0)]
 
 
-def place_call(settings: Settings, number: str, digits: str = "", hold_seconds: float = 4.0,
-               caller: str = "5551234", first_digit_ms: int = 2500, timeout: float = 90) -> SippCall:
+def place_call(
+    settings: Settings,
+    number: str,
+    digits: str = "",
+    hold_seconds: float = 4.0,
+    caller: str = "5551234",
+    first_digit_ms: int = 2500,
+    timeout: float = 90,
+) -> SippCall:
     sipp = shutil.which("sipp")
     if not sipp:
         raise SettingsError("sipp is not installed (apt-get install sip-tester)")
     host = "127.0.0.1" if settings.sip_bind in ("0.0.0.0", "") else settings.sip_bind
     with tempfile.TemporaryDirectory(prefix="centralita-sipp-") as tmp:
         scenario = Template((SCENARIOS / "uac_dtmf.xml.j2").read_text()).render(
-            caller=caller, caller_name="Demo caller", first_digit_ms=first_digit_ms,
-            hold_ms=int(hold_seconds * 1000), digit_pcaps=digit_steps(digits, Path(tmp)),
+            caller=caller,
+            caller_name="Demo caller",
+            first_digit_ms=first_digit_ms,
+            hold_ms=int(hold_seconds * 1000),
+            digit_pcaps=digit_steps(digits, Path(tmp)),
         )
         xml, log = Path(tmp) / "uac.xml", Path(tmp) / "calls.log"
         xml.write_text(scenario)
         media = free_port()
         media -= media % 2  # RTP on an even port
-        argv = [sipp, f"{host}:{settings.sip_port}", "-sf", str(xml), "-s", number, "-m", "1", "-l", "1",
-                "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1", "-mp", str(media),
-                "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-trace_logs", "-log_file", str(log)]
+        argv = [
+            sipp,
+            f"{host}:{settings.sip_port}",
+            "-sf",
+            str(xml),
+            "-s",
+            number,
+            "-m",
+            "1",
+            "-l",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(free_port()),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(media),
+            "-timeout",
+            f"{int(timeout)}s",
+            "-timeout_error",
+            "-nostdin",
+            "-trace_logs",
+            "-log_file",
+            str(log),
+        ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 15, cwd=tmp)
         text = log.read_text() if log.exists() else ""
+
     def tick(label: str) -> int | None:
         m = re.search(rf"{label} (\d+) (\S+)", text)
         return int(m.group(1)) if m else None
 
     answered = re.search(r"ANSWERED \d+ (\S+)", text)
-    return SippCall(exit_code=proc.returncode, call_id=answered.group(1) if answered else "",
-                    answered_ms=tick("ANSWERED"), ended_ms=tick("ENDED"), hangup_ms=tick("HANGUP"),
-                    output=(proc.stdout + proc.stderr)[-4000:] + text[-2000:])
+    return SippCall(
+        exit_code=proc.returncode,
+        call_id=answered.group(1) if answered else "",
+        answered_ms=tick("ANSWERED"),
+        ended_ms=tick("ENDED"),
+        hangup_ms=tick("HANGUP"),
+        output=(proc.stdout + proc.stderr)[-4000:] + text[-2000:],
+    )

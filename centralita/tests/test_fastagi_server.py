@@ -1,4 +1,5 @@
 """The FastAGI router over real sockets: routing, parameters, the health probe, and junk connections."""
+
 from __future__ import annotations
 
 import asyncio

@@ -16,8 +16,10 @@ def test_overall_verdict():
 
 def test_mirror_is_read_from_apt_sources(tmp_path):
     deb822 = tmp_path / "debian.sources"
-    deb822.write_text("Types: deb\nURIs: http://mirror.example/debian-security\nSuites: x\n\n"
-                      "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n")
+    deb822.write_text(
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: x\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n"
+    )
     assert provision.debian_mirror([str(deb822)]) == "http://mirror.example/debian"
     legacy = tmp_path / "sources.list"
     legacy.write_text("deb [arch=amd64] https://other.example/debian bookworm main\n")

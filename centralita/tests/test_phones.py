@@ -1,4 +1,5 @@
 """The number normaliser's shortcut must give exactly what phonenumbers' full parse gives."""
+
 from __future__ import annotations
 
 import random
@@ -9,8 +10,11 @@ import pytest
 from centralita.phones import Normalizer, UnknownRegion, time_zone_of
 
 REGIONS = ["HN", "MX", "PA", "GT", "SV", "CO", "ES", "US", "AR", "BR", "DE"]
-TYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-         phonenumbers.PhoneNumberType.TOLL_FREE]
+TYPES = [
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+]
 
 
 def full_parse(raw: str, region: str) -> str:
@@ -37,8 +41,19 @@ def variants(region: str, rng: random.Random, n: int) -> list[str]:
         if rng.random() < 0.1:
             digits.append("7")
         raw = "".join(digits)
-        out.append(rng.choice([raw, f"+{cc} {raw}", f"+{cc}{raw}", f"{raw[:3]}-{raw[3:]}", f"({raw[:3]}) {raw[3:]}",
-                               f"{cc}{raw}", f"00{cc}{raw}"]))
+        out.append(
+            rng.choice(
+                [
+                    raw,
+                    f"+{cc} {raw}",
+                    f"+{cc}{raw}",
+                    f"{raw[:3]}-{raw[3:]}",
+                    f"({raw[:3]}) {raw[3:]}",
+                    f"{cc}{raw}",
+                    f"00{cc}{raw}",
+                ]
+            )
+        )
     return out
 
 

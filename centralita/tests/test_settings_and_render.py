@@ -56,8 +56,17 @@ def test_apology_hold_music_starts_with_the_apology(tmp_path):
     music = tmp_path / "usr/share/asterisk/moh"
     music.mkdir(parents=True)
     (music / "b-track.gsm").write_bytes(b"music")
-    paths = Paths(root=tmp_path, inside="/srv", etc="/srv/etc", log="/l", spool="/s", run="/r", lib="/b",
-                  prompts="/srv/etc/prompts", modules="/m")
+    paths = Paths(
+        root=tmp_path,
+        inside="/srv",
+        etc="/srv/etc",
+        log="/l",
+        spool="/s",
+        run="/r",
+        lib="/b",
+        prompts="/srv/etc/prompts",
+        modules="/m",
+    )
     files = apology_hold_music(b"sorry", paths)
     # sort=alpha in musiconhold.conf: the apology plays first, then the music loops (loop_last).
     assert sorted(files) == ["prompts/moh-apology/00-apology.wav", "prompts/moh-apology/10-music.gsm"]

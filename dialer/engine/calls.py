@@ -15,6 +15,7 @@ The policy may name ringing calls to hang up; only those that have rung `min_rin
 call ends as `no_answer` and is not in the abandonment rate. One answered just as we hung up is
 counted as abandoned (someone may have picked up and heard nothing).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,7 +25,15 @@ from dialer.simulator import ABANDONED, MACHINE, NO_ANSWER, Observation
 # A call's life here: ringing → amd → (waiting → talking | abandoned) | machine | message;
 # any state → ended. Broadcast calls go amd → message.
 RINGING, AMD, WAITING, TALKING, ABANDONING, MACHINE_STATE, MESSAGE, CANCELLED = (
-    "ringing", "amd", "waiting", "talking", "abandoning", "machine", "message", "cancelled")
+    "ringing",
+    "amd",
+    "waiting",
+    "talking",
+    "abandoning",
+    "machine",
+    "message",
+    "cancelled",
+)
 
 # Agent states of queues/live.py → what the policy counts.
 _READY, _TALKING, _WRAPUP = {"available"}, {"on_call", "ringing"}, {"wrapup"}

@@ -6,6 +6,7 @@ same contact, because the second UPDATE finds the row already `dialing` (Postgre
 WHERE after the first transaction commits; SQLite serialises writers). A contact stays `dialing`
 while its call is up, and after a connected call until the agent's disposition (or its timeout).
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,13 @@ def _open_zones(session: Session, campaign: Campaign, lists, now: datetime) -> l
     key = (str(session.get_bind().url), campaign.id)
     cached = _zones_cache.get(key)
     if cached is None or cached[0] < time.monotonic():
-        values = list(session.exec(select(Contact.timezone).where(
-            col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled"))).distinct()))
+        values = list(
+            session.exec(
+                select(Contact.timezone)
+                .where(col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled")))
+                .distinct()
+            )
+        )
         cached = _zones_cache[key] = (time.monotonic() + _ZONES_TTL, values)
     open_now = []
     for value in cached[1]:
@@ -83,9 +89,17 @@ def _candidates(session: Session, campaign: Campaign, now: datetime, limit: int)
     if not zones:
         return []
     due = or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now)
-    query = (select(Contact).where(col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled")),
-                                   due, col(Contact.timezone).in_(zones))
-             .order_by(Contact.attempts, Contact.id).limit(limit))
+    query = (
+        select(Contact)
+        .where(
+            col(Contact.list_id).in_(lists),
+            col(Contact.status).in_(("new", "scheduled")),
+            due,
+            col(Contact.timezone).in_(zones),
+        )
+        .order_by(Contact.attempts, Contact.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.exec(query).all())
@@ -102,27 +116,40 @@ def claim_due(session: Session, campaign: Campaign, now: datetime, limit: int) -
     chosen: list[Contact] = []
     for contact in candidates:
         if contact.phone in blocked:  # added to the list since the import: close it, never dial
-            session.execute(update(Contact).where(Contact.id == contact.id,
-                                                  col(Contact.status).in_(("new", "scheduled")))
-                            .values(status="dnc"))
+            session.execute(
+                update(Contact)
+                .where(Contact.id == contact.id, col(Contact.status).in_(("new", "scheduled")))
+                .values(status="dnc")
+            )
         elif len(chosen) < limit:
             chosen.append(contact)
     claims = []
     try:
         for contact in sorted(chosen, key=lambda c: c.id):  # one lock order for every claimer
             due = or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now)
-            won = session.execute(update(Contact).where(Contact.id == contact.id,
-                                                        col(Contact.status).in_(("new", "scheduled")), due)
-                                  .values(status="dialing", claimed_at=now)
-                                  .execution_options(synchronize_session=False))
+            won = session.execute(
+                update(Contact)
+                .where(Contact.id == contact.id, col(Contact.status).in_(("new", "scheduled")), due)
+                .values(status="dialing", claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
             if won.rowcount != 1:
                 continue
             attempt = Attempt(campaign_id=campaign.id, contact_id=contact.id, phone=contact.phone, started_at=now)
             session.add(attempt)
             session.flush()
             attempt.linkedid = channel_id(attempt.id)
-            claims.append(Claim(attempt.id, attempt.linkedid, contact.id, contact.phone, contact.name,
-                                dict(contact.fields or {}), contact.timezone))
+            claims.append(
+                Claim(
+                    attempt.id,
+                    attempt.linkedid,
+                    contact.id,
+                    contact.phone,
+                    contact.name,
+                    dict(contact.fields or {}),
+                    contact.timezone,
+                )
+            )
         session.commit()
     except OperationalError:  # SQLite busy / PostgreSQL deadlock: nothing claimed, the next pass retries
         session.rollback()
@@ -148,7 +175,9 @@ def mark(session: Session, attempt_id: int, **values) -> Attempt | None:
     return attempt
 
 
-def finish(session: Session, attempt_id: int, outcome: str, now: datetime, *, message_left: bool = False) -> Attempt | None:
+def finish(
+    session: Session, attempt_id: int, outcome: str, now: datetime, *, message_left: bool = False
+) -> Attempt | None:
     """The call ended: store its outcome; unless a human reached an agent (the disposition settles
     those), the contact is rescheduled, closed (a broadcast heard) or exhausted at once.
     Idempotent; commits."""
@@ -189,16 +218,25 @@ def heartbeat(session: Session, attempt_ids: list[int], now: datetime) -> None:
     if not attempt_ids:
         return
     contacts = select(Attempt.contact_id).where(col(Attempt.id).in_(attempt_ids))
-    session.execute(update(Contact).where(col(Contact.id).in_(contacts), Contact.status == "dialing")
-                    .values(claimed_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(Contact)
+        .where(col(Contact.id).in_(contacts), Contact.status == "dialing")
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
 
 
 def stale_attempts(session: Session, now: datetime, older_than: float) -> list[Attempt]:
     """Open attempts (call not ended) whose contact's claim was not refreshed for `older_than` s."""
     cutoff = now - timedelta(seconds=older_than)
-    return list(session.exec(select(Attempt).join(Contact, Contact.id == Attempt.contact_id).where(
-        Contact.status == "dialing", col(Contact.claimed_at) < cutoff, col(Attempt.ended_at).is_(None))))
+    return list(
+        session.exec(
+            select(Attempt)
+            .join(Contact, Contact.id == Attempt.contact_id)
+            .where(Contact.status == "dialing", col(Contact.claimed_at) < cutoff, col(Attempt.ended_at).is_(None))
+        )
+    )
 
 
 def recover(session: Session, attempts: list[Attempt], live_channels: set[str], now: datetime) -> list[int]:
@@ -216,9 +254,16 @@ def recover(session: Session, attempts: list[Attempt], live_channels: set[str], 
 def close_undisposed(session: Session, now: datetime, timeout: float) -> int:
     """Connected calls that ended `timeout` s ago without a disposition are closed; commits."""
     cutoff = now - timedelta(seconds=timeout)
-    rows = session.exec(select(Attempt).join(Contact, Contact.id == Attempt.contact_id).where(
-        Attempt.outcome == "connected", col(Attempt.disposed_at).is_(None), col(Attempt.ended_at) < cutoff,
-        Contact.status == "dialing")).all()
+    rows = session.exec(
+        select(Attempt)
+        .join(Contact, Contact.id == Attempt.contact_id)
+        .where(
+            Attempt.outcome == "connected",
+            col(Attempt.disposed_at).is_(None),
+            col(Attempt.ended_at) < cutoff,
+            Contact.status == "dialing",
+        )
+    ).all()
     for attempt in rows:
         contact, campaign = _contact_and_campaign(session, attempt)
         apply_outcome(campaign, contact, "connected", now, disposition=NO_DISPOSITION)
@@ -230,5 +275,10 @@ def close_undisposed(session: Session, now: datetime, timeout: float) -> int:
 
 def contacts_left(session: Session, campaign: Campaign) -> int:
     lists = select(ContactList.id).where(ContactList.campaign_id == campaign.id, col(ContactList.active).is_(True))
-    return int(session.exec(select(func.count()).select_from(Contact).where(
-        col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled", "dialing")))).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Contact)
+            .where(col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled", "dialing")))
+        ).one()
+    )

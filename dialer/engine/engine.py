@@ -11,6 +11,7 @@ engine adopts the calls Asterisk still has, and a sweep settles claims whose cal
 heartbeat and no channel in Asterisk) as `failed`, to be retried: nothing dialled twice at once,
 nothing lost.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,8 +59,11 @@ def _new_policy(campaign: Campaign, connect_within: float, min_ring: float = 15.
     if campaign.mode == "broadcast":
         return None
     name = POLICY_OF_MODE[campaign.mode]
-    params = ({"target": campaign.abandon_target, "connect_within": connect_within, "min_ring": min_ring}
-              if name == "predictive" else {})
+    params = (
+        {"target": campaign.abandon_target, "connect_within": connect_within, "min_ring": min_ring}
+        if name == "predictive"
+        else {}
+    )
     return make_policy(name, **params)
 
 
@@ -81,8 +85,12 @@ class DialerEngine:
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         self.ami.on("*", self._on_ami)
-        for name, coro in (("dialer-events", self._consume()), ("dialer-pace", self._pace()),
-                           ("dialer-sweep", self._sweep()), ("dialer-stats", self._stats())):
+        for name, coro in (
+            ("dialer-events", self._consume()),
+            ("dialer-pace", self._pace()),
+            ("dialer-sweep", self._sweep()),
+            ("dialer-stats", self._stats()),
+        ):
             self.tasks.append(asyncio.create_task(coro, name=name))
 
     async def stop(self) -> None:
@@ -92,8 +100,9 @@ class DialerEngine:
 
     def _on_ami(self, _manager, message) -> None:
         uid = message.get("Uniqueid", "") or ""
-        if uid.startswith("dialer-") or (message.get("Event") == "OriginateResponse"
-                                         and str(message.get("ActionID", "")).startswith("dialer-")):
+        if uid.startswith("dialer-") or (
+            message.get("Event") == "OriginateResponse" and str(message.get("ActionID", "")).startswith("dialer-")
+        ):
             self.inbox.put_nowait(dict(message))
 
     # -- events ---------------------------------------------------------------------------------
@@ -117,8 +126,9 @@ class DialerEngine:
         now = run.clock(wall)
         attempt_id = claims.attempt_of(channel)
         # OriginateResponse's Channel is the dial string asked for, not the channel's name.
-        calls.seen(channel, "" if name == "OriginateResponse" else ev.get("Channel", ""),
-                   str(ev.get("ChannelState", "")), now)
+        calls.seen(
+            channel, "" if name == "OriginateResponse" else ev.get("Channel", ""), str(ev.get("ChannelState", "")), now
+        )
         if name == "OriginateResponse" and ev.get("Response") == "Failure":
             calls.originate_failed(channel, int(ev.get("Reason") or 0))
             # No channel may ever have existed (e.g. the trunk is unknown): end it if no Hangup comes.
@@ -142,8 +152,9 @@ class DialerEngine:
             return
         self.wake.set()  # every event may free or take a line: pace again at once
 
-    async def _dialplan_step(self, run: CampaignRun, channel: str, attempt_id: int, state: str, ev: dict,
-                             now: float) -> None:
+    async def _dialplan_step(
+        self, run: CampaignRun, channel: str, attempt_id: int, state: str, ev: dict, now: float
+    ) -> None:
         calls, campaign = run.calls, run.campaign
         if state == "answered":
             if calls.answered(channel, now):
@@ -164,19 +175,38 @@ class DialerEngine:
 
     async def _screen_pop(self, run: CampaignRun, ev: dict, attempt_id: int) -> None:
         """The contact reaches the ringing agent's screen (besides CENTRALITA_LOOKUP in agent.screenpop)."""
+
         def load():
             with Session(db.get_engine()) as session:
                 from dialer.models import Contact
 
                 attempt = session.get(Attempt, attempt_id)
                 contact = session.get(Contact, attempt.contact_id) if attempt else None
-                return None if contact is None else {"id": contact.id, "name": contact.name, "phone": contact.phone,
-                                                     "fields": contact.fields, "attempts": contact.attempts}
+                return (
+                    None
+                    if contact is None
+                    else {
+                        "id": contact.id,
+                        "name": contact.name,
+                        "phone": contact.phone,
+                        "fields": contact.fields,
+                        "attempts": contact.attempts,
+                    }
+                )
+
         contact = await self._db_raw(load)
-        await self._publish("agent.dialer.contact", {
-            "agent": ev.get("MemberName", ""), "queue": ev.get("Queue", ""), "uniqueid": ev.get("Uniqueid", ""),
-            "campaign": run.campaign.name, "campaign_id": run.campaign.id, "attempt_id": attempt_id,
-            "contact": contact})
+        await self._publish(
+            "agent.dialer.contact",
+            {
+                "agent": ev.get("MemberName", ""),
+                "queue": ev.get("Queue", ""),
+                "uniqueid": ev.get("Uniqueid", ""),
+                "campaign": run.campaign.name,
+                "campaign_id": run.campaign.id,
+                "attempt_id": attempt_id,
+                "contact": contact,
+            },
+        )
 
     # -- pacing ---------------------------------------------------------------------------------
     async def _pace(self) -> None:
@@ -193,7 +223,7 @@ class DialerEngine:
                 self.last_error = ""
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - database or AMI away: the next tick retries
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 log.warning("dialer tick failed: %s", self.last_error)
             try:
@@ -209,12 +239,14 @@ class DialerEngine:
                 for row in rows:
                     session.expunge(row)
                 return rows
+
         running = {c.id: c for c in await self._db_raw(load)}
         for cid, campaign in running.items():
             run = self.runs.get(cid)
             if run is None or (not run.running and campaign.mode != run.campaign.mode):
-                run = self.runs[cid] = CampaignRun(campaign, self._policy(campaign),
-                                                   time.time(), calls=run.calls if run else CampaignCalls())
+                run = self.runs[cid] = CampaignRun(
+                    campaign, self._policy(campaign), time.time(), calls=run.calls if run else CampaignCalls()
+                )
                 log.info("campaign %s running (%s)", campaign.name, campaign.mode)
             run.campaign, run.running = campaign, True
             run.message = self._fixed_message(campaign)
@@ -236,7 +268,7 @@ class DialerEngine:
         if live is None:
             return {}
         out = {}
-        for (q, agent) in list(live.members):
+        for q, agent in list(live.members):
             if q == queue:
                 info = live.agents.get(agent) or {}
                 out[agent] = (info.get("state", "logged_out"), float(info.get("since", wall)) - epoch)
@@ -245,7 +277,9 @@ class DialerEngine:
     def _lines_in_use(self) -> int:
         ours = sum(len(r.calls.calls) for r in self.runs.values())
         live = getattr(getattr(self.runtime, "queues", None), "state", None)
-        theirs = sum(1 for c in list(live.channels.values()) if c.get("uniqueid", "").startswith("dialer-")) if live else 0
+        theirs = (
+            sum(1 for c in list(live.channels.values()) if c.get("uniqueid", "").startswith("dialer-")) if live else 0
+        )
         return max(ours, theirs)  # other engine processes' calls hold trunk channels too
 
     def _decide(self, run: CampaignRun) -> int:
@@ -285,8 +319,9 @@ class DialerEngine:
                 continue
             try:
                 # Cause 19: no answer from the user (alerted); the uniqueid serves when no event named it yet.
-                reply = await send(self.ami, {"Action": "Hangup", "Channel": call.name or call.channel,
-                                              "Cause": "19"}, single=True)
+                reply = await send(
+                    self.ami, {"Action": "Hangup", "Channel": call.name or call.channel, "Cause": "19"}, single=True
+                )
                 reply = reply[0] if isinstance(reply, list) else reply
                 if reply.get("Response") == "Error":
                     raise ConnectionError(str(reply.get("Message")))
@@ -325,7 +360,7 @@ class DialerEngine:
         if not text or not PROMPT_NAME.match(text):
             return ""
         if text.startswith("sound:"):
-            return text[len("sound:"):]
+            return text[len("sound:") :]
         return f"{self.paths.prompts}/{text}"
 
     async def _message(self, run: CampaignRun, claim: claims.Claim) -> str:
@@ -338,16 +373,20 @@ class DialerEngine:
 
         text = message_text(campaign.broadcast_message, claim)
         inside = f"{self.paths.spool}/dialer"
-        return await asyncio.to_thread(message_file, text, self.settings.language, self.paths.host(inside), inside,
-                                       tts_wav)
+        return await asyncio.to_thread(
+            message_file, text, self.settings.language, self.paths.host(inside), inside, tts_wav
+        )
 
     # -- restart safety ---------------------------------------------------------------------------
     async def _channels(self) -> dict[str, dict]:
         from queues.control import send
 
         reply = await send(self.ami, {"Action": "CoreShowChannels"}, timeout=5)
-        return {m.get("Uniqueid", ""): dict(m) for m in (reply if isinstance(reply, list) else [reply])
-                if m.get("Event") == "CoreShowChannel"}
+        return {
+            m.get("Uniqueid", ""): dict(m)
+            for m in (reply if isinstance(reply, list) else [reply])
+            if m.get("Event") == "CoreShowChannel"
+        }
 
     async def _adopt(self) -> None:
         """After a restart: the calls Asterisk still has are followed to their end, not redialled."""
@@ -362,14 +401,25 @@ class DialerEngine:
                     campaign = session.get(Campaign, attempt.campaign_id) if attempt else None
                     if attempt is not None and attempt.ended_at is None and campaign is not None:
                         session.expunge(campaign)
-                        out.append((uid, attempt.contact_id, attempt.answered_at, attempt.connected_at,
-                                    attempt.agent_name, attempt.amd_status, campaign))
+                        out.append(
+                            (
+                                uid,
+                                attempt.contact_id,
+                                attempt.answered_at,
+                                attempt.connected_at,
+                                attempt.agent_name,
+                                attempt.amd_status,
+                                campaign,
+                            )
+                        )
                 return out
+
         for uid, contact_id, answered, connected, agent, amd, campaign in await self._db_raw(load):
             run = self.runs.get(campaign.id)
             if run is None:
-                run = self.runs[campaign.id] = CampaignRun(campaign, self._policy(campaign),
-                                                           time.time(), running=campaign.state == "running")
+                run = self.runs[campaign.id] = CampaignRun(
+                    campaign, self._policy(campaign), time.time(), running=campaign.state == "running"
+                )
             now = run.clock(time.time())
             call = LiveCall(claims.attempt_of(uid), uid, contact_id, now, amd=amd, agent=agent)
             run.calls.placed(call)
@@ -399,7 +449,7 @@ class DialerEngine:
                             log.warning("recovered %d stale claims (no call in Asterisk): %s", len(done), done)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the next sweep retries
+            except Exception as exc:
                 log.warning("dialer sweep failed: %s", exc)
             if not self.ami.connected:
                 self.adopted = False  # Asterisk may have restarted: look again once it is back
@@ -412,11 +462,13 @@ class DialerEngine:
             await asyncio.sleep(self.settings.dialer_stats_interval)
             for run in list(self.runs.values()):
                 try:
-                    data = await self._db_raw(lambda r=run: _with_session(campaign_stats, r.campaign.id, self.live_figures(r)))
+                    data = await self._db_raw(
+                        lambda r=run: _with_session(campaign_stats, r.campaign.id, self.live_figures(r))
+                    )
                     await self._publish("dialer.stats", data)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - figures are best effort
+                except Exception as exc:
                     log.debug("dialer stats failed: %s", exc)
 
     def live_figures(self, run: CampaignRun | None) -> dict:
@@ -425,13 +477,20 @@ class DialerEngine:
             return {}
         obs = run.calls.obs
         lines = len(run.calls.calls)
-        return {"engine": True, "running": run.running, "calls_in_progress": lines,
-                "calls_ringing": obs.calls_ringing, "calls_waiting": obs.calls_waiting,
-                "agents_logged_in": obs.agents_logged_in, "agents_waiting": obs.agents_ready,
-                "agents_talking": obs.agents_talking, "agents_wrapup": obs.agents_wrapup,
-                # VICIdial's meaning: lines per logged-in agent, calls in progress (ringing, waiting, talking) included
-                "dial_level": round(lines / obs.agents_logged_in, 3) if obs.agents_logged_in else None,
-                "policy": run.policy.name if run.policy else "broadcast"}
+        return {
+            "engine": True,
+            "running": run.running,
+            "calls_in_progress": lines,
+            "calls_ringing": obs.calls_ringing,
+            "calls_waiting": obs.calls_waiting,
+            "agents_logged_in": obs.agents_logged_in,
+            "agents_waiting": obs.agents_ready,
+            "agents_talking": obs.agents_talking,
+            "agents_wrapup": obs.agents_wrapup,
+            # VICIdial's meaning: lines per logged-in agent, calls in progress (ringing, waiting, talking) included
+            "dial_level": round(lines / obs.agents_logged_in, 3) if obs.agents_logged_in else None,
+            "policy": run.policy.name if run.policy else "broadcast",
+        }
 
     def figures_for(self, campaign_id: int) -> dict:
         return self.live_figures(self.runs.get(campaign_id))
@@ -440,7 +499,7 @@ class DialerEngine:
     async def _publish(self, kind: str, data: dict) -> None:
         try:
             await bus.publish(self.redis, kind, data)
-        except Exception as exc:  # noqa: BLE001 - events are best effort; the database has the facts
+        except Exception as exc:
             log.debug("event publish failed: %s", exc)
 
     async def _db(self, fn, *args, **kwargs):
@@ -451,8 +510,11 @@ class DialerEngine:
         return await asyncio.to_thread(fn)
 
     def status(self) -> dict:
-        return {"campaigns": sorted(r.campaign.name for r in self.runs.values() if r.running),
-                "calls": sum(len(r.calls.calls) for r in self.runs.values()), "error": self.last_error}
+        return {
+            "campaigns": sorted(r.campaign.name for r in self.runs.values() if r.running),
+            "calls": sum(len(r.calls.calls) for r in self.runs.values()),
+            "error": self.last_error,
+        }
 
 
 def _with_session(fn, *args, **kwargs):

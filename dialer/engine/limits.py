@@ -1,4 +1,5 @@
 """Trunk limits every campaign shares: simultaneous channels and call attempts per second. Pure."""
+
 from __future__ import annotations
 
 

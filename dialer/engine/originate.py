@@ -4,6 +4,7 @@ Channel variables travel in AMI `Variable` headers, which Asterisk splits on ','
 quotes and backslashes (its application-argument parser): values are escaped so a contact's JSON
 reaches the channel intact.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,16 @@ def contact_json(claim: Claim, campaign: Campaign, limit: int = MAX_VARIABLE_LIN
     """What the agent's screen pop shows (CENTRALITA_LOOKUP): the contact and the attempt. Custom
     fields that would not fit in one AMI line are left out (`"more": true`); the full contact
     reaches the agent in the `agent.dialer.contact` event, read from the database."""
-    doc = {"dialer": {"campaign": campaign.name, "campaign_id": campaign.id, "attempt_id": claim.attempt_id,
-                      "contact_id": claim.contact_id}, "name": claim.name, "phone": claim.phone}
+    doc = {
+        "dialer": {
+            "campaign": campaign.name,
+            "campaign_id": campaign.id,
+            "attempt_id": claim.attempt_id,
+            "contact_id": claim.contact_id,
+        },
+        "name": claim.name,
+        "phone": claim.phone,
+    }
 
     def dump(d: dict) -> str:
         return json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -52,25 +61,38 @@ def dial_string(template: str, phone: str) -> str:
     return template.replace("{number}", phone)
 
 
-def originate_action(campaign: Campaign, claim: Claim, *, dial_template: str, message: str = "",
-                     amd: str = "hangup") -> dict:
+def originate_action(
+    campaign: Campaign, claim: Claim, *, dial_template: str, message: str = "", amd: str = "hangup"
+) -> dict:
     """The Async Originate: the trunk rings the contact for `dial_timeout` s; on answer the channel
     runs [centralita-dialer]. ActionID and ChannelId are the attempt's channel id, so the
     OriginateResponse, every event of the channel and the CDRs (linkedid) name the attempt."""
     variables = {
-        "__DIALER_ATTEMPT": str(claim.attempt_id), "__DIALER_CONTACT": str(claim.contact_id),
-        "__DIALER_CAMPAIGN": campaign.name, "__DIALER_CONTACT_NAME": claim.name,
+        "__DIALER_ATTEMPT": str(claim.attempt_id),
+        "__DIALER_CONTACT": str(claim.contact_id),
+        "__DIALER_CAMPAIGN": campaign.name,
+        "__DIALER_CONTACT_NAME": claim.name,
         "__CENTRALITA_LOOKUP": contact_json(claim, campaign),
-        "DIALER_QUEUE": campaign.queue_name, "DIALER_MODE": "broadcast" if campaign.mode == "broadcast" else "agents",
-        "DIALER_AMD": amd, "DIALER_MESSAGE": message, "DIALER_DIGIT": campaign.broadcast_agent_digit,
+        "DIALER_QUEUE": campaign.queue_name,
+        "DIALER_MODE": "broadcast" if campaign.mode == "broadcast" else "agents",
+        "DIALER_AMD": amd,
+        "DIALER_MESSAGE": message,
+        "DIALER_DIGIT": campaign.broadcast_agent_digit,
         # The recording's "caller" is the other party: the contact, not our own caller ID.
         "CENTRALITA_REC_PARTY": claim.phone,
     }
     return {
-        "Action": "Originate", "ActionID": claim.channel_id, "ChannelId": claim.channel_id,
-        "Channel": dial_string(dial_template, claim.phone), "Context": CONTEXT, "Exten": "s", "Priority": "1",
-        "Timeout": str(campaign.dial_timeout * 1000), "CallerID": f'"{campaign.name}" <{campaign.caller_id}>',
-        "Async": "true", "Variable": [f"{k}={escape(v)}" for k, v in variables.items()],
+        "Action": "Originate",
+        "ActionID": claim.channel_id,
+        "ChannelId": claim.channel_id,
+        "Channel": dial_string(dial_template, claim.phone),
+        "Context": CONTEXT,
+        "Exten": "s",
+        "Priority": "1",
+        "Timeout": str(campaign.dial_timeout * 1000),
+        "CallerID": f'"{campaign.name}" <{campaign.caller_id}>',
+        "Async": "true",
+        "Variable": [f"{k}={escape(v)}" for k, v in variables.items()],
     }
 
 

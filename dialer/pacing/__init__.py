@@ -2,6 +2,7 @@
 
 `make_policy(name, **params)` builds a fresh instance (policies keep per-day state).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """What every pacing policy shares: the interface defaults and the progressive floor."""
+
 from __future__ import annotations
 
 from dialer.simulator import Observation

@@ -1,4 +1,5 @@
 """Fixed-ratio (power) dialing: a constant number of lines per ready agent."""
+
 from __future__ import annotations
 
 import math

@@ -57,6 +57,7 @@ max 2.96 % → 2.44 %, with about 19 hang-ups per agent-hour; a factor 1 or 2 in
 2–4 times as often for less occupancy; weighing the cancellable late answers less when dialing
 gained nothing.
 """
+
 from __future__ import annotations
 
 import math
@@ -149,15 +150,29 @@ class AbandonBudget:
     expected from calls ringing beyond the agents. 0.0 means "progressive only".
     """
 
-    def __init__(self, target: float = 0.03, aim_share: float = 0.93, burst_window: int = 100,
-                 burst_factor: float = 3.0, theta_range: tuple[float, float] = (1 / 16, 4.0)) -> None:
+    def __init__(
+        self,
+        target: float = 0.03,
+        aim_share: float = 0.93,
+        burst_window: int = 100,
+        burst_factor: float = 3.0,
+        theta_range: tuple[float, float] = (1 / 16, 4.0),
+    ) -> None:
         self.target = target
         self.aim = target * aim_share  # what the day's rate is steered to, leaving room for noise
         self.burst_window, self.burst_factor = burst_window, burst_factor
         self.theta_range = theta_range
 
-    def theta(self, answers: int, abandoned: int, waiting: int = 0, recent_abandoned: int = 0,
-              recent: int = 0, answers_left: float = 0.0, in_flight: float = 0.0) -> float:
+    def theta(
+        self,
+        answers: int,
+        abandoned: int,
+        waiting: int = 0,
+        recent_abandoned: int = 0,
+        recent: int = 0,
+        answers_left: float = 0.0,
+        in_flight: float = 0.0,
+    ) -> float:
         lo, hi = self.theta_range
         # The day's final rate decides compliance. Count as abandoned the answers now waiting or
         # expected beyond the agents from calls in flight (in_flight: E[X(τ_max)⁺], waiting
@@ -183,14 +198,24 @@ class PredictivePolicy(PacingPolicy):
     name = "predictive"
     tick_seconds = 2.0
 
-    def __init__(self, target: float = 0.03, aim_share: float = 0.93, connect_within: float = 2.0,
-                 refit_seconds: float = 30.0, prior_attempts: float = 10.0,
-                 prior_human_share: float = 0.5, prior_ring_max: float = 20.0,
-                 prior_ring_weight: float = 5.0, burst_window: int = 100,
-                 tau_quantiles: tuple = _TAU_QUANTILES, day_end: float | None = None,
-                 talk_smoothing: float = 150.0, min_ring: float | None = 15.0,
-                 cancel_factor: float = 3.0,
-                 **_legacy) -> None:
+    def __init__(
+        self,
+        target: float = 0.03,
+        aim_share: float = 0.93,
+        connect_within: float = 2.0,
+        refit_seconds: float = 30.0,
+        prior_attempts: float = 10.0,
+        prior_human_share: float = 0.5,
+        prior_ring_max: float = 20.0,
+        prior_ring_weight: float = 5.0,
+        burst_window: int = 100,
+        tau_quantiles: tuple = _TAU_QUANTILES,
+        day_end: float | None = None,
+        talk_smoothing: float = 150.0,
+        min_ring: float | None = 15.0,
+        cancel_factor: float = 3.0,
+        **_legacy,
+    ) -> None:
         # **_legacy: knobs of the former chance-constraint model (psi_*, cap_*...), now unused;
         # accepted so existing callers keep working.
         self.budget = AbandonBudget(target, aim_share, burst_window)
@@ -318,8 +343,7 @@ class PredictivePolicy(PacingPolicy):
         w = self.prior_attempts
         done = obs.human_answers + obs.machine_answers + obs.no_answers + w + self._cancel_n
         human = (obs.human_answers + w * self.prior_human_share + self._cancel_h) / done
-        answer = (obs.human_answers + obs.machine_answers + w * self.prior_human_share
-                  + self._cancel_a) / done
+        answer = (obs.human_answers + obs.machine_answers + w * self.prior_human_share + self._cancel_a) / done
         return human, answer, 1.0 - answer
 
     def _refit(self, obs: Observation) -> None:
@@ -402,8 +426,9 @@ class PredictivePolicy(PacingPolicy):
         answers_left, elapsed = 0.0, obs.now - start
         if self.day_end is not None and elapsed > 0:
             answers_left = answers / elapsed * max(0.0, self.day_end - obs.now)
-        return self.budget.theta(answers, abandoned, obs.calls_waiting, self._recent_abandons,
-                                 min(answers, window), answers_left, in_flight)
+        return self.budget.theta(
+            answers, abandoned, obs.calls_waiting, self._recent_abandons, min(answers, window), answers_left, in_flight
+        )
 
     def exposure(self, obs: Observation) -> tuple[list[float], list[float]]:
         """Mean and variance of X(τ) (answers by τ − agents free by τ + 2 s) per look-ahead τ."""
@@ -444,8 +469,9 @@ class PredictivePolicy(PacingPolicy):
             self._refit(obs)
             # Refit often while the day's first calls shape the estimates, then rarely.
             age = now - self._day_start
-            self._next_refit = now + (5.0 if age < 300 else
-                                      self.refit_seconds if age < 3600 else 5 * self.refit_seconds)
+            self._next_refit = now + (
+                5.0 if age < 300 else self.refit_seconds if age < 3600 else 5 * self.refit_seconds
+            )
         mean, var = self.exposure(obs)
         theta = self.risk_budget(obs, expected_excess(mean[-1], var[-1]))
         self._cancels = []
@@ -467,8 +493,7 @@ class PredictivePolicy(PacingPolicy):
             n += 1
         return max(n, floor)
 
-    def choose_cancels(self, obs: Observation, mean: list[float], var: list[float],
-                       limit: float) -> list:
+    def choose_cancels(self, obs: Observation, mean: list[float], var: list[float], limit: float) -> list:
         """Ringing calls to hang up: those (rung ≥ min_ring, longest first: least left to give)
         whose answer would carry a marginal abandonment above `limit`; mean/var of X(τ) are
         updated in place for each one removed."""

@@ -1,4 +1,5 @@
 """Preview dialing: the agent sees the contact first and the call is placed once they accept."""
+
 from __future__ import annotations
 
 from dialer.pacing.base import PacingPolicy

@@ -1,4 +1,5 @@
 """Progressive dialing: one call per ready agent, never more calls in flight than ready agents."""
+
 from __future__ import annotations
 
 from dialer.pacing.base import PacingPolicy, progressive_gap

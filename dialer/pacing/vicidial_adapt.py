@@ -8,6 +8,7 @@ What is public about VICIdial, and all this implements:
 - when the day's drop rate (abandoned / human answers) passes the target, HARD_LIMIT resets the
   level to 1 and AVERAGE halves it, at each 15 s update while the rate stays above target.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,15 @@ HARD_LIMIT, AVERAGE = "HARD_LIMIT", "AVERAGE"
 MIN_LEVEL, MAX_LEVEL = 1.0, 3.0
 
 
-def next_level(level: float, mean_ready: float, mean_waiting: float, mean_logged_in: float,
-               drop_rate: float, drop_target: float, variant: str) -> float:
+def next_level(
+    level: float,
+    mean_ready: float,
+    mean_waiting: float,
+    mean_logged_in: float,
+    drop_rate: float,
+    drop_target: float,
+    variant: str,
+) -> float:
     """One 15-second update of the dial level (pure, for the hand-computed tests)."""
     if drop_rate > drop_target:
         level = MIN_LEVEL if variant == HARD_LIMIT else level / 2.0
@@ -59,8 +67,7 @@ class VicidialAdaptPolicy(PacingPolicy):
         if span >= self.interval:
             ready, waiting, logged = (s / span for s in self._sums)
             drop = obs.abandoned / obs.human_answers if obs.human_answers else 0.0
-            self.level = next_level(self.level, ready, waiting, logged, drop, self.drop_target,
-                                    self.variant)
+            self.level = next_level(self.level, ready, waiting, logged, drop, self.drop_target, self.variant)
             self._period_start = now
             self._sums = [0.0, 0.0, 0.0]
         lines = math.floor(self.level * obs.agents_logged_in + 0.5)

@@ -1,4 +1,5 @@
 """The dialer's tests are written for a Honduran collections center (the Tegucigalpa seed)."""
+
 import pytest
 
 from centralita.settings import reset_settings_cache

@@ -1,4 +1,5 @@
 """The dialer over HTTP and the CLI, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -31,25 +32,35 @@ def login(client, username: str, role: str) -> dict:
 
 def test_campaign_list_import_start_and_simulate(client):
     sup = login(client, "sara", "supervisor")
-    r = client.post("/api/dialer/campaigns", headers=sup, json={"name": "cobros", "queue_name": "cobranza",
-                                                               "caller_id": "+50422000000"})
+    r = client.post(
+        "/api/dialer/campaigns",
+        headers=sup,
+        json={"name": "cobros", "queue_name": "cobranza", "caller_id": "+50422000000"},
+    )
     assert r.status_code == 201 and r.json()["state"] == "stopped"
     r = client.post("/api/dialer/campaigns", headers=sup, json={"name": "x", "abandon_target": 0.1})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "abandon_target"]
     r = client.post("/api/dialer/campaigns/cobros/start", headers=sup)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "lists"
-    assert client.post("/api/dialer/lists", headers=sup, json={"name": "morosos", "campaign": "cobros"}).status_code == 201
+    assert (
+        client.post("/api/dialer/lists", headers=sup, json={"name": "morosos", "campaign": "cobros"}).status_code == 201
+    )
 
     csv = "Teléfono;Nombre;Deuda\n9123-4567;Ana;100\n123;Malo;1\n".encode()
-    r = client.post("/api/dialer/lists/morosos/import", headers=sup, files={"file": ("m.csv", csv, "text/csv")},
-                    data={"mapping": json.dumps({"deuda": "Deuda"})})
+    r = client.post(
+        "/api/dialer/lists/morosos/import",
+        headers=sup,
+        files={"file": ("m.csv", csv, "text/csv")},
+        data={"mapping": json.dumps({"deuda": "Deuda"})},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["accepted"], body["rejected"]) == (1, 1) and body["rejections"][0]["row"] == 3
     r = client.post("/api/dialer/lists/morosos/import", headers=sup, files={"file": ("m.csv", b"nombre\nAna\n")})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "phone"
-    r = client.post("/api/dialer/lists/morosos/import", headers=sup, files={"file": ("m.csv", csv)},
-                    data={"mapping": "{not json"})
+    r = client.post(
+        "/api/dialer/lists/morosos/import", headers=sup, files={"file": ("m.csv", csv)}, data={"mapping": "{not json"}
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "mapping"
     page = client.get("/api/dialer/lists/morosos/contacts", headers=sup).json()
     assert page["total"] == 1 and page["items"][0]["fields"] == {"deuda": "100"}
@@ -83,8 +94,22 @@ def test_roles_and_dnc(client):
 
 def test_cli_campaign_and_import(stack_env, tmp_path):
     runner = CliRunner()
-    r = runner.invoke(dialer_cli, ["campaign", "create", "recordatorios", "--queue", "citas", "--caller-id",
-                                   "22000000", "--retry", "busy=300", "--window", "08:00-18:00"])
+    r = runner.invoke(
+        dialer_cli,
+        [
+            "campaign",
+            "create",
+            "recordatorios",
+            "--queue",
+            "citas",
+            "--caller-id",
+            "22000000",
+            "--retry",
+            "busy=300",
+            "--window",
+            "08:00-18:00",
+        ],
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(dialer_cli, ["campaign", "create", "mala", "--window", "18:00-08:00"])
     assert r.exit_code == 2 and "window_end" in r.output

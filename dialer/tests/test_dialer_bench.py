@@ -1,4 +1,5 @@
 """`centralita bench dialer --json` on a tiny scenario: the document's shape."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,16 @@ from typer.testing import CliRunner
 
 from centralita.cli.bench_cmd import bench_app
 
-FIGURES = {"occupancy_mean", "occupancy_min", "abandon_mean", "abandon_max", "calls_per_agent_hour",
-           "talk_share_mean", "cancelled_per_agent_hour", "refused_cancels"}
+FIGURES = {
+    "occupancy_mean",
+    "occupancy_min",
+    "abandon_mean",
+    "abandon_max",
+    "calls_per_agent_hour",
+    "talk_share_mean",
+    "cancelled_per_agent_hour",
+    "refused_cancels",
+}
 
 
 def _invoke(args: list[str]):
@@ -21,8 +30,7 @@ def _invoke(args: list[str]):
 
 
 def test_bench_dialer_json_shape():
-    result = _invoke(["dialer", "--json", "--agents", "4", "--hours", "0.25",
-                                            "--seeds", "2", "--workers", "1"])
+    result = _invoke(["dialer", "--json", "--agents", "4", "--hours", "0.25", "--seeds", "2", "--workers", "1"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) == {"scenario", "policies"}

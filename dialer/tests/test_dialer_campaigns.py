@@ -1,7 +1,8 @@
 """Campaign settings, states, do-not-call (on SQLite and PostgreSQL) and the scheduling rules (pure)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -13,7 +14,7 @@ from dialer.errors import Conflict, DialerError
 from dialer.models import Campaign, Contact
 from dialer.scheduling import apply_outcome, callable_now, in_window, zone
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def create(name="cobros", **values):
@@ -25,15 +26,27 @@ def test_defaults_and_every_bad_setting_names_its_field(stack_env):
     cid = create(queue_name="cobranza", caller_id="+50422000000", retry_delays={"busy": 120})
     with session_scope() as s:
         c = s.get(Campaign, cid)
-        assert (c.mode, c.state, c.abandon_target, c.default_timezone) == ("predictive", "stopped", 0.03,
-                                                                            "America/Tegucigalpa")
+        assert (c.mode, c.state, c.abandon_target, c.default_timezone) == (
+            "predictive",
+            "stopped",
+            0.03,
+            "America/Tegucigalpa",
+        )
         assert c.retry_delays["busy"] == 120 and c.retry_delays["no_answer"] == 3600
-    bad = [({"mode": "robocall"}, "mode"), ({"abandon_target": 0.05}, "abandon_target"),
-           ({"abandon_target": 0}, "abandon_target"), ({"max_attempts": 0}, "max_attempts"),
-           ({"retry_delays": {"sale": 5}}, "retry_delays"), ({"window_days": [7]}, "window_days"),
-           ({"window_start": "9am"}, "window_start"), ({"window_start": "21:00"}, "window_end"),
-           ({"default_timezone": "Mars/Base"}, "default_timezone"), ({"caller_id": "abc"}, "caller_id"),
-           ({"queue_name": "no spaces"}, "queue_name"), ({"colour": "red"}, "colour")]
+    bad = [
+        ({"mode": "robocall"}, "mode"),
+        ({"abandon_target": 0.05}, "abandon_target"),
+        ({"abandon_target": 0}, "abandon_target"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"retry_delays": {"sale": 5}}, "retry_delays"),
+        ({"window_days": [7]}, "window_days"),
+        ({"window_start": "9am"}, "window_start"),
+        ({"window_start": "21:00"}, "window_end"),
+        ({"default_timezone": "Mars/Base"}, "default_timezone"),
+        ({"caller_id": "abc"}, "caller_id"),
+        ({"queue_name": "no spaces"}, "queue_name"),
+        ({"colour": "red"}, "colour"),
+    ]
     for values, field in bad:
         with pytest.raises(DialerError) as err:
             create("otra", **values)

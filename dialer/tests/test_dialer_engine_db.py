@@ -1,6 +1,7 @@
 """The engine's database side on SQLite and PostgreSQL: atomic claims (also by two concurrent
 claimers), call windows and do-not-call at claim time, settling, stale recovery, dispositions,
 live figures and the report (JSON and CSV)."""
+
 from __future__ import annotations
 
 import csv
@@ -27,9 +28,17 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 def seed(n: int = 10, **campaign_values) -> int:
     with session_scope() as s:
-        campaign = service.create_campaign(s, "cobros", {"queue_name": "cobranza", "caller_id": "+50422000000",
-                                                         "window_start": "08:00", "window_end": "20:00",
-                                                         **campaign_values})
+        campaign = service.create_campaign(
+            s,
+            "cobros",
+            {
+                "queue_name": "cobranza",
+                "caller_id": "+50422000000",
+                "window_start": "08:00",
+                "window_end": "20:00",
+                **campaign_values,
+            },
+        )
         cl = service.create_list(s, "morosos", campaign="cobros")
         for i in range(n):
             s.add(Contact(list_id=cl.id, phone=f"+5049{i:07d}", name=f"Cliente {i}", fields={"monto": 100 + i}))
@@ -164,16 +173,27 @@ def test_dispositions_close_reschedule_retry_and_only_by_the_agent(stack_env):
 
 def test_stats_and_report_csv(stack_env):
     cid = seed(8)
-    outcomes = [("connected", "HUMAN", "promesa_pago"), ("connected", "HUMAN", "wrong_party"),
-                ("abandoned", "HUMAN", ""), ("machine", "MACHINE", ""), ("busy", "", ""), ("no_answer", "", ""),
-                ("connected", "NOTSURE", "promesa_pago")]
+    outcomes = [
+        ("connected", "HUMAN", "promesa_pago"),
+        ("connected", "HUMAN", "wrong_party"),
+        ("abandoned", "HUMAN", ""),
+        ("machine", "MACHINE", ""),
+        ("busy", "", ""),
+        ("no_answer", "", ""),
+        ("connected", "NOTSURE", "promesa_pago"),
+    ]
     day2 = NOW + timedelta(days=1)
     with Session(db.get_engine()) as s:
         got = claims.claim_due(s, campaign(s, cid), NOW, 8)
         for claim, (outcome, amd, disposition) in zip(got, outcomes):
             answered = NOW if amd else None
-            claims.mark(s, claim.attempt_id, answered_at=answered, amd_status=amd,
-                        connected_at=NOW if outcome == "connected" else None)
+            claims.mark(
+                s,
+                claim.attempt_id,
+                answered_at=answered,
+                amd_status=amd,
+                connected_at=NOW if outcome == "connected" else None,
+            )
             claims.finish(s, claim.attempt_id, outcome, NOW + timedelta(seconds=30))
             a = s.get(Attempt, claim.attempt_id)
             if disposition:

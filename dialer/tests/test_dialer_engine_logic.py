@@ -1,5 +1,6 @@
 """The engine's pure parts: a call's life and the Observation the policy reads, the trunk limits,
 and the Originate action (escaping, variables, broadcast text)."""
+
 from __future__ import annotations
 
 import json
@@ -98,10 +99,12 @@ def test_call_rate_and_trunk_room():
 
 
 def test_originate_action_escapes_the_contact_and_names_the_attempt():
-    campaign = Campaign(id=3, name="cobros 2026", mode="predictive", queue_name="cobranza", caller_id="+50422000000",
-                        dial_timeout=25)
-    claim = Claim(41, channel_id(41), 7, "+50499000011", 'Ana "la, jefa" Pérez', {"monto": "1,500.50", "nota": "a\\b"},
-                  "")
+    campaign = Campaign(
+        id=3, name="cobros 2026", mode="predictive", queue_name="cobranza", caller_id="+50422000000", dial_timeout=25
+    )
+    claim = Claim(
+        41, channel_id(41), 7, "+50499000011", 'Ana "la, jefa" Pérez', {"monto": "1,500.50", "nota": "a\\b"}, ""
+    )
     action = originate_action(campaign, claim, dial_template="PJSIP/{number}@trunk", amd="hangup")
     assert attempt_of(action["ChannelId"]) == 41 and action["ActionID"] == action["ChannelId"]
     assert action["Channel"] == "PJSIP/+50499000011@trunk" and action["Timeout"] == "25000"
@@ -114,8 +117,10 @@ def test_originate_action_escapes_the_contact_and_names_the_attempt():
 
 def test_broadcast_text_takes_the_contacts_fields():
     claim = Claim(1, "dialer-1-abcdef", 1, "+50499000011", "Ana", {"monto": "1500"}, "")
-    assert message_text("Estimada {name}, su saldo es {monto} lempiras. {falta}", claim) == \
-        "Estimada Ana, su saldo es 1500 lempiras. "
+    assert (
+        message_text("Estimada {name}, su saldo es {monto} lempiras. {falta}", claim)
+        == "Estimada Ana, su saldo es 1500 lempiras. "
+    )
     assert message_text("Llave suelta {monto", claim) == "Llave suelta {monto"  # said as written
 
 

@@ -1,4 +1,5 @@
 """Importing contact files, on SQLite and PostgreSQL: every row accounted for, bad files change nothing."""
+
 from __future__ import annotations
 
 import io
@@ -38,22 +39,28 @@ def test_every_row_is_stored_or_rejected_with_its_reason(stack_env):
     list_id = new_list()
     with session_scope() as s:
         service.add_dnc(s, "9999-0000", "asked not to be called")
-    data = ("Teléfono,Nombre,Monto,Colonia\n"
-            "9123-4567,Ana,1500.50,Centro\n"        # row 2 stored
-            "+504 3312 3456,Luis,20,Kennedy\n"      # row 3 stored (written with country code)
-            "12345,Bad,1,x\n"                       # row 4 not a valid number
-            "91234567,Ana again,3,y\n"              # row 5 duplicate of row 2
-            "\n"                                    # blank line: counted, not a contact
-            "9999 0000,Blocked,4,z\n"               # row 7 on do-not-call
-            ",Nobody,5,w\n"                         # row 8 empty phone
-            "8877-6655,Extra,6,v,unexpected\n"      # row 9 more cells than the header
-            "8877-6655,Ok,6,v\n").encode()          # row 10 stored
+    data = (
+        "Teléfono,Nombre,Monto,Colonia\n"
+        "9123-4567,Ana,1500.50,Centro\n"  # row 2 stored
+        "+504 3312 3456,Luis,20,Kennedy\n"  # row 3 stored (written with country code)
+        "12345,Bad,1,x\n"  # row 4 not a valid number
+        "91234567,Ana again,3,y\n"  # row 5 duplicate of row 2
+        "\n"  # blank line: counted, not a contact
+        "9999 0000,Blocked,4,z\n"  # row 7 on do-not-call
+        ",Nobody,5,w\n"  # row 8 empty phone
+        "8877-6655,Extra,6,v,unexpected\n"  # row 9 more cells than the header
+        "8877-6655,Ok,6,v\n"
+    ).encode()  # row 10 stored
     report = run_import(list_id, data)
     assert (report.rows, report.accepted, report.rejected, report.blank) == (9, 3, 5, 1)
     reasons = {r["row"]: r["reason"] for r in report.rejections}
-    assert reasons == {4: "phone: not a valid number in HN", 5: "phone: duplicate of row 2",
-                       7: "phone: on the do-not-call list", 8: "phone: empty",
-                       9: "row: 5 cells but the header has 4"}
+    assert reasons == {
+        4: "phone: not a valid number in HN",
+        5: "phone: duplicate of row 2",
+        7: "phone: on the do-not-call list",
+        8: "phone: empty",
+        9: "row: 5 cells but the header has 4",
+    }
     stored = contacts(list_id)
     assert [c[0] for c in stored] == ["+50433123456", "+50488776655", "+50491234567"]
     assert stored[2][1:] == ("Ana", {"Monto": "1500.50", "Colonia": "Centro"}, "America/Tegucigalpa", "new")
@@ -67,33 +74,37 @@ def test_every_row_is_stored_or_rejected_with_its_reason(stack_env):
 def test_reimport_dedupes_against_the_list_and_mapping_picks_columns(stack_env):
     list_id = new_list()
     run_import(list_id, GOOD.encode())
-    data = "Cel;Cliente;Deuda;Nota\n91234567;Ana;1;a\n22123456;Rosa;2;b\n".encode()
+    data = b"Cel;Cliente;Deuda;Nota\n91234567;Ana;1;a\n22123456;Rosa;2;b\n"
     report = run_import(list_id, data, mapping={"phone": "cel", "name": "Cliente", "monto": "Deuda"})
     assert report.accepted == 1 and report.rejections == [
-        {"row": 2, "reason": "phone: already in this list", "value": "91234567"}]
+        {"row": 2, "reason": "phone: already in this list", "value": "91234567"}
+    ]
     rosa = [c for c in contacts(list_id) if c[1] == "Rosa"][0]
     assert rosa[0] == "+50422123456" and rosa[2] == {"monto": "2"}  # only mapped custom fields
 
 
 def test_time_zone_column_is_validated(stack_env):
     list_id = new_list()
-    data = "phone,tz\n91234567,America/Mexico_City\n92345678,Mars/Olympus\n".encode()
+    data = b"phone,tz\n91234567,America/Mexico_City\n92345678,Mars/Olympus\n"
     report = run_import(list_id, data, mapping={"timezone": "tz"})
     assert report.accepted == 1 and report.rejections[0]["reason"] == "timezone: unknown time zone 'Mars/Olympus'"
     assert contacts(list_id)[0][3] == "America/Mexico_City"
 
 
-@pytest.mark.parametrize("data, encoding, field, words", [
-    (GOOD.replace("Ana", "Ñoño").encode("latin-1"), "utf-8", "file", "not valid utf-8"),
-    (b"nombre,monto\nAna,1\n", "utf-8", "phone", "no phone column"),
-    (b"", "utf-8", "file", "empty"),
-    (b"\n\n  \n", "utf-8", "file", "empty"),
-    (b"telefono,nombre\n", "utf-8", "file", "no rows"),
-    (b"telefono,telefono\n1,2\n", "utf-8", "file", "appears twice"),
-    (GOOD.encode(), "klingon", "encoding", "unknown encoding"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "utf-8", "file", ".xls"),
-    (b"PK\x03\x04 not really a zip", "utf-8", "file", "not a readable xlsx"),
-])
+@pytest.mark.parametrize(
+    "data, encoding, field, words",
+    [
+        (GOOD.replace("Ana", "Ñoño").encode("latin-1"), "utf-8", "file", "not valid utf-8"),
+        (b"nombre,monto\nAna,1\n", "utf-8", "phone", "no phone column"),
+        (b"", "utf-8", "file", "empty"),
+        (b"\n\n  \n", "utf-8", "file", "empty"),
+        (b"telefono,nombre\n", "utf-8", "file", "no rows"),
+        (b"telefono,telefono\n1,2\n", "utf-8", "file", "appears twice"),
+        (GOOD.encode(), "klingon", "encoding", "unknown encoding"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "utf-8", "file", ".xls"),
+        (b"PK\x03\x04 not really a zip", "utf-8", "file", "not a readable xlsx"),
+    ],
+)
 def test_malformed_file_is_refused_and_the_list_stays_as_it_was(stack_env, data, encoding, field, words):
     list_id = new_list()
     run_import(list_id, GOOD.encode())
@@ -143,8 +154,8 @@ def test_xlsx_with_mapping_numbers_and_blank_rows(stack_env):
     book = Workbook()
     sheet = book.active
     sheet.append(["Número", "Nombre", "Saldo"])
-    sheet.append([91234567, "Ana", 1500.5])           # a phone typed as a number
-    sheet.append([None, None, None])                  # formatted but empty
+    sheet.append([91234567, "Ana", 1500.5])  # a phone typed as a number
+    sheet.append([None, None, None])  # formatted but empty
     sheet.append(["3312-3456", "Luis", 20])
     sheet.append(["x", "Malo", 1])
     buf = io.BytesIO()

@@ -1,4 +1,5 @@
 """The hand-written dialer migration builds exactly the tables dialer/models.py declares, and goes back down."""
+
 from __future__ import annotations
 
 from alembic import command

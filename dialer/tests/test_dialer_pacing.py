@@ -1,4 +1,5 @@
 """Pacing policies: the VICIdial ADAPT math, the baselines' rules, ours under the 3 % target."""
+
 from __future__ import annotations
 
 import math
@@ -119,8 +120,7 @@ def test_budget_hard_cap_keeps_only_what_the_rest_of_the_day_can_absorb():
     # Answers the calls in flight are expected to bring beyond the agents count too.
     assert b.theta(300, 8, in_flight=2.5) == 0.0
     # A burst of 9 in the last 100 answers: the model is wrong about now; most cautious θ.
-    assert b.theta(3000, 60, recent_abandoned=9, recent=100, answers_left=3000) == pytest.approx(
-        0.027 / 16)
+    assert b.theta(3000, 60, recent_abandoned=9, recent=100, answers_left=3000) == pytest.approx(0.027 / 16)
 
 
 def test_expected_excess_of_a_normal():
@@ -135,12 +135,17 @@ def test_smooth_counts_spreads_and_keeps_the_total():
     assert smooth_counts([0, 4], 0) == [0, 4]
 
 
-def _fitted(talks: list[float], wrap: float = 10.0, rings: tuple = (8.0, 12.0, 16.0),
-            smoothing: float = 0.0):
+def _fitted(talks: list[float], wrap: float = 10.0, rings: tuple = (8.0, 12.0, 16.0), smoothing: float = 0.0):
     p = PredictivePolicy(talk_smoothing=smoothing)
-    obs = Observation(agents_logged_in=1, agents_ready=1, human_answers=len(rings), no_answers=7,
-                      talk_durations=list(talks), wrapup_durations=[wrap] * len(talks),
-                      outcomes=[(0.0, "answered", r) for r in rings])
+    obs = Observation(
+        agents_logged_in=1,
+        agents_ready=1,
+        human_answers=len(rings),
+        no_answers=7,
+        talk_durations=list(talks),
+        wrapup_durations=[wrap] * len(talks),
+        outcomes=[(0.0, "answered", r) for r in rings],
+    )
     p.decide(obs)
     return p, obs
 
@@ -182,10 +187,14 @@ def test_exposure_counts_ready_waiting_and_conditions_ringing_on_elapsed_time():
     assert all(0.0 <= f < 1.0 for f in fresh) and fresh == sorted(fresh) and fresh[-1] > 0
 
 
-@pytest.mark.parametrize("scenario", [
-    Scenario(agents=10, hours=1.5),
-    Scenario(agents=8, hours=1.5, answer_prob=0.2, machine_share=0.3),
-], ids=["10-agents", "8-agents-machines"])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(agents=10, hours=1.5),
+        Scenario(agents=8, hours=1.5, answer_prob=0.2, machine_share=0.3),
+    ],
+    ids=["10-agents", "8-agents-machines"],
+)
 def test_predictive_stays_under_3_percent_and_beats_progressive(scenario):
     gains = []
     for seed in range(3):

@@ -1,4 +1,5 @@
 """Simulator invariants: conservation of calls, one call per agent, the 2 s rule, determinism."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict

@@ -1,4 +1,5 @@
 """Compiling a flow version to dialplan (pure: no database, no Asterisk)."""
+
 from __future__ import annotations
 
 from ivr.compiler import Compiler

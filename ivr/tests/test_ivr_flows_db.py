@@ -1,8 +1,9 @@
 """Flows in the database (SQLite and PostgreSQL): versions, publish, rollback, compiled dialplan,
 prompts, metrics, and the API and CLI on top, with their error messages."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,9 +100,14 @@ def test_metrics_per_version_from_call_paths(session):
     from api.calls.models import CallRecord
     from ivr import metrics
 
-    now = datetime.now(timezone.utc)
-    paths = ["flow:t/v1>hours:open>main:1>debt:ok", "flow:t/v1>hours:open>main:2>queue:ventas",
-             "flow:t/v1>hours:open", "flow:t/v2>hours:open>main:2>queue:ventas", "flow:other/v1>x:1"]
+    now = datetime.now(UTC)
+    paths = [
+        "flow:t/v1>hours:open>main:1>debt:ok",
+        "flow:t/v1>hours:open>main:2>queue:ventas",
+        "flow:t/v1>hours:open",
+        "flow:t/v2>hours:open>main:2>queue:ventas",
+        "flow:other/v1>x:1",
+    ]
     for i, path in enumerate(paths):
         session.add(CallRecord(linkedid=f"l{i}", start=now, end=now, duration=10.0 + i, billsec=9, path=path))
     session.commit()
@@ -122,9 +128,12 @@ def client(stack_env):
         users.create_user(s, "sup", "super-password-1", role="supervisor")
         s.commit()
     with TestClient(create_app(with_runtime=False)) as c:
+
         def login(name, pw):
-            return {"Authorization": "Bearer " + c.post("/api/auth/token", json={"username": name, "password": pw})
-                    .json()["access_token"]}
+            return {
+                "Authorization": "Bearer "
+                + c.post("/api/auth/token", json={"username": name, "password": pw}).json()["access_token"]
+            }
 
         c.admin, c.sup = login("root", "admin-password-1"), login("sup", "super-password-1")
         yield c
@@ -146,9 +155,14 @@ def test_api_flow_lifecycle_and_errors(client):
     assert r.status_code == 200 and r.json()["published_version"] == 1
     assert r.json()["dialplan_reloaded"] is False  # no Asterisk here: applies when it starts
     assert client.post("/api/ivr/flows/tramites/rollback", json={"version": 5}, headers=h).status_code == 404
-    assert client.put("/api/ivr/flows/tramites", json={"definition": sample_flow()}, headers=client.sup).status_code == 403
-    r = client.post("/api/ivr/flows/tramites/simulate", headers=client.sup,
-                    json={"digits": ["2"], "at": "2026-11-23T10:00:00-05:00", "lookups": False})
+    assert (
+        client.put("/api/ivr/flows/tramites", json={"definition": sample_flow()}, headers=client.sup).status_code == 403
+    )
+    r = client.post(
+        "/api/ivr/flows/tramites/simulate",
+        headers=client.sup,
+        json={"digits": ["2"], "at": "2026-11-23T10:00:00-05:00", "lookups": False},
+    )
     assert r.json()["path"] == "flow:tramites/v1>hours:open>main:2>queue:ventas"
     r = client.post("/api/ivr/flows/tramites/simulate", headers=client.sup, json={"digits": ["x"]})
     assert r.status_code == 422 and "digits" in r.text
@@ -160,7 +174,10 @@ def test_api_flow_lifecycle_and_errors(client):
     assert r.status_code == 422 and "name" in r.text
     r = client.post("/api/ivr/contacts", json={"phone": "hello"}, headers=h)
     assert r.status_code == 422 and "phone" in r.text
-    assert client.post("/api/ivr/contacts", json={"phone": "6123-4567", "name": "Ana"}, headers=h).json()["phone"] == "+50761234567"
+    assert (
+        client.post("/api/ivr/contacts", json={"phone": "6123-4567", "name": "Ana"}, headers=h).json()["phone"]
+        == "+50761234567"
+    )
 
 
 def test_cli_save_simulate_and_errors(stack_env, tmp_path):
@@ -179,8 +196,9 @@ def test_cli_save_simulate_and_errors(stack_env, tmp_path):
     assert result.exit_code == 2 and "node 'hours', field 'open'" in result.output
     result = runner.invoke(app, ["flow", "save", "tramites", str(good), "--publish"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["flow", "simulate", "tramites", "--digits", "1,123455", "--no-lookups",
-                                 "--at", "2026-12-24T20:00-05:00"])
+    result = runner.invoke(
+        app, ["flow", "simulate", "tramites", "--digits", "1,123455", "--no-lookups", "--at", "2026-12-24T20:00-05:00"]
+    )
     assert result.exit_code == 0 and '"path": "flow:tramites/v1>hours:closed>closed>hangup"' in result.output
     result = runner.invoke(app, ["flow", "simulate", "tramites", "--at", "yesterday"])
     assert result.exit_code == 2 and "at:" in result.output
@@ -198,5 +216,6 @@ def test_ivr_migration_goes_down_and_up_again(stack_env):
     assert "published_version" not in [c["name"] for c in inspector.get_columns("flows")]
     db.upgrade()
     inspector = sa.inspect(db.get_engine())
-    assert {"ivr_flow_versions", "ivr_prompts", "ivr_contacts", "ivr_survey_answers",
-            "ivr_hours_overrides"} <= set(inspector.get_table_names())
+    assert {"ivr_flow_versions", "ivr_prompts", "ivr_contacts", "ivr_survey_answers", "ivr_hours_overrides"} <= set(
+        inspector.get_table_names()
+    )

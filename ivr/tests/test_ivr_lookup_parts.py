@@ -1,5 +1,6 @@
 """Lookup pieces: check digits, the HTTP call against a real local server (answer, not found, error,
 too slow), caller numbers, and the DTMF captures sipp plays."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from centralita.telephony import dtmf_pcap
 from centralita.phones import caller_e164 as normalise
+from centralita.telephony import dtmf_pcap
 from ivr.flowdef import LookupNode
 from ivr.lookup import LookupFailed, build_request, check_digit_ok, digits_ok, fetch, plan
 
@@ -24,7 +25,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "slow":
             time.sleep(1.5)
         status, body = {"404": (404, b"{}"), "500": (500, b"oops"), "text": (200, b"not json")}.get(
-            kind, (200, json.dumps({"found": True, "debt": 10.5, "who": {"name": "Ana"}}).encode()))
+            kind, (200, json.dumps({"found": True, "debt": 10.5, "who": {"name": "Ana"}}).encode())
+        )
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -46,8 +48,9 @@ def server():
 
 
 def node(url: str, **extra) -> LookupNode:
-    return LookupNode.model_validate({"prompt": "p", "url": url + "/{digits}", "timeout_s": 0.5,
-                                      "next": {"type": "hangup"}, **extra})
+    return LookupNode.model_validate(
+        {"prompt": "p", "url": url + "/{digits}", "timeout_s": 0.5, "next": {"type": "hangup"}, **extra}
+    )
 
 
 def run(coro):
@@ -62,8 +65,9 @@ def test_check_digits_and_lengths():
     assert check_digit_ok("123455", "luhn") and not check_digit_ok("123456", "luhn")
     assert check_digit_ok("79927398713", "luhn")
     assert check_digit_ok("12345678", "none")
-    n = LookupNode.model_validate({"prompt": "p", "url": "http://x/{digits}", "min_digits": 4, "max_digits": 6,
-                                   "next": {"type": "hangup"}})
+    n = LookupNode.model_validate(
+        {"prompt": "p", "url": "http://x/{digits}", "min_digits": 4, "max_digits": 6, "next": {"type": "hangup"}}
+    )
     assert digits_ok(n, "1234") and not digits_ok(n, "123") and not digits_ok(n, "") and not digits_ok(n, "12a4")
 
 
@@ -74,8 +78,13 @@ def test_request_is_built_from_the_template():
 
 def test_answer_not_found_error_and_timeout(server):
     data = run(lambda c: fetch(c, node(server), "ok", "1"))
-    said = plan(node(server, say=[{"field": "debt", "say": "amount"}, {"field": "who.name"},
-                                  {"field": "missing", "say": "digits"}]), data)
+    said = plan(
+        node(
+            server,
+            say=[{"field": "debt", "say": "amount"}, {"field": "who.name"}, {"field": "missing", "say": "digits"}],
+        ),
+        data,
+    )
     assert [(s.kind, s.value) for s in said] == [("amount", 10.5), ("text", "Ana")]
     assert run(lambda c: fetch(c, node(server), "404", "1")) == {"found": False}
     for bad in ("500", "text", "slow"):
@@ -97,8 +106,8 @@ def test_dtmf_capture_gives_each_digit_its_own_event():
     assert duration == 600 + 600 + 1000 + 600
     offset, events = 24, []
     while offset < len(data):
-        _sec, _usec, length, _orig = struct.unpack("<IIII", data[offset:offset + 16])
-        rtp = data[offset + 16 + 42: offset + 16 + length]
+        _sec, _usec, length, _orig = struct.unpack("<IIII", data[offset : offset + 16])
+        rtp = data[offset + 16 + 42 : offset + 16 + length]
         _b0, marker_pt, seq, ts, _ssrc = struct.unpack("!BBHII", rtp[:12])
         event, flags, _dur = struct.unpack("!BBH", rtp[12:16])
         events.append((seq, ts, event, bool(flags & 0x80), marker_pt & 0x7F))

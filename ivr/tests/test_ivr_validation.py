@@ -1,4 +1,5 @@
 """Saving a flow checks the graph; every error names the node and the field."""
+
 from __future__ import annotations
 
 import copy

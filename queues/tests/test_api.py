@@ -1,5 +1,6 @@
 """queues/ over HTTP without Asterisk: roles, field-named errors, credentials shown once, and the
 websocket's token check. (Live behaviour is in tests/integration/test_queues_*.py.)"""
+
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -43,7 +44,8 @@ def test_queue_and_agent_admin(client):
     listed = client.get("/api/agents", headers=boss).json()
     assert listed == [{"username": "marta", "extension": "1005", "contact": "", "skills": {}}]  # no secrets
     assert client.put("/api/agents/marta/skills/atencion", json={"penalty": 2}, headers=boss).json()["skills"] == {
-        "atencion": 2}
+        "atencion": 2
+    }
     r = client.put("/api/agents/marta/skills/nope", json={"penalty": 2}, headers=boss)
     assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["body", "queue"]
     # Live actions need the AMI link of the API process.
@@ -74,7 +76,10 @@ def test_event_filters():
 
 
 def test_callback_position_is_behind_earlier_callers_only():
-    callers = [{"queue": "q", "joined_at": 100.0}, {"queue": "q", "joined_at": 130.0},
-               {"queue": "other", "joined_at": 50.0}]
+    callers = [
+        {"queue": "q", "joined_at": 100.0},
+        {"queue": "q", "joined_at": 130.0},
+        {"queue": "other", "joined_at": 50.0},
+    ]
     assert position_for(callers, "q", 120.0) == 2
     assert position_for(callers, "q", 90.0) == 1

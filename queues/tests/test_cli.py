@@ -1,5 +1,6 @@
 """`centralita queues ...` through typer's CliRunner, on SQLite and PostgreSQL (no Asterisk: the
 messages say what is stored and that nothing live happened)."""
+
 from __future__ import annotations
 
 from typer.testing import CliRunner
@@ -10,9 +11,10 @@ runner = CliRunner()
 
 
 def test_cli_creates_and_refuses_with_the_field_named(stack_env, monkeypatch):
+    import socket
+
     from centralita.settings import reset_settings_cache
     from centralita.telephony.sipp import free_port
-    import socket
 
     monkeypatch.setenv("CENTRALITA_AMI_PORT", str(free_port(socket.SOCK_STREAM)))  # surely no Asterisk there
     reset_settings_cache()

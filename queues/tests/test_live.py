@@ -1,4 +1,5 @@
 """The live state machine, fed the AMI events Asterisk 22 sends (recorded from a real call)."""
+
 from queues.live import LiveState, agent_of
 
 
@@ -11,9 +12,20 @@ class Clock:
 
 
 def member(event: str, agent: str, status: int = 1, paused: str = "0", reason: str = "", **extra) -> dict:
-    return {"Event": event, "Queue": "atencion", "MemberName": agent, "Interface": f"PJSIP/{agent}",
-            "Status": str(status), "Paused": paused, "PausedReason": reason, "InCall": "0", "LastCall": "0",
-            "Wrapuptime": "0", "Penalty": "0", **extra}
+    return {
+        "Event": event,
+        "Queue": "atencion",
+        "MemberName": agent,
+        "Interface": f"PJSIP/{agent}",
+        "Status": str(status),
+        "Paused": paused,
+        "PausedReason": reason,
+        "InCall": "0",
+        "LastCall": "0",
+        "Wrapuptime": "0",
+        "Penalty": "0",
+        **extra,
+    }
 
 
 def kinds(out):
@@ -24,8 +36,17 @@ def test_a_queued_call_walks_the_agent_through_every_state():
     clock = Clock()
     s = LiveState(now=clock, known_agents={"agent1"}, queue_wrapup={"atencion": 2})
     assert kinds(s.apply(member("QueueMemberAdded", "agent1"))) == [("agent.state", "available")]
-    out = s.apply({"Event": "QueueCallerJoin", "Queue": "atencion", "Uniqueid": "1.0", "Channel": "PJSIP/demo-1",
-                   "CallerIDNum": "5551234", "CallerIDName": "Ana", "Position": "1"})
+    out = s.apply(
+        {
+            "Event": "QueueCallerJoin",
+            "Queue": "atencion",
+            "Uniqueid": "1.0",
+            "Channel": "PJSIP/demo-1",
+            "CallerIDNum": "5551234",
+            "CallerIDName": "Ana",
+            "Position": "1",
+        }
+    )
     assert out[0][0] == "queue.caller.joined" and out[0][1]["position"] == 1
     assert kinds(s.apply(member("QueueMemberStatus", "agent1", status=6))) == [("agent.state", "ringing")]
     clock.t += 3
@@ -50,7 +71,8 @@ def test_a_queued_call_walks_the_agent_through_every_state():
     assert seqs == [s.seq]
     assert s.agents["agent1"] == {"state": "paused", "reason": "lunch", "since": clock.t}
     assert kinds(s.apply({"Event": "QueueMemberRemoved", "Queue": "atencion", "MemberName": "agent1"})) == [
-        ("agent.state", "logged_out")]
+        ("agent.state", "logged_out")
+    ]
 
 
 def test_abandon_and_positions_move_up():
@@ -69,21 +91,35 @@ def test_rebuild_from_asterisk_answers_keeps_unchanged_since():
     s.apply(member("QueueMemberAdded", "agent1"))
     since = s.agents["agent1"]["since"]
     clock.t += 50
-    status = [member("QueueMember", "agent1") | {"Name": "agent1"},
-              member("QueueMember", "agent2", status=2, InCall="1"),
-              {"Event": "QueueEntry", "Queue": "atencion", "Uniqueid": "9.9", "Channel": "PJSIP/demo-9",
-               "Position": "1", "Wait": "12", "CallerIDNum": "555"}]
-    channels = [{"Event": "CoreShowChannel", "Channel": "PJSIP/demo-8", "BridgeId": "b", "Duration": "00:01:05"},
-                {"Event": "CoreShowChannel", "Channel": "PJSIP/agent2-3", "BridgeId": "b", "Duration": "00:01:04"},
-                {"Event": "CoreShowChannel", "Channel": "PJSIP/demo-9", "BridgeId": "", "Duration": "00:00:12"}]
+    status = [
+        member("QueueMember", "agent1") | {"Name": "agent1"},
+        member("QueueMember", "agent2", status=2, InCall="1"),
+        {
+            "Event": "QueueEntry",
+            "Queue": "atencion",
+            "Uniqueid": "9.9",
+            "Channel": "PJSIP/demo-9",
+            "Position": "1",
+            "Wait": "12",
+            "CallerIDNum": "555",
+        },
+    ]
+    channels = [
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/demo-8", "BridgeId": "b", "Duration": "00:01:05"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent2-3", "BridgeId": "b", "Duration": "00:01:04"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/demo-9", "BridgeId": "", "Duration": "00:00:12"},
+    ]
     out = s.rebuild(status, channels)
     assert out[0][0] == "state.rebuilt" and out[0][1] | {"seq": 0} == {"agents": 2, "callers": 1, "calls": 1, "seq": 0}
     snap = s.snapshot()
     assert snap["agents"]["agent1"]["since"] == since  # unchanged state keeps its "since when"
     assert snap["agents"]["agent2"]["state"] == "on_call"
     assert snap["queues"]["atencion"]["callers"][0]["wait"] == 12.0
-    assert snap["calls"][0]["agent"] == "agent2" and snap["channels"] == ["PJSIP/agent2-3", "PJSIP/demo-8",
-                                                                          "PJSIP/demo-9"]
+    assert snap["calls"][0]["agent"] == "agent2" and snap["channels"] == [
+        "PJSIP/agent2-3",
+        "PJSIP/demo-8",
+        "PJSIP/demo-9",
+    ]
 
 
 def test_agent_of_needs_a_known_agent():

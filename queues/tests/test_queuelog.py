@@ -1,6 +1,7 @@
 """queue_log ingestion into the durable history, on SQLite and PostgreSQL: exact outcomes,
 idempotent re-reads, partial lines, sessions, pauses and callback requests."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
@@ -33,7 +34,7 @@ def _engine():
 def test_parse_line():
     line = parse_line(f"{T}|1.0|atencion|NONE|ABANDON|1|2|3")
     assert line.event == "ABANDON" and line.agent == "" and line.data == ["1", "2", "3"]
-    assert line.at == datetime.fromtimestamp(T, tz=timezone.utc)
+    assert line.at == datetime.fromtimestamp(T, tz=UTC)
     assert parse_line("x|y") is None and parse_line("abc|1|q|a|EV") is None
 
 
@@ -72,7 +73,9 @@ def test_live_timings_refine_whole_seconds(stack_env, tmp_path):
     path.write_text("\n".join(LINES[:4]) + "\n")
     with Session(_engine()) as session:
         ingest_file(session, path)
-        timings = {"1.0": {"queue": "atencion", "join": 100.0, "end": 102.345},
-                   "1.1": {"queue": "atencion", "join": 101.0}}  # still waiting: left for later
+        timings = {
+            "1.0": {"queue": "atencion", "join": 100.0, "end": 102.345},
+            "1.1": {"queue": "atencion", "join": 101.0},
+        }  # still waiting: left for later
         assert refine_waits(session, timings) == ["1.0"]
         assert session.exec(select(QueueCall).where(QueueCall.callid == "1.0")).one().wait_seconds == 2.345

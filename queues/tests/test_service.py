@@ -1,5 +1,6 @@
 """Queues, agents and skills in the database (SQLite and PostgreSQL): validation names the field,
 and a refused change leaves everything as it was."""
+
 import pytest
 from sqlmodel import Session, select
 
@@ -30,20 +31,27 @@ def test_queue_validation_names_the_field_and_stores_nothing(session):
     assert field_of(lambda: service.save_queue(session, {"name": "q2", "strategy": "fastest"})) == "strategy"
     assert field_of(lambda: service.save_queue(session, {"name": "q2", "wrapup_seconds": -1})) == "wrapup_seconds"
     assert field_of(lambda: service.save_queue(session, {"name": "q2", "callback_key": "55"})) == "callback_key"
-    assert field_of(lambda: service.save_queue(
-        session, {"name": "q2", "overflow": {"type": "queue", "queue": "nope"}})) == "overflow.queue"
+    assert (
+        field_of(lambda: service.save_queue(session, {"name": "q2", "overflow": {"type": "queue", "queue": "nope"}}))
+        == "overflow.queue"
+    )
     assert [q.name for q in session.exec(select(Queue))] == ["atencion"]
-    q2 = service.save_queue(session, {"name": "q2", "overflow": {"type": "queue", "queue": "atencion"},
-                                      "callback_key": "5"})
+    q2 = service.save_queue(
+        session, {"name": "q2", "overflow": {"type": "queue", "queue": "atencion"}, "callback_key": "5"}
+    )
     assert q2.overflow == {"type": "queue", "queue": "atencion"}
     existing = service.get_queue(session, "atencion")
-    assert field_of(lambda: service.save_queue(
-        session, {"overflow": {"type": "queue", "queue": "atencion"}}, existing)) == "overflow.queue"
+    assert (
+        field_of(lambda: service.save_queue(session, {"overflow": {"type": "queue", "queue": "atencion"}}, existing))
+        == "overflow.queue"
+    )
 
 
 def test_overflow_shapes():
     assert validate_overflow({"type": "external", "number": "+5491155"}, set(), "q") == {
-        "type": "external", "number": "+5491155"}
+        "type": "external",
+        "number": "+5491155",
+    }
     with pytest.raises(ValueError, match="overflow.number"):
         validate_overflow({"type": "external", "number": "abc"}, set(), "q")
     with pytest.raises(ValueError, match="overflow.type"):
@@ -79,8 +87,15 @@ def test_render_has_dynamic_members_contacts_overflow_and_callback(stack_env):
 
     with Session(get_engine()) as session:
         service.save_queue(session, {"name": "atencion"})
-        service.save_queue(session, {"name": "tramites", "callback_key": "5", "wrapup_seconds": 9,
-                                     "overflow": {"type": "queue", "queue": "atencion"}})
+        service.save_queue(
+            session,
+            {
+                "name": "tramites",
+                "callback_key": "5",
+                "wrapup_seconds": 9,
+                "overflow": {"type": "queue", "queue": "atencion"},
+            },
+        )
         agent, _, _ = service.create_agent(session, "marta", "1005", contact="sip:marta@192.0.2.7:5062")
         service.set_skill(session, agent, "tramites", 0)
         files = render_files(get_settings(), instance_paths(get_settings()), session)

@@ -6,6 +6,7 @@
 raises: with Redis down the recording stays at its stage and the worker's periodic sweep
 (pipeline/sweep.py) enqueues it again later. See broker.py for the queue, runner.py for the steps.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,5 +22,5 @@ def enqueue(recording_id: int) -> None:
 
         _, actor = broker.get(get_settings())
         actor.send(int(recording_id))
-    except Exception as exc:  # noqa: BLE001 - Redis down or misconfigured: the sweep catches up
+    except Exception as exc:
         log.warning("recording %s not enqueued (%s); the worker's sweep will pick it up", recording_id, exc)

@@ -12,6 +12,7 @@ the worker's lease thread (pipeline/worker.py) calls `touch` so a long transcrip
 mistaken for a dead worker. Even so, a duplicate delivery is harmless: `runner.run` claims the
 recording in the database first (pipeline/claim.py) and every step is idempotent.
 """
+
 from __future__ import annotations
 
 import threading
@@ -41,20 +42,28 @@ def get(settings: Settings):
             from recorder.pipeline import runner
 
             broker = RedisBroker(
-                url=redis_url(settings), namespace=NAMESPACE,
+                url=redis_url(settings),
+                namespace=NAMESPACE,
                 heartbeat_timeout=int(settings.recorder_heartbeat_timeout * 1000),
                 # Maintenance (requeue a dead worker's messages) on ~10 % of commands: cheap at our
                 # volumes, and a restarted worker recovers the messages within seconds.
                 maintenance_chance=100_000,
-                socket_timeout=5, socket_connect_timeout=3, health_check_interval=30)
+                socket_timeout=5,
+                socket_connect_timeout=3,
+                health_check_interval=30,
+            )
             import dramatiq
 
             actor = dramatiq.actor(
-                runner.run_job, actor_name=ACTOR, queue_name=QUEUE, broker=broker,
+                runner.run_job,
+                actor_name=ACTOR,
+                queue_name=QUEUE,
+                broker=broker,
                 max_retries=settings.recorder_max_retries,
                 min_backoff=int(settings.recorder_retry_backoff * 1000),
                 max_backoff=int(settings.recorder_retry_backoff * 1000 * 64),
-                time_limit=int(settings.recorder_job_time_limit * 1000))
+                time_limit=int(settings.recorder_job_time_limit * 1000),
+            )
             _cache[key] = (broker, actor)
         return _cache[key]
 
@@ -70,6 +79,6 @@ def reset() -> None:
         for broker, _ in _cache.values():
             try:
                 broker.close()
-            except Exception:  # noqa: BLE001 - closing a broker whose Redis is gone
+            except Exception:
                 pass
         _cache.clear()

@@ -1,6 +1,7 @@
 """A worker's claim on one recording: a lease in the database row, taken with one conditional
 UPDATE (atomic on SQLite and PostgreSQL), renewed while the worker works, released at the end.
 A worker killed with SIGKILL cannot release it; the lease then simply expires."""
+
 from __future__ import annotations
 
 import os
@@ -22,25 +23,34 @@ def owner_id() -> str:
 def acquire(recording_id: int, owner: str, lease: float) -> bool:
     """True if `owner` now holds the recording (it was free, expired, or already ours)."""
     now = utcnow()
-    stmt = (update(Recording)
-            .where(Recording.id == recording_id,
-                   or_(Recording.claimed_until.is_(None), Recording.claimed_until < now,
-                       Recording.claimed_by == owner))
-            .values(claimed_by=owner, claimed_until=now + timedelta(seconds=lease)))
+    stmt = (
+        update(Recording)
+        .where(
+            Recording.id == recording_id,
+            or_(Recording.claimed_until.is_(None), Recording.claimed_until < now, Recording.claimed_by == owner),
+        )
+        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=lease))
+    )
     with db.session_scope() as session:
         return session.exec(stmt).rowcount == 1
 
 
 def renew(recording_id: int, owner: str, lease: float) -> bool:
-    stmt = (update(Recording).where(Recording.id == recording_id, Recording.claimed_by == owner)
-            .values(claimed_until=utcnow() + timedelta(seconds=lease)))
+    stmt = (
+        update(Recording)
+        .where(Recording.id == recording_id, Recording.claimed_by == owner)
+        .values(claimed_until=utcnow() + timedelta(seconds=lease))
+    )
     with db.session_scope() as session:
         return session.exec(stmt).rowcount == 1
 
 
 def release(recording_id: int, owner: str) -> None:
-    stmt = (update(Recording).where(Recording.id == recording_id, Recording.claimed_by == owner)
-            .values(claimed_by="", claimed_until=None))
+    stmt = (
+        update(Recording)
+        .where(Recording.id == recording_id, Recording.claimed_by == owner)
+        .values(claimed_by="", claimed_until=None)
+    )
     with db.session_scope() as session:
         session.exec(stmt)
 
@@ -55,7 +65,7 @@ class Lease:
         self._thread: threading.Thread | None = None
         self.lost = False
 
-    def __enter__(self) -> "Lease":
+    def __enter__(self) -> Lease:
         self._thread = threading.Thread(target=self._renew, name=f"lease-{self.recording_id}", daemon=True)
         self._thread.start()
         return self
@@ -67,7 +77,7 @@ class Lease:
                     self.lost = True
                 if self.extra:
                     self.extra()
-            except Exception:  # noqa: BLE001 - a failed renewal is retried at the next tick
+            except Exception:
                 pass
 
     def __exit__(self, *exc) -> None:

@@ -5,6 +5,7 @@ step that succeeds) and is raised again so dramatiq retries the job with exponen
 once the attempts exceed CENTRALITA_RECORDER_MAX_RETRIES, or at once for bad input, the recording
 is `failed` with `last_error`, and the job ends quietly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,7 +103,8 @@ def run(recording_id: int, settings: Settings | None = None, heartbeat=None) -> 
                 moved = session.exec(
                     update(Recording)
                     .where(Recording.id == recording_id, Recording.stage == stage, Recording.claimed_by == owner)
-                    .values(stage=nxt, attempts=0, last_error="", updated_at=utcnow())).rowcount
+                    .values(stage=nxt, attempts=0, last_error="", updated_at=utcnow())
+                ).rowcount
                 if moved != 1:
                     session.rollback()
                     raise RuntimeError(f"recording {recording_id}: claim lost during {stage}; its new holder goes on")
@@ -130,8 +132,12 @@ def _fail(session: Session, recording_id: int, stage: str, exc: Exception, setti
     rec.updated_at = utcnow()
     session.add(rec)
     session.commit()
-    (log.error if final else log.warning)("recording %s: %s%s", recording_id, rec.last_error,
-                                          " (failed)" if final else f" (attempt {rec.attempts}, retrying)")
+    (log.error if final else log.warning)(
+        "recording %s: %s%s",
+        recording_id,
+        rec.last_error,
+        " (failed)" if final else f" (attempt {rec.attempts}, retrying)",
+    )
     return final
 
 
@@ -140,4 +146,5 @@ def _queue_heartbeat(settings: Settings):
         from recorder.pipeline import broker
 
         broker.touch(broker.get(settings)[0])
+
     return beat

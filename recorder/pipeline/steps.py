@@ -6,6 +6,7 @@ files and the same archive object.
 Within one job the steps pass what they decoded along in `Job.cache` (the legs, the Opus file):
 that is why a job runs all remaining steps in one go. A resumed job recomputes what it lacks.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,13 @@ def verify(job: Job, rec: Recording) -> None:
 def _decode(job: Job, rec: Recording) -> audio.Legs:
     """Both legs at the model's rate; the same ffmpeg run writes the Opus work copy."""
     if "legs" not in job.cache:
-        job.cache["legs"] = media.decode_and_encode(_wav(rec), job.transcriber(rec).rate, job.work(rec, ".opus"),
-                                                    job.settings.recorder_opus_kbps, job.cache.get("info"))
+        job.cache["legs"] = media.decode_and_encode(
+            _wav(rec),
+            job.transcriber(rec).rate,
+            job.work(rec, ".opus"),
+            job.settings.recorder_opus_kbps,
+            job.cache.get("info"),
+        )
         job.cache["opus_fresh"] = True
     return job.cache["legs"]
 
@@ -179,8 +185,15 @@ def cleanup(job: Job, rec: Recording) -> None:
     job.work(rec, ".transcript.json").unlink(missing_ok=True)
 
 
-STEPS = {"ended": verify, "verified": transcribe, "transcribed": analyse, "analysed": encode,
-         "encoded": store, "stored": check, "indexed": cleanup}
+STEPS = {
+    "ended": verify,
+    "verified": transcribe,
+    "transcribed": analyse,
+    "analysed": encode,
+    "encoded": store,
+    "stored": check,
+    "indexed": cleanup,
+}
 
 
 def next_stage(stage: str) -> str:

@@ -2,6 +2,7 @@
 dead-lettered, a worker killed while its lease had not yet expired): every recording past `ended`
 and not finished, with no progress for CENTRALITA_RECORDER_SWEEP_STALE seconds and no live claim,
 is enqueued again. Enqueuing twice is harmless: the claim keeps one worker per recording."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,12 +22,18 @@ ACTIVE = tuple(s for s in steps.ORDER if s not in steps.TERMINAL)  # ended .. in
 def stuck(settings: Settings, limit: int = 1000) -> list[int]:
     now = utcnow()
     with Session(db.get_engine()) as session:
-        return list(session.exec(
-            select(Recording.id)
-            .where(Recording.stage.in_(ACTIVE),
-                   Recording.updated_at < now - timedelta(seconds=settings.recorder_sweep_stale),
-                   or_(Recording.claimed_until.is_(None), Recording.claimed_until < now))
-            .order_by(Recording.id).limit(limit)))
+        return list(
+            session.exec(
+                select(Recording.id)
+                .where(
+                    Recording.stage.in_(ACTIVE),
+                    Recording.updated_at < now - timedelta(seconds=settings.recorder_sweep_stale),
+                    or_(Recording.claimed_until.is_(None), Recording.claimed_until < now),
+                )
+                .order_by(Recording.id)
+                .limit(limit)
+            )
+        )
 
 
 def sweep(settings: Settings, send) -> list[int]:
@@ -47,6 +54,10 @@ def backlog() -> dict:
     pending = sum(stages[s] for s in ACTIVE)
     finished = sum(stages[s] for s in steps.TERMINAL)
     total = pending + finished
-    return {"stages": stages, "pending": pending, "finished": finished,
-            "progress_pct": round(100.0 * finished / total, 1) if total else 100.0,
-            "oldest_pending_since": oldest.isoformat() if oldest else None}
+    return {
+        "stages": stages,
+        "pending": pending,
+        "finished": finished,
+        "progress_pct": round(100.0 * finished / total, 1) if total else 100.0,
+        "oldest_pending_since": oldest.isoformat() if oldest else None,
+    }

@@ -5,6 +5,7 @@ starts N such processes (CPU-bound work: processes, not threads). Each process a
 stuck recordings; the retention purge runs in one process of the whole installation per
 CENTRALITA_RECORDER_PURGE_INTERVAL (a Redis key with expiry elects it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,7 @@ def _housekeeping(settings: Settings, stop: threading.Event) -> None:
             ids = sweep.sweep(settings, enqueue)
             if ids:
                 log.info("sweep: enqueued %d stuck recording(s)", len(ids))
-        except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+        except Exception as exc:
             log.warning("sweep failed: %s", exc)
         try:
             if _purge_due(settings):
@@ -36,7 +37,7 @@ def _housekeeping(settings: Settings, stop: threading.Event) -> None:
 
                 report = retention.purge(dry_run=False, settings=settings)
                 log.info("purge: %d recording(s) purged", len(report["purged"]))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("purge failed: %s", exc)
 
 
@@ -45,8 +46,11 @@ def _purge_due(settings: Settings) -> bool:
 
     client = redis.Redis.from_url(redis_url(settings), socket_timeout=3, socket_connect_timeout=3)
     try:
-        return bool(client.set("centralita:recorder:purge-lock", os.getpid(), nx=True,
-                               ex=max(1, int(settings.recorder_purge_interval))))
+        return bool(
+            client.set(
+                "centralita:recorder:purge-lock", os.getpid(), nx=True, ex=max(1, int(settings.recorder_purge_interval))
+            )
+        )
     finally:
         client.close()
 
@@ -55,9 +59,8 @@ def run_one(settings: Settings | None = None, ready=None) -> None:
     """One worker process in the foreground until SIGTERM/SIGINT."""
     import dramatiq
 
-    from recorder.pipeline import broker, runner
-
     from recorder import vosk_models
+    from recorder.pipeline import broker
 
     settings = settings or get_settings()
     # The model is checked now (a missing one stops the worker with the setting's name) but loaded

@@ -1,4 +1,5 @@
 """HTTP routes of retention (policies, legal hold, purge); included by recorder/routes.py."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
@@ -20,16 +21,27 @@ def list_policies(session: Session = Depends(get_session), _: User = Depends(req
 
 
 @router.put("/recordings/retention/policies/{name}", response_model=PolicyOut)
-def put_policy(name: str, body: PolicyIn, request: Request, session: Session = Depends(get_session),
-               user: User = Depends(require_admin)):
+def put_policy(
+    name: str,
+    body: PolicyIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    user: User = Depends(require_admin),
+):
     try:
         policy = service.save_policy(session, name, body.days, body.match)
     except FieldError as exc:
         raise http_error(exc) from None
     from api.audit.service import record
 
-    record(session, "retention.policy", user=user, target=f"policy:{name}",
-           detail={"days": body.days, "match": body.match}, client=client_of(request))
+    record(
+        session,
+        "retention.policy",
+        user=user,
+        target=f"policy:{name}",
+        detail={"days": body.days, "match": body.match},
+        client=client_of(request),
+    )
     session.commit()
     return PolicyOut(name=policy.name, days=policy.days, match=policy.match)
 
@@ -44,14 +56,24 @@ def _hold(fn, recording_id: int, body: HoldIn, request: Request, session: Sessio
 
 
 @router.post("/recordings/{recording_id}/hold", response_model=HoldOut)
-def set_hold(recording_id: int, body: HoldIn, request: Request, session: Session = Depends(get_session),
-             user: User = Depends(require_admin)):
+def set_hold(
+    recording_id: int,
+    body: HoldIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    user: User = Depends(require_admin),
+):
     return _hold(service.set_hold, recording_id, body, request, session, user)
 
 
 @router.post("/recordings/{recording_id}/release", response_model=HoldOut)
-def release_hold(recording_id: int, body: HoldIn, request: Request, session: Session = Depends(get_session),
-                 user: User = Depends(require_admin)):
+def release_hold(
+    recording_id: int,
+    body: HoldIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    user: User = Depends(require_admin),
+):
     return _hold(service.release_hold, recording_id, body, request, session, user)
 
 

@@ -1,4 +1,5 @@
 """API bodies of retention."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field

@@ -5,9 +5,10 @@ Purging keeps the row (date, caller, agent, queue, the audit trail's target) but
 archive object, any WAV left behind, the transcript and the file's wrapped data key: the content is
 gone, the fact remains (the object's key and sha256 are in the purge's audit entry).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -27,7 +28,7 @@ PURGEABLE = ("done", "failed")  # never a recording still moving through the pip
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def policies(session: Session) -> list[RetentionPolicy]:
@@ -62,7 +63,9 @@ def save_policy(session: Session, name: str, days: int, match: dict | None = Non
     unknown = sorted(set(match) - set(MATCH_FIELDS))
     if unknown:
         raise FieldError("match", f"unknown field(s) {', '.join(unknown)}; use {', '.join(MATCH_FIELDS)}")
-    policy = session.exec(select(RetentionPolicy).where(RetentionPolicy.name == name)).first() or RetentionPolicy(name=name)
+    policy = session.exec(select(RetentionPolicy).where(RetentionPolicy.name == name)).first() or RetentionPolicy(
+        name=name
+    )
     policy.days, policy.match = days, {k: str(v) for k, v in match.items()}
     session.add(policy)
     return policy
@@ -92,21 +95,37 @@ def release_hold(session: Session, recording_id: int, reason: str, *, user=None,
     previous = rec.legal_hold_reason
     rec.legal_hold, rec.legal_hold_reason = False, ""
     session.add(rec)
-    audit(session, "recording.release", user=user, target=f"recording:{rec.id}",
-          detail={"reason": reason, "hold_reason": previous}, client=client)
+    audit(
+        session,
+        "recording.release",
+        user=user,
+        target=f"recording:{rec.id}",
+        detail={"reason": reason, "hold_reason": previous},
+        client=client,
+    )
     return rec
 
 
 def expired(session: Session, now: datetime | None = None, limit: int = 1000) -> list[Recording]:
     now = now or utcnow()
-    return list(session.exec(
-        select(Recording).where(Recording.retain_until.is_not(None), Recording.retain_until < now,
-                                Recording.legal_hold.is_(False), Recording.stage.in_(PURGEABLE))
-        .order_by(Recording.retain_until).limit(limit)))
+    return list(
+        session.exec(
+            select(Recording)
+            .where(
+                Recording.retain_until.is_not(None),
+                Recording.retain_until < now,
+                Recording.legal_hold.is_(False),
+                Recording.stage.in_(PURGEABLE),
+            )
+            .order_by(Recording.retain_until)
+            .limit(limit)
+        )
+    )
 
 
-def purge(dry_run: bool = False, settings: Settings | None = None, now: datetime | None = None,
-          user=None, client: str = "") -> dict:
+def purge(
+    dry_run: bool = False, settings: Settings | None = None, now: datetime | None = None, user=None, client: str = ""
+) -> dict:
     """Delete expired archive copies not on legal hold. Each file: object deleted, then the row
     marked `purged` and its audit entry written in one commit (a crash in between leaves the row
     to purge again; deleting a missing object is a no-op). Returns what was (or would be) purged."""
@@ -130,12 +149,16 @@ def purge(dry_run: bool = False, settings: Settings | None = None, now: datetime
                 if rec.wav_path and rec.wav_deleted_at is None:
                     Path(rec.wav_path).unlink(missing_ok=True)
                     rec.wav_deleted_at = utcnow()
-            except Exception as exc:  # noqa: BLE001 - reported; the next purge tries again
+            except Exception as exc:
                 errors.append({"id": rid, "error": str(exc)[:300]})
                 continue
-            detail = {"archive_backend": backend_name, "archive_key": key, "archive_sha256": rec.archive_sha256,
-                      "retention_class": rec.retention_class,
-                      "retain_until": rec.retain_until.isoformat() if rec.retain_until else None}
+            detail = {
+                "archive_backend": backend_name,
+                "archive_key": key,
+                "archive_sha256": rec.archive_sha256,
+                "retention_class": rec.retention_class,
+                "retain_until": rec.retain_until.isoformat() if rec.retain_until else None,
+            }
             rec.stage, rec.purged_at = "purged", utcnow()
             rec.transcript, rec.transcript_text, rec.analysis = {}, "", {}
             # Dropping the wrapped data key also makes any copy left elsewhere (backups) unreadable.

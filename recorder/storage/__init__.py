@@ -4,6 +4,7 @@
 back, checks the stored bytes' sha256 and returns the decrypted Opus bytes (playback, download and
 the pipeline's own read-back verification use it).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 Object keys are deterministic per recording (see `object_key`), so storing again after a crash
 overwrites the same object: one object per recording, however often a step is retried.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,11 @@ class LocalBackend:
     def keys(self, prefix: str = "") -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*")
-                      if p.is_file() and not p.name.endswith(".part") and str(p.relative_to(self.root)).startswith(prefix))
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
+            if p.is_file() and not p.name.endswith(".part") and str(p.relative_to(self.root)).startswith(prefix)
+        )
 
     def finalize(self, key: str) -> None:
         return None
@@ -83,11 +87,17 @@ class S3Backend:
         self.storage_class = settings.recorder_s3_storage_class
         timeout = settings.external_timeout
         self.client = boto3.client(
-            "s3", endpoint_url=settings.recorder_s3_endpoint or None, region_name=settings.recorder_s3_region,
+            "s3",
+            endpoint_url=settings.recorder_s3_endpoint or None,
+            region_name=settings.recorder_s3_region,
             aws_access_key_id=settings.recorder_s3_access_key or None,
             aws_secret_access_key=settings.recorder_s3_secret_key or None,
-            config=Config(connect_timeout=timeout, read_timeout=max(timeout, 30.0),
-                          retries={"max_attempts": 3, "mode": "standard"}))
+            config=Config(
+                connect_timeout=timeout,
+                read_timeout=max(timeout, 30.0),
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
 
     def _call(self, what: str, key: str, fn, **kw):
         from botocore.exceptions import BotoCoreError, ClientError
@@ -118,7 +128,7 @@ class S3Backend:
         while True:
             kw = {"Prefix": self.prefix + prefix, **({"ContinuationToken": token} if token else {})}
             page = self._call("list", prefix, self.client.list_objects_v2, **kw)
-            out += [o["Key"][len(self.prefix):] for o in page.get("Contents", [])]
+            out += [o["Key"][len(self.prefix) :] for o in page.get("Contents", [])]
             if not page.get("IsTruncated"):
                 return sorted(out)
             token = page["NextContinuationToken"]
@@ -127,8 +137,15 @@ class S3Backend:
         """Move a verified object to a cold class with a server-side copy (no re-upload)."""
         if self.storage_class in COLD_CLASSES:
             full = self.prefix + key
-            self._call("copy", key, self.client.copy_object, Key=full, StorageClass=self.storage_class,
-                       CopySource={"Bucket": self.bucket, "Key": full}, MetadataDirective="COPY")
+            self._call(
+                "copy",
+                key,
+                self.client.copy_object,
+                Key=full,
+                StorageClass=self.storage_class,
+                CopySource={"Bucket": self.bucket, "Key": full},
+                MetadataDirective="COPY",
+            )
 
 
 def archive_dir(settings: Settings) -> Path:

@@ -6,6 +6,7 @@ Only the wrapped data key and the master key's id are stored, in the recording's
 master key re-wraps those small keys in the database; the archive files are never read again, and
 files of any old key still decrypt as long as that key stays in the setting.
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,7 +46,9 @@ def keyring(settings: Settings) -> Keyring:
         except binascii.Error:
             raise CryptoError(f"CENTRALITA_RECORDER_ARCHIVE_KEYS: key {key_id!r} is not valid base64") from None
         if len(raw) != 32:
-            raise CryptoError(f"CENTRALITA_RECORDER_ARCHIVE_KEYS: key {key_id!r} must be 32 bytes (AES-256), is {len(raw)}")
+            raise CryptoError(
+                f"CENTRALITA_RECORDER_ARCHIVE_KEYS: key {key_id!r} must be 32 bytes (AES-256), is {len(raw)}"
+            )
         keys[key_id] = raw
     current = settings.recorder_archive_key_id or (list(keys)[-1] if keys else "")
     if current and current not in keys:
@@ -103,6 +106,6 @@ def decrypt(ring: Keyring, blob: bytes, key_id: str, wrapped: str) -> bytes:
         raise CryptoError("archive file is not in the encrypted format")
     data_key = unwrap(ring, key_id, wrapped)
     try:
-        return _aes(data_key).decrypt(blob[4:4 + NONCE], blob[4 + NONCE:], AAD)
+        return _aes(data_key).decrypt(blob[4 : 4 + NONCE], blob[4 + NONCE :], AAD)
     except InvalidTag:
         raise CryptoError("archive file does not authenticate (corrupt or tampered)") from None

@@ -1,6 +1,7 @@
 """Key rotation: re-wrap the data keys of archive files with the current master key, in batches,
 in the database only. Each batch is one transaction, so an interrupted rotation resumes where it
 stopped; the archive files are never read or rewritten."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -19,10 +20,14 @@ def rotate(batch: int = 500, settings: Settings | None = None) -> dict:
     rewrapped, last_id = 0, 0
     while True:
         with Session(db.get_engine()) as session:
-            rows = list(session.exec(
-                select(Recording).where(Recording.id > last_id, Recording.wrapped_key != "",
-                                        Recording.key_id != ring.current)
-                .order_by(Recording.id).limit(batch)))
+            rows = list(
+                session.exec(
+                    select(Recording)
+                    .where(Recording.id > last_id, Recording.wrapped_key != "", Recording.key_id != ring.current)
+                    .order_by(Recording.id)
+                    .limit(batch)
+                )
+            )
             if not rows:
                 break
             for rec in rows:

@@ -1,4 +1,5 @@
 """Recorder fixtures: the real Korean Vosk model (loaded once per session) and a synthetic call."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Analytics on hand-made word lists: every figure is checked against values worked out by hand."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,10 @@ from recorder.transcribe import Transcript, Word
 
 def say(speaker: str, text: str, start: float, step: float = 0.4) -> list[Word]:
     """Words of `text` one after another from `start`, each lasting `step` - 0.05 s."""
-    return [Word(speaker, w, round(start + i * step, 3), round(start + (i + 1) * step - 0.05, 3), 1.0)
-            for i, w in enumerate(text.split())]
+    return [
+        Word(speaker, w, round(start + i * step, 3), round(start + (i + 1) * step - 0.05, 3), 1.0)
+        for i, w in enumerate(text.split())
+    ]
 
 
 def test_turns_merge_words_closer_than_the_gap():
@@ -56,9 +59,11 @@ def test_overlapping_speech_is_an_interruption_by_who_started_second():
 
 
 def test_sentiment_per_speaker_with_negation_and_intensifiers():
-    words = (say("caller", "el servicio es pésimo y estoy muy molesto", 0.0)
-             + say("agent", "gracias por su paciencia lo resolvemos", 5.0)
-             + say("caller", "no está mal muchas gracias", 10.0))
+    words = (
+        say("caller", "el servicio es pésimo y estoy muy molesto", 0.0)
+        + say("agent", "gracias por su paciencia lo resolvemos", 5.0)
+        + say("caller", "no está mal muchas gracias", 10.0)
+    )
     s = analytics.sentiment(words, duration=12.0, language="es")
     assert s["caller"]["hits"] == 4  # pésimo, molesto (×1.5), mal (negated), gracias
     # -3 + -2*1.5 + 2 (no … mal → +2) + 2 = -2
@@ -76,16 +81,23 @@ def test_sentiment_english_and_accents_and_neutral():
     a = analytics.sentiment(say("agent", "excelente atención", 0), 2.0)
     b = analytics.sentiment(say("agent", "EXCELENTE atencion", 0), 2.0)
     assert a == b and a["agent"]["label"] == "positive"
-    assert analytics.sentiment([], 1.0)["caller"] == {"score": 0.0, "label": "neutral", "hits": 0,
-                                                      "timeline": [0.0, 0.0, 0.0], "trend": 0.0}
+    assert analytics.sentiment([], 1.0)["caller"] == {
+        "score": 0.0,
+        "label": "neutral",
+        "hits": 0,
+        "timeline": [0.0, 0.0, 0.0],
+        "trend": 0.0,
+    }
     with pytest.raises(ValueError, match="no sentiment lexicon for language 'ko'"):
         analytics.sentiment([], 1.0, "ko")
 
 
 def test_categories_from_keyword_rules():
-    words = (say("caller", "quiero poner una queja y cancelar el servicio", 0.0)
-             + say("caller", "también un reclamo por la factura", 5.0)
-             + say("agent", "le paso con mi supervisor", 9.0))
+    words = (
+        say("caller", "quiero poner una queja y cancelar el servicio", 0.0)
+        + say("caller", "también un reclamo por la factura", 5.0)
+        + say("agent", "le paso con mi supervisor", 9.0)
+    )
     c = analytics.categories(words)
     assert set(c) == {"queja", "cancelacion", "reclamo", "pago", "escalamiento"}
     assert c["queja"] == {"speakers": ["caller"], "terms": ["queja"], "count": 1}
@@ -100,10 +112,17 @@ def test_categories_from_keyword_rules():
 
 def test_analyse_redacts_before_storing_and_counts_everything():
     card = "cuatro uno one uno uno uno uno uno uno uno uno uno uno uno uno uno uno".replace("one", "uno")
-    words = (say("agent", "buenos días en qué le puedo ayudar", 0.0)
-             + say("caller", f"quiero pagar con la tarjeta {card} gracias", 4.0, step=0.3))
-    t = Transcript(duration=20.0, model="test", sample_rate=16000, source_rate=8000, words=words,
-                   segments=[{"speaker": "caller", "start": 4.0, "end": 12.0, "text": "..."}])
+    words = say("agent", "buenos días en qué le puedo ayudar", 0.0) + say(
+        "caller", f"quiero pagar con la tarjeta {card} gracias", 4.0, step=0.3
+    )
+    t = Transcript(
+        duration=20.0,
+        model="test",
+        sample_rate=16000,
+        source_rate=8000,
+        words=words,
+        segments=[{"speaker": "caller", "start": 4.0, "end": 12.0, "text": "..."}],
+    )
     stored, doc = analytics.analyse(t, "es")
     assert "cuatro" not in stored.text("caller") and "[TARJETA]" in stored.text("caller")
     assert "uno" not in stored.segments[0]["text"] and "[TARJETA]" in stored.segments[0]["text"]

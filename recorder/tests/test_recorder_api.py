@@ -1,6 +1,7 @@
 """recorder/ over HTTP without Asterisk, on SQLite and PostgreSQL: full-text search with filters and
 paging, agents limited to their own calls, playback with Range (206) and its audit, tags, per-scope
 settings, QA scorecards/evaluations/report, and a background export ZIP with its manifest."""
+
 from __future__ import annotations
 
 import csv
@@ -8,14 +9,14 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from recorder import testaudio
 
-T0 = datetime(2026, 10, 5, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
 
 
 def _recording(session, wav_dir, n, **kw):
@@ -23,9 +24,16 @@ def _recording(session, wav_dir, n, **kw):
 
     wav = wav_dir / f"{n}.wav"
     testaudio.write_wav(wav, bytes(range(256)) * 64, channels=2)  # 16 KiB of known bytes after the header
-    row = Recording(uniqueid=f"17000000{n}.1", linkedid=f"17000000{n}.1", started_at=T0 + timedelta(days=n),
-                    ended_at=T0 + timedelta(days=n, minutes=3), duration=180.0 + n, wav_path=str(wav),
-                    stage="done", **kw)
+    row = Recording(
+        uniqueid=f"17000000{n}.1",
+        linkedid=f"17000000{n}.1",
+        started_at=T0 + timedelta(days=n),
+        ended_at=T0 + timedelta(days=n, minutes=3),
+        duration=180.0 + n,
+        wav_path=str(wav),
+        stage="done",
+        **kw,
+    )
     session.add(row)
     session.flush()
     return row
@@ -45,13 +53,40 @@ def client(stack_env, tmp_path):
         service.create_user(session, "noep", "agent-password-2", role="agent")
         session.flush()
         session.add(AgentEndpoint(user_id=ana.id, username="ana", sip_password="x", extension="1001"))
-        _recording(session, tmp_path, 1, agent="ana", queue="atencion", caller="5551001",
-                   transcript_text="quiero presentar un reclamo por la factura", categories=["reclamo"],
-                   sentiment_caller=-0.6, tags=["vip"])
-        _recording(session, tmp_path, 2, agent="luis", queue="atencion", caller="5551002",
-                   transcript_text="gracias por la ayuda con la factura", sentiment_caller=0.7)
-        _recording(session, tmp_path, 40, agent="ana", queue="ventas", caller="5079999", direction="outbound",
-                   campaign="cobros", transcript_text="quiero cancelar el servicio", categories=["cancelar", "queja"])
+        _recording(
+            session,
+            tmp_path,
+            1,
+            agent="ana",
+            queue="atencion",
+            caller="5551001",
+            transcript_text="quiero presentar un reclamo por la factura",
+            categories=["reclamo"],
+            sentiment_caller=-0.6,
+            tags=["vip"],
+        )
+        _recording(
+            session,
+            tmp_path,
+            2,
+            agent="luis",
+            queue="atencion",
+            caller="5551002",
+            transcript_text="gracias por la ayuda con la factura",
+            sentiment_caller=0.7,
+        )
+        _recording(
+            session,
+            tmp_path,
+            40,
+            agent="ana",
+            queue="ventas",
+            caller="5079999",
+            direction="outbound",
+            campaign="cobros",
+            transcript_text="quiero cancelar el servicio",
+            categories=["cancelar", "queja"],
+        )
     with TestClient(create_app(with_runtime=False)) as c:
         yield c
 
@@ -117,8 +152,11 @@ def test_playback_with_range_is_audited(client):
     assert dl.status_code == 200 and "attachment" in dl.headers["content-disposition"] and dl.content == full.content
     audit = client.get("/api/audit", params={"action": "recording.play", "limit": 50}, headers=boss).json()
     rows = audit["items"] if isinstance(audit, dict) else audit
-    assert {r["detail"]["range"] for r in rows} == {f"0-{len(full.content) - 1}", "100-199",
-                                                     f"{len(full.content) - 10}-{len(full.content) - 1}"}
+    assert {r["detail"]["range"] for r in rows} == {
+        f"0-{len(full.content) - 1}",
+        "100-199",
+        f"{len(full.content) - 10}-{len(full.content) - 1}",
+    }
     assert all(r["username"] == "ana" and r["target"] == "recording:1" for r in rows)
     audit = client.get("/api/audit", params={"action": "recording.download"}, headers=boss).json()
     assert len(audit["items"] if isinstance(audit, dict) else audit) == 1
@@ -139,39 +177,60 @@ def test_tags_and_settings(client):
     client.put("/api/recordings/settings/campaign/Cobros%202026", json={"language": "en"}, headers=boss)
     listed = client.get("/api/recordings/settings", headers=sup).json()
     assert [(s["scope"], s["name"], s["record"], s["language"]) for s in listed] == [
-        ("campaign", "Cobros 2026", True, "en"), ("queue", "salud", False, "es")]
+        ("campaign", "Cobros 2026", True, "en"),
+        ("queue", "salud", False, "es"),
+    ]
     assert client.delete("/api/recordings/settings/queue/salud", headers=boss).status_code == 204
     assert client.delete("/api/recordings/settings/queue/salud", headers=boss).status_code == 404
 
 
 def test_quality_scorecards_evaluations_and_agent_report(client):
     sup = auth(client, "sup", "sup-password-1")
-    criteria = [{"key": "cortesia", "weight": 0.25, "max": 5}, {"key": "protocolo", "weight": 0.35, "max": 5},
-                {"key": "efectividad", "weight": 0.25, "max": 5}, {"key": "satisfaccion", "weight": 0.15, "max": 10}]
+    criteria = [
+        {"key": "cortesia", "weight": 0.25, "max": 5},
+        {"key": "protocolo", "weight": 0.35, "max": 5},
+        {"key": "efectividad", "weight": 0.25, "max": 5},
+        {"key": "satisfaccion", "weight": 0.15, "max": 10},
+    ]
     r = client.post("/api/qa/scorecards", json={"name": "estandar", "criteria": criteria}, headers=sup)
     assert r.status_code == 201
-    assert client.post("/api/qa/scorecards", json={"name": "estandar", "criteria": criteria}, headers=sup).status_code == 409
+    assert (
+        client.post("/api/qa/scorecards", json={"name": "estandar", "criteria": criteria}, headers=sup).status_code
+        == 409
+    )
     r = client.post("/api/qa/scorecards", json={"name": "x", "criteria": [{"key": "a", "weight": 0}]}, headers=sup)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "criteria.0.weight"]
     answers = {"cortesia": 5, "protocolo": 4, "efectividad": 3, "satisfaccion": 10}
     r = client.post("/api/recordings/1/evaluations", json={"scorecard": "estandar", "answers": answers}, headers=sup)
     # 100 * (0.25*1 + 0.35*0.8 + 0.25*0.6 + 0.15*1) / 1.0
     assert r.status_code == 201 and r.json()["score"] == 83.0 and r.json()["agent"] == "ana"
-    r = client.post("/api/recordings/3/evaluations", json={"scorecard": "estandar",
-                                                           "answers": {**answers, "protocolo": 2}}, headers=sup)
+    r = client.post(
+        "/api/recordings/3/evaluations",
+        json={"scorecard": "estandar", "answers": {**answers, "protocolo": 2}},
+        headers=sup,
+    )
     assert r.json()["score"] == 69.0
-    r = client.post("/api/recordings/2/evaluations", json={"scorecard": "estandar",
-                                                           "answers": {**answers, "cortesia": 6}}, headers=sup)
+    r = client.post(
+        "/api/recordings/2/evaluations",
+        json={"scorecard": "estandar", "answers": {**answers, "cortesia": 6}},
+        headers=sup,
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "answers.cortesia"]
-    r = client.post("/api/recordings/2/evaluations", json={"scorecard": "estandar",
-                                                           "answers": {"cortesia": 1}}, headers=sup)
+    r = client.post(
+        "/api/recordings/2/evaluations", json={"scorecard": "estandar", "answers": {"cortesia": 1}}, headers=sup
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "answers.protocolo"]
-    assert client.post("/api/recordings/2/evaluations", json={"scorecard": "nope", "answers": answers},
-                       headers=sup).status_code == 404
+    assert (
+        client.post(
+            "/api/recordings/2/evaluations", json={"scorecard": "nope", "answers": answers}, headers=sup
+        ).status_code
+        == 404
+    )
     report = client.get("/api/qa/report", params={"period": "month"}, headers=sup).json()
-    month = datetime.now(timezone.utc).strftime("%Y-%m")
-    assert report == [{"agent": "ana", "period": month, "evaluations": 2, "mean_score": 76.0,
-                       "min_score": 69.0, "max_score": 83.0}]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert report == [
+        {"agent": "ana", "period": month, "evaluations": 2, "mean_score": 76.0, "min_score": 69.0, "max_score": 83.0}
+    ]
     assert client.get("/api/qa/report", params={"period": "year"}, headers=sup).status_code == 422
     ana = auth(client, "ana", "agent-password-1")
     assert [e["score"] for e in client.get("/api/recordings/1/evaluations", headers=ana).json()] == [83.0]

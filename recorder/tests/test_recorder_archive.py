@@ -1,4 +1,5 @@
 """The Opus archive copy: both legs survive (measured), sha256, verification catches damage."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,9 @@ def test_a_silent_leg_stays_silent(tmp_path):
     copy = archive.encode(wav, tmp_path / "one-sided.opus")
     legs = archive.verify(wav, copy.path, copy.sha256)
     assert legs["agent"]["rms_source"] == 0 and legs["agent"]["rms_archive"] < 30
-    assert archive.legs_problems({"caller": {**legs["caller"]}, "agent": {**legs["agent"], "rms_archive": 900.0}}) \
-        == ["agent leg was silent but the archive has sound in it (legs mixed)"]
+    assert archive.legs_problems({"caller": {**legs["caller"]}, "agent": {**legs["agent"], "rms_archive": 900.0}}) == [
+        "agent leg was silent but the archive has sound in it (legs mixed)"
+    ]
 
 
 def test_verify_catches_a_changed_missing_or_foreign_archive(call_wav, tmp_path):

@@ -1,4 +1,5 @@
 """Reading recordings: headers, the encodings Asterisk writes, legs and resampling."""
+
 from __future__ import annotations
 
 import subprocess

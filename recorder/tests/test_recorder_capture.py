@@ -1,5 +1,6 @@
 """From the dialplan's events and MixMonitor's raw files to `ended` recordings (no Asterisk here: the
 events and files are what Asterisk 22 sends and writes, as seen in tests/integration/test_recorder_e2e.py)."""
+
 from __future__ import annotations
 
 import wave
@@ -22,8 +23,14 @@ def _raw(path, seconds=1.0, left=1000, right=-2000):
 
 
 def _event(phase, uid="1795.7", **kw):
-    base = {"Event": "UserEvent", "UserEvent": "CentralitaRecording", "Phase": phase,
-            "Uniqueid": [uid, uid], "Linkedid": [uid, uid], "Channel": ["PJSIP/demo-1", "PJSIP/demo-1"]}
+    base = {
+        "Event": "UserEvent",
+        "UserEvent": "CentralitaRecording",
+        "Phase": phase,
+        "Uniqueid": [uid, uid],
+        "Linkedid": [uid, uid],
+        "Channel": ["PJSIP/demo-1", "PJSIP/demo-1"],
+    }
     return {**base, **kw}
 
 
@@ -45,15 +52,32 @@ def test_events_build_the_row_then_the_closed_file_ends_it(stack_env, tmp_path):
     host = lambda p: tmp_path / p.lstrip("/")
     queued = []
     with Session(db.get_engine()) as s:
-        capture.on_event(s, _event("start", Direction="inbound", Scope="flow", Name="demo", RecLanguage="es",
-                                   File="/spool/recordings/20261122/1795.7.raw", Caller="5551234", Flow="demo"), host)
+        capture.on_event(
+            s,
+            _event(
+                "start",
+                Direction="inbound",
+                Scope="flow",
+                Name="demo",
+                RecLanguage="es",
+                File="/spool/recordings/20261122/1795.7.raw",
+                Caller="5551234",
+                Flow="demo",
+            ),
+            host,
+        )
         s.commit()
         capture.on_event(s, _event("start", Direction="inbound", Scope="flow", Name="demo"), host)  # replayed
         capture.on_event(s, _event("scope", Scope="queue", Name="atencion", RecLanguage="en"), host)
         s.commit()
         row = s.exec(select(Recording)).one()
-        assert (row.caller, row.flow, row.queue, row.language, row.stage) == ("5551234", "demo", "atencion", "en",
-                                                                             "recording")
+        assert (row.caller, row.flow, row.queue, row.language, row.stage) == (
+            "5551234",
+            "demo",
+            "atencion",
+            "en",
+            "recording",
+        )
         assert row.retention_class == "default" and row.retain_until > row.started_at + timedelta(days=15 * 365)
     raw = _raw(tmp_path / "spool/recordings/20261122/1795.7.raw", 2.0)
     # The file is not closed yet (no marker): nothing happens.
@@ -62,8 +86,13 @@ def test_events_build_the_row_then_the_closed_file_ends_it(stack_env, tmp_path):
     # Closed, but the end event has not come: wait for it a little (richer metadata).
     assert capture.reconcile(lambda: Session(db.get_engine()), tmp_path / "spool/recordings", queued.append) == []
     with Session(db.get_engine()) as s:
-        capture.on_event(s, _event("end", Agent="ana", Queue="atencion", Path="flow:demo/v1>main:0>queue:atencion",
-                                   Disposition="ANSWERED"), host)
+        capture.on_event(
+            s,
+            _event(
+                "end", Agent="ana", Queue="atencion", Path="flow:demo/v1>main:0>queue:atencion", Disposition="ANSWERED"
+            ),
+            host,
+        )
         s.commit()
     done = capture.reconcile(lambda: Session(db.get_engine()), tmp_path / "spool/recordings", queued.append)
     assert done == queued == [1]
@@ -88,19 +117,43 @@ def test_a_recording_whose_events_were_missed_is_built_from_the_call_records(sta
     (tmp_path / "rec/20261122/1795.9.raw.done").touch()
     now = utcnow()
     with Session(db.get_engine()) as s:
-        s.add(CdrEntry(uniqueid="1795.9", sequence=1, linkedid="1795.9", start=now - timedelta(seconds=5), end=now,
-                       duration=5, billsec=4, src="5550009", disposition="ANSWERED", path="no-flow"))
-        s.add(QueueCall(callid="1795.9", queue="atencion", caller="5550009", entered_at=now, agent="luis",
-                        outcome="answered"))
+        s.add(
+            CdrEntry(
+                uniqueid="1795.9",
+                sequence=1,
+                linkedid="1795.9",
+                start=now - timedelta(seconds=5),
+                end=now,
+                duration=5,
+                billsec=4,
+                src="5550009",
+                disposition="ANSWERED",
+                path="no-flow",
+            )
+        )
+        s.add(
+            QueueCall(
+                callid="1795.9", queue="atencion", caller="5550009", entered_at=now, agent="luis", outcome="answered"
+            )
+        )
         s.commit()
     queued = []
     import time
-    assert capture.reconcile(lambda: Session(db.get_engine()), tmp_path / "rec", queued.append,
-                             now=time.time() + capture.ORPHAN_GRACE + 1) == [1]
+
+    assert capture.reconcile(
+        lambda: Session(db.get_engine()), tmp_path / "rec", queued.append, now=time.time() + capture.ORPHAN_GRACE + 1
+    ) == [1]
     with Session(db.get_engine()) as s:
         row = s.get(Recording, 1)
         assert (row.uniqueid, row.caller, row.agent, row.queue, row.disposition, row.stage, row.duration) == (
-            "1795.9", "5550009", "luis", "atencion", "ANSWERED", "ended", 1.0)
+            "1795.9",
+            "5550009",
+            "luis",
+            "atencion",
+            "ANSWERED",
+            "ended",
+            1.0,
+        )
     assert queued == [1] and not raw.exists()
 
 
@@ -158,22 +211,44 @@ def test_an_end_event_missed_is_made_up_for_by_the_call_records(stack_env, tmp_p
 
     host = lambda p: tmp_path / p.lstrip("/")
     with Session(db.get_engine()) as s:
-        capture.on_event(s, _event("start", uid="1795.5", Scope="flow", Name="", Caller="5550005",
-                                   File="/rec/d/1795.5.raw"), host)
+        capture.on_event(
+            s, _event("start", uid="1795.5", Scope="flow", Name="", Caller="5550005", File="/rec/d/1795.5.raw"), host
+        )
         now = utcnow()
-        s.add(CdrEntry(uniqueid="1795.5", sequence=1, linkedid="1795.5", start=now - timedelta(seconds=3), end=now,
-                       duration=3, billsec=3, src="5550005", disposition="ANSWERED", path="no-flow"))
-        s.add(QueueCall(callid="1795.5", queue="atencion", caller="5550005", entered_at=now, agent="ana",
-                        outcome="answered"))
+        s.add(
+            CdrEntry(
+                uniqueid="1795.5",
+                sequence=1,
+                linkedid="1795.5",
+                start=now - timedelta(seconds=3),
+                end=now,
+                duration=3,
+                billsec=3,
+                src="5550005",
+                disposition="ANSWERED",
+                path="no-flow",
+            )
+        )
+        s.add(
+            QueueCall(
+                callid="1795.5", queue="atencion", caller="5550005", entered_at=now, agent="ana", outcome="answered"
+            )
+        )
         s.commit()
     _raw(tmp_path / "rec/d/1795.5.raw", 1.0)
     (tmp_path / "rec/d/1795.5.raw.done").touch()
-    assert capture.reconcile(lambda: Session(db.get_engine()), tmp_path / "rec", lambda i: None,
-                             now=time.time() + capture.ORPHAN_GRACE + 1) == [1]
+    assert capture.reconcile(
+        lambda: Session(db.get_engine()), tmp_path / "rec", lambda i: None, now=time.time() + capture.ORPHAN_GRACE + 1
+    ) == [1]
     with Session(db.get_engine()) as s:
         row = s.get(Recording, 1)
         assert (row.agent, row.queue, row.disposition, row.ivr_path, row.stage) == (
-            "ana", "atencion", "ANSWERED", "no-flow", "ended")
+            "ana",
+            "atencion",
+            "ANSWERED",
+            "no-flow",
+            "ended",
+        )
         assert row.ended_at is not None
 
 

@@ -1,4 +1,5 @@
 """`centralita recorder ...` through typer's CliRunner, and the model download against local servers."""
+
 from __future__ import annotations
 
 import functools
@@ -28,11 +29,14 @@ def test_transcribe_json(recorder_env, transcriber, call_wav):
     assert doc["analysis"]["talk_time"]["caller"]["seconds"] > 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["transcribe", "missing.wav"], "missing.wav: no such file"),
-    (["transcribe", "notes.txt"], "not a WAV file"),
-    (["archive", "missing.wav", "out.opus"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["transcribe", "missing.wav"], "missing.wav: no such file"),
+        (["transcribe", "notes.txt"], "not a WAV file"),
+        (["archive", "missing.wav", "out.opus"], "no such file"),
+    ],
+)
 def test_bad_files_exit_2_with_the_problem(recorder_env, args, message):
     (recorder_env / "notes.txt").write_text("hola")
     r = runner.invoke(app, args)
@@ -107,11 +111,14 @@ def test_download_checks_and_unpacks(model_server, tmp_path, monkeypatch):
     assert vosk_models.download("tiny", other, sha256=hashlib.sha256(good).hexdigest()).bytes == len(good)
 
 
-@pytest.mark.parametrize("payload, problem", [
-    (b"x" * 3000, "not a zip file"),
-    (b"x" * 10, "about 0.003 MB was expected"),
-    ("no-model", "holds no Vosk model"),
-])
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        (b"x" * 3000, "not a zip file"),
+        (b"x" * 10, "about 0.003 MB was expected"),
+        ("no-model", "holds no Vosk model"),
+    ],
+)
 def test_download_rejects_bad_archives(model_server, tmp_path, monkeypatch, payload, problem):
     from centralita.settings import Settings
 

@@ -1,4 +1,5 @@
 """`centralita recorder settings|search|export|qa-report` against a real database."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,17 @@ def test_settings_search_export_from_the_cli(stack_env, tmp_path):
 
     write_wav(tmp_path / "a.wav", bytes(3200), 2)
     with session_scope() as s:
-        s.add(Recording(uniqueid="1.1", linkedid="1.1", caller="5551234", agent="ana", stage="done",
-                        transcript_text="necesito un turno para mañana", wav_path=str(tmp_path / "a.wav")))
+        s.add(
+            Recording(
+                uniqueid="1.1",
+                linkedid="1.1",
+                caller="5551234",
+                agent="ana",
+                stage="done",
+                transcript_text="necesito un turno para mañana",
+                wav_path=str(tmp_path / "a.wav"),
+            )
+        )
     r = runner.invoke(app, ["settings", "set", "queue", "salud", "--no-record"])
     assert r.exit_code == 0 and json.loads(r.stdout)["record"] is False
     r = runner.invoke(app, ["settings", "set", "room", "x"])

@@ -1,5 +1,6 @@
 """The hand-written recorder migration builds exactly the tables recorder/models.py declares
 (FTS objects aside), and goes back down."""
+
 from __future__ import annotations
 
 from alembic import command

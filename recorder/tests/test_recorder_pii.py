@@ -1,4 +1,5 @@
 """PII redaction: Luhn-checked card numbers, Panama cédula, Honduras DNI, Mexico CURP."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,33 +12,47 @@ AMEX = "378282246310005"
 MASTERCARD = "5555 5555 5555 4444"
 
 
-@pytest.mark.parametrize("number, ok", [
-    (VISA, True), (AMEX, True), ("79927398713", True), ("4111111111111112", False), ("", False), ("41a1", False),
-])
+@pytest.mark.parametrize(
+    "number, ok",
+    [
+        (VISA, True),
+        (AMEX, True),
+        ("79927398713", True),
+        ("4111111111111112", False),
+        ("", False),
+        ("41a1", False),
+    ],
+)
 def test_luhn(number, ok):
     assert pii.luhn_ok(number) is ok
 
 
-@pytest.mark.parametrize("text, expected, kinds", [
-    (f"mi tarjeta es {VISA} gracias", "mi tarjeta es [TARJETA] gracias", ["[TARJETA]"]),
-    (f"es la {MASTERCARD}.", "es la [TARJETA].", ["[TARJETA]"]),
-    ("amex 3782-822463-10005 vence", "amex [TARJETA] vence", ["[TARJETA]"]),
-    # A 16-digit number failing Luhn is not a card (an account or a reference number): kept.
-    ("referencia 4111111111111112", "referencia 4111111111111112", []),
-    ("cédula 8-123-4567 y la 4-56-789", "cédula [CEDULA] y la [CEDULA]", ["[CEDULA]", "[CEDULA]"]),
-    ("extranjero E-8-123456, panameño en el exterior PE-12-345, naturalizado N-19-1234",
-     "extranjero [CEDULA], panameño en el exterior [CEDULA], naturalizado [CEDULA]", ["[CEDULA]"] * 3),
-    ("antes de 1914: 1AV-12-345", "antes de 1914: [CEDULA]", ["[CEDULA]"]),
-    ("mi DNI 0801-1990-12345", "mi DNI [DNI]", ["[DNI]"]),
-    ("identidad 0801199012345 por favor", "identidad [DNI] por favor", ["[DNI]"]),
-    ("CURP GODE561231HDFRRN09 ok", "CURP [CURP] ok", ["[CURP]"]),
-    ("curp minúsculas gode561231mdfrrn09", "curp minúsculas [CURP]", ["[CURP]"]),
-    # Look-alikes that are not IDs: a date, a phone number, a department 19 DNI, a CURP with month 13.
-    # (A date written 12-05-2024 *is* redacted: it has the shape of a province-12 cédula.)
-    ("el 12/05/2024 llamé al 507-6123-4567", "el 12/05/2024 llamé al 507-6123-4567", []),
-    ("1901-1990-12345", "1901-1990-12345", []),
-    ("GODE561331HDFRRN09", "GODE561331HDFRRN09", []),
-])
+@pytest.mark.parametrize(
+    "text, expected, kinds",
+    [
+        (f"mi tarjeta es {VISA} gracias", "mi tarjeta es [TARJETA] gracias", ["[TARJETA]"]),
+        (f"es la {MASTERCARD}.", "es la [TARJETA].", ["[TARJETA]"]),
+        ("amex 3782-822463-10005 vence", "amex [TARJETA] vence", ["[TARJETA]"]),
+        # A 16-digit number failing Luhn is not a card (an account or a reference number): kept.
+        ("referencia 4111111111111112", "referencia 4111111111111112", []),
+        ("cédula 8-123-4567 y la 4-56-789", "cédula [CEDULA] y la [CEDULA]", ["[CEDULA]", "[CEDULA]"]),
+        (
+            "extranjero E-8-123456, panameño en el exterior PE-12-345, naturalizado N-19-1234",
+            "extranjero [CEDULA], panameño en el exterior [CEDULA], naturalizado [CEDULA]",
+            ["[CEDULA]"] * 3,
+        ),
+        ("antes de 1914: 1AV-12-345", "antes de 1914: [CEDULA]", ["[CEDULA]"]),
+        ("mi DNI 0801-1990-12345", "mi DNI [DNI]", ["[DNI]"]),
+        ("identidad 0801199012345 por favor", "identidad [DNI] por favor", ["[DNI]"]),
+        ("CURP GODE561231HDFRRN09 ok", "CURP [CURP] ok", ["[CURP]"]),
+        ("curp minúsculas gode561231mdfrrn09", "curp minúsculas [CURP]", ["[CURP]"]),
+        # Look-alikes that are not IDs: a date, a phone number, a department 19 DNI, a CURP with month 13.
+        # (A date written 12-05-2024 *is* redacted: it has the shape of a province-12 cédula.)
+        ("el 12/05/2024 llamé al 507-6123-4567", "el 12/05/2024 llamé al 507-6123-4567", []),
+        ("1901-1990-12345", "1901-1990-12345", []),
+        ("GODE561331HDFRRN09", "GODE561331HDFRRN09", []),
+    ],
+)
 def test_redact_text(text, expected, kinds):
     assert pii.redact_text(text) == (expected, kinds)
 
@@ -54,8 +69,9 @@ def _say_number(number: str, table=DIGITS_ES) -> list[str]:
 
 
 def test_spoken_card_number_is_redacted_keeping_times():
-    words = (_spoken("caller", ["es", "la", *_say_number(VISA), "vence", "en", "marzo"])
-             + _spoken("agent", ["gracias"], start=20.0))
+    words = _spoken("caller", ["es", "la", *_say_number(VISA), "vence", "en", "marzo"]) + _spoken(
+        "agent", ["gracias"], start=20.0
+    )
     out, spans = pii.redact_words(words, "es")
     assert [w.word for w in out[2:18]] == ["[TARJETA]"] * 16
     assert [w.word for w in out[:2]] == ["es", "la"] and out[18].word == "vence"

@@ -1,6 +1,7 @@
 """The pipeline's parts: enqueue never raises, the claim keeps one worker per recording, the sweep
 finds stuck recordings, bad input fails at once, and a failing step is retried by the real queue
 (redis-server + worker subprocess) with backoff until the recording is `failed` with last_error."""
+
 from __future__ import annotations
 
 import subprocess
@@ -87,20 +88,30 @@ def test_failing_store_is_retried_by_the_queue_then_failed(pipeline_env, monkeyp
     wav = tmp / "call.wav"
     testaudio.write_call(wav, [("agent", "여보세요 네"), ("caller", "예약 번호")])
     rid = _add(stage="ended", wav_path=str(wav))
-    env_extra = {"CENTRALITA_RECORDER_STORAGE": "s3", "CENTRALITA_RECORDER_S3_BUCKET": "b",
-                 "CENTRALITA_RECORDER_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
-                 "CENTRALITA_RECORDER_S3_ACCESS_KEY": "t", "CENTRALITA_RECORDER_S3_SECRET_KEY": "t",
-                 "CENTRALITA_EXTERNAL_TIMEOUT": "1", "CENTRALITA_RECORDER_MAX_RETRIES": "2",
-                 "CENTRALITA_RECORDER_SWEEP_STALE": "600"}  # only the queue's own retries here
+    env_extra = {
+        "CENTRALITA_RECORDER_STORAGE": "s3",
+        "CENTRALITA_RECORDER_S3_BUCKET": "b",
+        "CENTRALITA_RECORDER_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+        "CENTRALITA_RECORDER_S3_ACCESS_KEY": "t",
+        "CENTRALITA_RECORDER_S3_SECRET_KEY": "t",
+        "CENTRALITA_EXTERNAL_TIMEOUT": "1",
+        "CENTRALITA_RECORDER_MAX_RETRIES": "2",
+        "CENTRALITA_RECORDER_SWEEP_STALE": "600",
+    }  # only the queue's own retries here
     for key, value in env_extra.items():
         monkeypatch.setenv(key, value)
     reset_settings_cache()
     enqueue(rid)
     import os
 
-    proc = subprocess.Popen([sys.executable, "-m", "centralita.cli", "recorder", "worker"], env=dict(os.environ),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "centralita.cli", "recorder", "worker"],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def finished():
             with Session(db.get_engine()) as session:
                 rec = session.get(Recording, rid)
@@ -166,12 +177,17 @@ def test_models_is_a_top_level_command(recorder_env):
     download fails with a message, so only `show` and the help are exercised)."""
     import json
 
-    r = subprocess.run([sys.executable, "-m", "centralita.cli", "models", "show"], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "centralita.cli", "models", "show"], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     assert set(json.loads(r.stdout)["downloadable"]) == {"es-small", "es", "en-small"}
-    r = subprocess.run([sys.executable, "-m", "centralita.cli", "models", "download", "--help"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "centralita.cli", "models", "download", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0 and "es-small" in r.stdout
 
 
@@ -194,9 +210,14 @@ def test_sweep_recovers_recordings_whose_messages_were_lost(pipeline_env):
     rid = _add(stage="ended", wav_path=str(wav), updated_at=utcnow() - timedelta(minutes=10))
     import os
 
-    proc = subprocess.Popen([sys.executable, "-m", "centralita.cli", "recorder", "worker"], env=dict(os.environ),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "centralita.cli", "recorder", "worker"],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def done():
             with Session(db.get_engine()) as session:
                 return session.get(Recording, rid).stage == "done"

@@ -8,6 +8,7 @@ The worker stops *inside* a step through a test-only hook (CENTRALITA_RECORDER_T
 see pipeline/steps.py `checkpoint`: after the step's side effects, before its commit) and writes
 a mark file; the test then SIGKILLs it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,12 @@ from recorder.tests.conftest import _require
 from recorder.tests.redis_server import redis_server
 
 KILL_AT = [s for s in steps.ORDER if s in steps.STEPS]  # ended .. indexed: inside each of the 7 steps
-CALLS = [[("agent", "여보세요 네"), ("caller", "예약 번호 이름")], [("caller", "오늘 병원"), ("agent", "네 사람")],
-         [("agent", "아니요 내일"), ("caller", "이름 번호")], [("caller", "네 예약"), ("agent", "오늘 사람")]]
+CALLS = [
+    [("agent", "여보세요 네"), ("caller", "예약 번호 이름")],
+    [("caller", "오늘 병원"), ("agent", "네 사람")],
+    [("agent", "아니요 내일"), ("caller", "이름 번호")],
+    [("caller", "네 예약"), ("agent", "오늘 사람")],
+]
 
 
 def _rows() -> list[Recording]:
@@ -41,7 +46,9 @@ def _rows() -> list[Recording]:
 def _assert_no_early_delete(rows: list[Recording]) -> None:
     for r in rows:
         if not Path(r.wav_path).exists():
-            assert r.archive_verified_at is not None, f"recording {r.id}: WAV gone at stage {r.stage} before verification"
+            assert r.archive_verified_at is not None, (
+                f"recording {r.id}: WAV gone at stage {r.stage} before verification"
+            )
 
 
 def _wait(predicate, timeout: float, what: str, proc=None):
@@ -83,11 +90,11 @@ def pipeline_env(stack_env, tmp_path, monkeypatch):
 
 
 def test_kill_9_inside_every_step(pipeline_env):
+    from centralita.settings import get_settings
     from recorder import testaudio
     from recorder.pipeline import enqueue
     from recorder.retention import service as retention
     from recorder.storage import backend, fetch
-    from centralita.settings import get_settings
 
     tmp = pipeline_env
     marks = tmp / "marks"
@@ -97,16 +104,18 @@ def test_kill_9_inside_every_step(pipeline_env):
             wav = tmp / "spool" / f"call{i}.wav"
             wav.parent.mkdir(exist_ok=True)
             testaudio.write_call(wav, turns)
-            rec = Recording(uniqueid=f"kill.{i}", linkedid=f"kill.{i}", wav_path=str(wav), stage="ended",
-                            language="es")
+            rec = Recording(uniqueid=f"kill.{i}", linkedid=f"kill.{i}", wav_path=str(wav), stage="ended", language="es")
             retention.assign(session, rec)
             session.add(rec)
     ids = [r.id for r in _rows()]
     for rid in ids:
         enqueue(rid)
 
-    env = {**os.environ, "CENTRALITA_RECORDER_TEST_PAUSE_AT": ",".join(KILL_AT),
-           "CENTRALITA_RECORDER_TEST_MARK_DIR": str(marks)}
+    env = {
+        **os.environ,
+        "CENTRALITA_RECORDER_TEST_PAUSE_AT": ",".join(KILL_AT),
+        "CENTRALITA_RECORDER_TEST_MARK_DIR": str(marks),
+    }
     argv = [sys.executable, "-m", "centralita.cli", "recorder", "worker"]
     log = (tmp / "worker.log").open("ab")
     killed: list[str] = []
@@ -115,8 +124,12 @@ def test_kill_9_inside_every_step(pipeline_env):
             proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 seen = set(killed)
-                stage = _wait(lambda: next((p.name for p in marks.iterdir() if p.name not in seen), None),
-                              180, f"the worker to stop inside a step (killed so far: {killed})", proc)
+                stage = _wait(
+                    lambda: next((p.name for p in marks.iterdir() if p.name not in seen), None),
+                    180,
+                    f"the worker to stop inside a step (killed so far: {killed})",
+                    proc,
+                )
                 time.sleep(0.3)  # let it settle inside the hook's sleep
                 _assert_no_early_delete(_rows())
             finally:
@@ -126,6 +139,7 @@ def test_kill_9_inside_every_step(pipeline_env):
             _assert_no_early_delete(_rows())
         proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
+
             def all_done():
                 rows = _rows()
                 _assert_no_early_delete(rows)
@@ -176,7 +190,11 @@ def test_kill_9_is_recovered_by_the_queue_alone(pipeline_env, monkeypatch):
         session.flush()
         rid = rec.id
     enqueue(rid)
-    env = {**os.environ, "CENTRALITA_RECORDER_TEST_PAUSE_AT": "analysed", "CENTRALITA_RECORDER_TEST_MARK_DIR": str(marks)}
+    env = {
+        **os.environ,
+        "CENTRALITA_RECORDER_TEST_PAUSE_AT": "analysed",
+        "CENTRALITA_RECORDER_TEST_MARK_DIR": str(marks),
+    }
     argv = [sys.executable, "-m", "centralita.cli", "recorder", "worker"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

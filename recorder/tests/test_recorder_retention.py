@@ -1,9 +1,10 @@
 """Retention: classes by match rules, legal hold (audited) blocks the purge, the purge deletes
 expired archive objects and writes one audit entry per file; CLI and API, SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ from recorder import storage
 from recorder.models import Recording
 from recorder.retention import service
 
-OLD = datetime(2009, 1, 5, 10, 0, tzinfo=timezone.utc)  # more than 15 years ago
+OLD = datetime(2009, 1, 5, 10, 0, tzinfo=UTC)  # more than 15 years ago
 
 
 def _archived(session: Session, uniqueid: str, started: datetime, **fields) -> Recording:
@@ -55,7 +56,7 @@ def test_legal_hold_blocks_purge_and_purge_is_audited_per_file(stack_env):
     with db.session_scope() as session:
         expired = [_archived(session, f"old.{i}", OLD) for i in range(3)]
         held = _archived(session, "held", OLD)
-        fresh = _archived(session, "fresh", datetime.now(timezone.utc))
+        fresh = _archived(session, "fresh", datetime.now(UTC))
         ids = [r.id for r in expired]
         held_id, fresh_id = held.id, fresh.id
         service.set_hold(session, held_id, "case 2026-114, court order")
@@ -125,6 +126,7 @@ def test_api_hold_purge_policies_and_backlog(stack_env):
         users.create_user(session, "ana", "correct-horse-1", role="agent")
         rid = _archived(session, "api.1", OLD).id
     with TestClient(create_app(with_runtime=False)) as client:
+
         def login(name):
             r = client.post("/api/auth/token", json={"username": name, "password": "correct-horse-1"})
             return {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -139,12 +141,17 @@ def test_api_hold_purge_policies_and_backlog(stack_env):
         assert client.post(f"/api/recordings/{rid}/release", json={"reason": "again"}, headers=boss).status_code == 409
         purged = client.post("/api/recordings/retention/purge?dry_run=false", headers=boss).json()["purged"]
         assert [p["id"] for p in purged] == [rid]
-        r = client.put("/api/recordings/retention/policies/outbound", json={"days": 365, "match": {"direction": "outbound"}},
-                       headers=boss)
+        r = client.put(
+            "/api/recordings/retention/policies/outbound",
+            json={"days": 365, "match": {"direction": "outbound"}},
+            headers=boss,
+        )
         assert r.status_code == 200
         r = client.put("/api/recordings/retention/policies/bad", json={"days": 3, "match": {"nope": "x"}}, headers=boss)
         assert r.status_code == 422 and "match" in r.text
-        assert [p["name"] for p in client.get("/api/recordings/retention/policies", headers=boss).json()] == ["outbound"]
+        assert [p["name"] for p in client.get("/api/recordings/retention/policies", headers=boss).json()] == [
+            "outbound"
+        ]
         backlog = client.get("/api/recordings/pipeline/backlog", headers=boss).json()
         assert backlog["stages"]["purged"] == 1 and backlog["progress_pct"] == 100.0
         assert client.get("/api/recordings/pipeline/backlog", headers=ana).status_code == 403

@@ -1,4 +1,5 @@
 """The offline steps for one recording, in order, as the pipeline will run them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,9 @@ def test_process_recording_transcribes_analyses_and_archives(transcriber, call_w
     words = doc["transcript"]["words"]
     assert {w["speaker"] for w in words} == {"caller", "agent"}
     assert doc["transcript"]["duration"] == pytest.approx(duration, abs=0.01)
-    assert doc["analysis"]["talk_time"]["caller"]["seconds"] > 0 and doc["analysis"]["talk_time"]["agent"]["seconds"] > 0
+    assert (
+        doc["analysis"]["talk_time"]["caller"]["seconds"] > 0 and doc["analysis"]["talk_time"]["agent"]["seconds"] > 0
+    )
     arch = doc["archive"]
     assert hashlib.sha256((tmp_path / "archive" / "call.opus").read_bytes()).hexdigest() == arch["sha256"]
     assert arch["ratio"] >= 14 and min(leg["correlation"] for leg in arch["legs"].values()) >= 0.95

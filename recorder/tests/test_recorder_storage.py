@@ -1,6 +1,7 @@
 """Archive storage: envelope encryption round trip and key rotation (database only), the local
 backend, and the S3 backend against a real S3-compatible server (moto's server mode: no
 S3-compatible server is packaged in Debian or on PyPI otherwise)."""
+
 from __future__ import annotations
 
 import base64
@@ -9,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
@@ -49,8 +50,7 @@ def _stored(session: Session, n: int) -> list[int]:
     settings = Settings()
     ids = []
     for i in range(n):
-        rec = Recording(uniqueid=f"enc.{i}", linkedid="l", stage="done",
-                        started_at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+        rec = Recording(uniqueid=f"enc.{i}", linkedid="l", stage="done", started_at=datetime(2026, 1, 2, tzinfo=UTC))
         session.add(rec)
         session.flush()
         stored = storage.store(rec, f"OggS call {i}".encode(), settings)
@@ -98,8 +98,11 @@ def test_fetch_refuses_a_changed_object(stack_env):
 @pytest.fixture
 def s3_server(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -120,13 +123,20 @@ def s3_server(tmp_path):
 def test_s3_backend_round_trip(s3_server, storage_class):
     import boto3
 
-    settings = Settings(recorder_storage="s3", recorder_s3_endpoint=s3_server, recorder_s3_bucket="archive",
-                        recorder_s3_access_key="test", recorder_s3_secret_key="test",
-                        recorder_s3_storage_class=storage_class, recorder_archive_keys=f"k:{_key()}")
-    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+    settings = Settings(
+        recorder_storage="s3",
+        recorder_s3_endpoint=s3_server,
+        recorder_s3_bucket="archive",
+        recorder_s3_access_key="test",
+        recorder_s3_secret_key="test",
+        recorder_s3_storage_class=storage_class,
+        recorder_archive_keys=f"k:{_key()}",
+    )
+    client = boto3.client(
+        "s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
     client.create_bucket(Bucket="archive")
-    rec = Recording(id=7, uniqueid="1700000000.7", linkedid="l", started_at=datetime(2026, 3, 4, tzinfo=timezone.utc))
+    rec = Recording(id=7, uniqueid="1700000000.7", linkedid="l", started_at=datetime(2026, 3, 4, tzinfo=UTC))
     stored = storage.store(rec, b"OggS the call", settings)
     assert stored.backend == "s3" and stored.key == "2026/03/04/7-1700000000.7.opus.enc"
     rec.archive_backend, rec.archive_key, rec.archive_sha256 = stored.backend, stored.key, stored.sha256
@@ -146,8 +156,13 @@ def test_s3_backend_round_trip(s3_server, storage_class):
 
 
 def test_s3_unreachable_is_a_storage_error():
-    settings = Settings(recorder_storage="s3", recorder_s3_endpoint=f"http://127.0.0.1:{free_port()}",
-                        recorder_s3_bucket="b", recorder_s3_access_key="t", recorder_s3_secret_key="t",
-                        external_timeout=1)
+    settings = Settings(
+        recorder_storage="s3",
+        recorder_s3_endpoint=f"http://127.0.0.1:{free_port()}",
+        recorder_s3_bucket="b",
+        recorder_s3_access_key="t",
+        recorder_s3_secret_key="t",
+        external_timeout=1,
+    )
     with pytest.raises(storage.StorageError, match="s3: put"):
         storage.backend(settings).put("x", b"y")

@@ -1,4 +1,5 @@
 """Transcription with the real Korean Vosk model on synthetic 8 kHz telephone calls."""
+
 from __future__ import annotations
 
 import wave
@@ -73,13 +74,16 @@ def test_transcript_round_trips_as_json_document(call_transcript):
     assert Transcript.from_dict(doc).words == t.words
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p / "missing.wav", "no such file"),
-    (lambda p: (p / "notes.wav").write_text("hola") and p / "notes.wav", "not a WAV file"),
-    (lambda p: (p / "empty.wav").write_bytes(b"") or p / "empty.wav", "not a WAV file"),
-    (lambda p: testaudio.write_wav(p / "mono.wav", bytes(1600), 1) or p / "mono.wav", "must be stereo"),
-    (lambda p: testaudio.write_wav(p / "six.wav", bytes(1200), 6) or p / "six.wav", "6 channel(s)"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing.wav", "no such file"),
+        (lambda p: (p / "notes.wav").write_text("hola") and p / "notes.wav", "not a WAV file"),
+        (lambda p: (p / "empty.wav").write_bytes(b"") or p / "empty.wav", "not a WAV file"),
+        (lambda p: testaudio.write_wav(p / "mono.wav", bytes(1600), 1) or p / "mono.wav", "must be stereo"),
+        (lambda p: testaudio.write_wav(p / "six.wav", bytes(1200), 6) or p / "six.wav", "6 channel(s)"),
+    ],
+)
 def test_bad_recordings_are_refused_naming_the_problem(transcriber, tmp_path, make, message):
     with pytest.raises(audio.AudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
         transcriber.transcribe(make(tmp_path))

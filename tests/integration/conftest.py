@@ -1,4 +1,5 @@
 """Integration fixtures: a real Asterisk (provisioned by `make test`), real Redis, real sipp calls."""
+
 from __future__ import annotations
 
 import os
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack import Stack  # noqa: E402
+from stack import Stack
 
-from centralita.settings import Settings  # noqa: E402
-from centralita.telephony.provision import effective_root, is_provisioned, system_asterisk  # noqa: E402
+from centralita.settings import Settings
+from centralita.telephony.provision import effective_root, is_provisioned, system_asterisk
 
 
 def _require_tools() -> None:

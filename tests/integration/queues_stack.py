@@ -1,5 +1,6 @@
 """A stack for the queue tests: like conftest's `stack`, plus agents with fixed contacts on sipp
 ports, a supervisor softphone and a trunk for sipp callers (no demo data needed)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,9 @@ from conftest import _require_tools
 ADMIN = ("boss", "boss-password-1")
 
 
-def start(data_dir, port_base: int, queues: list[list[str]], agents: list[tuple], extra_env: dict | None = None) -> Stack:
+def start(
+    data_dir, port_base: int, queues: list[list[str]], agents: list[tuple], extra_env: dict | None = None
+) -> Stack:
     """queues: CLI args of `queues add`; agents: (username, extension, sip port, role, [queue, ...])."""
     _require_tools()
     s = Stack(data_dir, f"sqlite:///{data_dir / 'centralita.db'}", port_base=port_base)
@@ -23,8 +26,10 @@ def start(data_dir, port_base: int, queues: list[list[str]], agents: list[tuple]
     s.passwords = {}
     s.cli("db", "upgrade")
     s.cli("user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1])
-    code = "from centralita.db import session_scope\nfrom centralita.telephony.models import Trunk\n" \
-           "with session_scope() as s: s.add(Trunk(name='demo', match='127.0.0.1'))"
+    code = (
+        "from centralita.db import session_scope\nfrom centralita.telephony.models import Trunk\n"
+        "with session_scope() as s: s.add(Trunk(name='demo', match='127.0.0.1'))"
+    )
     import subprocess
     import sys
 
@@ -32,8 +37,9 @@ def start(data_dir, port_base: int, queues: list[list[str]], agents: list[tuple]
     for args in queues:
         s.cli("queues", "add", *args)
     for username, extension, port, role, skills in agents:
-        out = s.cli("queues", "agent-add", username, extension, "--contact", f"sip:{username}@127.0.0.1:{port}",
-                    "--role", role).stdout
+        out = s.cli(
+            "queues", "agent-add", username, extension, "--contact", f"sip:{username}@127.0.0.1:{port}", "--role", role
+        ).stdout
         s.passwords[username] = out.split("web password: ")[1].split()[0]  # printed once, kept for the tests
         for queue in skills:
             s.cli("queues", "skill", username, queue)
@@ -71,15 +77,16 @@ class EventListener:
             while not self._stop.is_set():
                 try:
                     frame = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if frame["type"] == "stream.open":
                     self.opened.set()
                 self.events.append(frame)
 
     def of(self, kind: str, **match) -> list[dict]:
-        return [e["data"] for e in self.events if e["type"] == kind
-                and all(e["data"].get(k) == v for k, v in match.items())]
+        return [
+            e["data"] for e in self.events if e["type"] == kind and all(e["data"].get(k) == v for k, v in match.items())
+        ]
 
     def close(self) -> None:
         self._stop.set()

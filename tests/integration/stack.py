@@ -1,5 +1,6 @@
 """A Centralita stack for integration tests, each process started separately so a test can stop,
 kill or restart any one of them. Ports and data live apart from a developer's `make up` stack."""
+
 from __future__ import annotations
 
 import os
@@ -16,23 +17,35 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "centralita.cli"]
 
 
+def port_base(base: int) -> int:
+    """A module's ports, shifted by CENTRALITA_TEST_PORT_SHIFT so two suites can run side by side on one
+    machine (e.g. the suite under several fixed clocks at once)."""
+    return base + int(os.environ.get("CENTRALITA_TEST_PORT_SHIFT") or 0)
+
+
 def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_") and k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({
-        "CENTRALITA_DATA_DIR": str(data_dir),
-        "DATABASE_URL": database_url,
-        "CENTRALITA_SECRET_KEY": secrets.token_hex(16),
-        "CENTRALITA_AMI_SECRET": secrets.token_hex(8),
-        "CENTRALITA_ARI_SECRET": secrets.token_hex(8),
-        "CENTRALITA_SIP_PORT": str(port_base + 60),
-        "CENTRALITA_AMI_PORT": str(port_base + 38),
-        "CENTRALITA_ARI_PORT": str(port_base + 88),
-        "CENTRALITA_FASTAGI_PORT": str(port_base + 73),
-        "CENTRALITA_API_PORT": str(port_base + 80),
-        "CENTRALITA_REDIS_PORT": str(port_base + 79),
-        "CENTRALITA_RTP_START": str(port_base + 400),
-        "CENTRALITA_RTP_END": str(port_base + 599),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CENTRALITA_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        {
+            "CENTRALITA_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "CENTRALITA_SECRET_KEY": secrets.token_hex(16),
+            "CENTRALITA_AMI_SECRET": secrets.token_hex(8),
+            "CENTRALITA_ARI_SECRET": secrets.token_hex(8),
+            "CENTRALITA_SIP_PORT": str(port_base + 60),
+            "CENTRALITA_AMI_PORT": str(port_base + 38),
+            "CENTRALITA_ARI_PORT": str(port_base + 88),
+            "CENTRALITA_FASTAGI_PORT": str(port_base + 73),
+            "CENTRALITA_API_PORT": str(port_base + 80),
+            "CENTRALITA_REDIS_PORT": str(port_base + 79),
+            "CENTRALITA_RTP_START": str(port_base + 400),
+            "CENTRALITA_RTP_END": str(port_base + 599),
+        }
+    )
     return env
 
 
@@ -47,23 +60,47 @@ class Stack:
 
     # -- commands ----------------------------------------------------------------------------
     def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run([*CLI, *args], env=self.env, cwd=self.data_dir, capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            [*CLI, *args], env=self.env, cwd=self.data_dir, capture_output=True, text=True, timeout=timeout
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"centralita {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"centralita {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         out = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(argv, env=self.env, cwd=self.data_dir, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=self.env,
+            cwd=self.data_dir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.procs[name] = proc
         return proc
 
     def start_redis(self) -> None:
         (self.data_dir / "redis").mkdir(exist_ok=True)
-        self._spawn("redis", ["redis-server", "--port", self.env["CENTRALITA_REDIS_PORT"], "--bind", "127.0.0.1",
-                              "--dir", str(self.data_dir / "redis"), "--save", "", "--appendonly", "no"])
+        self._spawn(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                self.env["CENTRALITA_REDIS_PORT"],
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir / "redis"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        )
 
     def start_asterisk(self) -> None:
         # The same code path `centralita asterisk start` uses, run in its own process.
@@ -91,8 +128,10 @@ class Stack:
     def settings(self):
         from centralita.settings import Settings
 
-        return Settings(**{k[len("CENTRALITA_"):].lower(): v for k, v in self.env.items()
-                           if k.startswith("CENTRALITA_")}, database_url=self.env["DATABASE_URL"])
+        return Settings(
+            **{k[len("CENTRALITA_") :].lower(): v for k, v in self.env.items() if k.startswith("CENTRALITA_")},
+            database_url=self.env["DATABASE_URL"],
+        )
 
     def stop_all(self) -> None:
         for name in list(self.procs):
@@ -120,8 +159,9 @@ class Stack:
         return self.wait_for(lambda: (h := self.health()) and h.get("status") == status and h, timeout)
 
     def token(self, username: str, password: str) -> str:
-        response = httpx.post(f"{self.api_url}/api/auth/token", json={"username": username, "password": password},
-                              timeout=5)
+        response = httpx.post(
+            f"{self.api_url}/api/auth/token", json={"username": username, "password": password}, timeout=5
+        )
         response.raise_for_status()
         return response.json()["access_token"]
 

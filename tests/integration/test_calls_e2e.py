@@ -1,13 +1,15 @@
 """Real SIP calls from sipp through the real Asterisk into our FastAGI app, and their call records."""
+
 from __future__ import annotations
 
 import csv
 import time
 
 import pytest
+from stack import port_base
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 25000
+PORT_BASE = port_base(25000)
 FALLBACK_PATH = "flow:demo/v1>main:1>debt:fail>queue:atencion"
 
 

@@ -5,6 +5,7 @@ person reaches the agent (screen pop with the contact), the agent's disposition 
 contact; do-not-call and out-of-window contacts are never dialled; with the agent made unavailable
 while a call rings, the answered person hears the safe-harbor message and the attempt is abandoned
 (checked in Asterisk's own AMI events and CEL). Then the live figures and the report."""
+
 from __future__ import annotations
 
 import csv
@@ -22,11 +23,12 @@ import pytest
 import queues_sip as sip
 import queues_stack as qs
 from jinja2 import Template
+from stack import port_base
 from test_ivr_calls import AmiEvents
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 29500
-AGENT, FAR_END = 29601, 29650
+PORT_BASE = port_base(29500)
+AGENT, FAR_END = PORT_BASE + 101, PORT_BASE + 150
 RTP = PORT_BASE + 200
 
 # The far end answers by the number's last two digits: 1x a person who talks 5 s, 6x one who talks
@@ -187,8 +189,11 @@ def _speech(directory, name: str, text: str, pad_seconds: float) -> str:
     The far end streams it in a loop: AMD needs frames all the time (none at all reads as a hang-up)."""
     wav, out = directory / f"{name}.wav", directory / f"{name}.al"
     subprocess.run(["espeak-ng", "-v", "es-419", "-s", "160", "-w", str(wav), text], check=True, timeout=30)
-    subprocess.run(["sox", str(wav), "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", str(out),
-                    "pad", "0", str(pad_seconds)], check=True, timeout=30)
+    subprocess.run(
+        ["sox", str(wav), "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", str(out), "pad", "0", str(pad_seconds)],
+        check=True,
+        timeout=30,
+    )
     return str(out)
 
 
@@ -201,8 +206,17 @@ class FarEnd(sip.Sipp):
 def _zones() -> tuple[str, str]:
     """A zone where it is daytime now (the campaign's), and one at least 6 hours away from it."""
     now = datetime.now(UTC)
-    names = ["America/Tegucigalpa", "America/Los_Angeles", "UTC", "Europe/Madrid", "Asia/Dubai", "Asia/Kolkata",
-             "Asia/Tokyo", "Pacific/Auckland", "Pacific/Honolulu"]
+    names = [
+        "America/Tegucigalpa",
+        "America/Los_Angeles",
+        "UTC",
+        "Europe/Madrid",
+        "Asia/Dubai",
+        "Asia/Kolkata",
+        "Asia/Tokyo",
+        "Pacific/Auckland",
+        "Pacific/Honolulu",
+    ]
     hour = {n: now.astimezone(ZoneInfo(n)).hour + now.astimezone(ZoneInfo(n)).minute / 60 for n in names}
     home = min(names, key=lambda n: abs(hour[n] - 12))
     away = next(n for n in names if min(abs(hour[n] - hour[home]), 24 - abs(hour[n] - hour[home])) >= 6)
@@ -211,11 +225,17 @@ def _zones() -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = qs.start(tmp_path_factory.mktemp("dialer"), PORT_BASE,
-                 queues=[["cobranza", "--wrapup", "1", "--max-wait", "30", "--announce-frequency", "0"]],
-                 agents=[("agentd", "1301", AGENT, "agent", ["cobranza"])],
-                 extra_env={"CENTRALITA_DIALER_DIAL": f"PJSIP/demo/sip:{{number}}@127.0.0.1:{FAR_END}",
-                            "CENTRALITA_DIALER_STATS_INTERVAL": "1", "CENTRALITA_DIALER_TRUNK_CHANNELS": "4"})
+    s = qs.start(
+        tmp_path_factory.mktemp("dialer"),
+        PORT_BASE,
+        queues=[["cobranza", "--wrapup", "1", "--max-wait", "30", "--announce-frequency", "0"]],
+        agents=[("agentd", "1301", AGENT, "agent", ["cobranza"])],
+        extra_env={
+            "CENTRALITA_DIALER_DIAL": f"PJSIP/demo/sip:{{number}}@127.0.0.1:{FAR_END}",
+            "CENTRALITA_DIALER_STATS_INTERVAL": "1",
+            "CENTRALITA_DIALER_TRUNK_CHANNELS": "4",
+        },
+    )
     try:
         yield s
     finally:
@@ -226,12 +246,36 @@ def stack(tmp_path_factory):
 def phones(stack):
     work = sip.workdir()
     hello = _speech(work, "hello", "¿Aló?", 6)
-    greeting = _speech(work, "greeting", "Hola, has llamado al buzón de voz de Juan Pérez. En este momento no puedo "
-                                         "atenderte. Deja tu mensaje después del tono y te devuelvo la llamada.", 1)
+    greeting = _speech(
+        work,
+        "greeting",
+        "Hola, has llamado al buzón de voz de Juan Pérez. En este momento no puedo "
+        "atenderte. Deja tu mensaje después del tono y te devuelvo la llamada.",
+        1,
+    )
     xml = work / "far-end.xml"
     xml.write_text(Template(FAR_END_XML).render(hello=hello, greeting=greeting))
-    far = FarEnd("far-end", [sip._sipp(), "-sf", str(xml), "-i", "127.0.0.1", "-p", str(FAR_END), "-mi", "127.0.0.1",
-                             "-mp", str(RTP + 100), "-nostdin", "-trace_logs", "-timeout", "600s"], work)
+    far = FarEnd(
+        "far-end",
+        [
+            sip._sipp(),
+            "-sf",
+            str(xml),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(FAR_END),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(RTP + 100),
+            "-nostdin",
+            "-trace_logs",
+            "-timeout",
+            "600s",
+        ],
+        work,
+    )
     agent = sip.start_agent(work, "agentd", AGENT, RTP, ring_ms=300, audio=sip.tone_file(work))
     yield {"work": work, "far": far, "agent": agent}
     far.stop()
@@ -239,8 +283,9 @@ def phones(stack):
 
 
 def api(stack, method: str, path: str, token: str, **kw) -> httpx.Response:
-    return httpx.request(method, f"{stack.api_url}/api{path}", headers={"Authorization": f"Bearer {token}"},
-                         timeout=15, **kw)
+    return httpx.request(
+        method, f"{stack.api_url}/api{path}", headers={"Authorization": f"Bearer {token}"}, timeout=15, **kw
+    )
 
 
 def attempts_by_phone(stack, token: str) -> dict[str, dict]:
@@ -284,20 +329,42 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
     local = datetime.now(ZoneInfo(home))
     start, end = f"{max(local.hour - 2, 0):02d}:00", f"{min(local.hour + 3, 23):02d}:59"
     assert api(stack, "POST", "/agents/agentd/login", boss).status_code == 200
-    r = api(stack, "POST", "/dialer/campaigns", boss, json={
-        "name": "cobros", "mode": "progressive", "queue_name": "cobranza", "caller_id": "+50422000000",
-        "window_days": [0, 1, 2, 3, 4, 5, 6], "window_start": start, "window_end": end, "default_timezone": home,
-        "dial_timeout": 6, "amd_action": "hangup"})
+    r = api(
+        stack,
+        "POST",
+        "/dialer/campaigns",
+        boss,
+        json={
+            "name": "cobros",
+            "mode": "progressive",
+            "queue_name": "cobranza",
+            "caller_id": "+50422000000",
+            "window_days": [0, 1, 2, 3, 4, 5, 6],
+            "window_start": start,
+            "window_end": end,
+            "default_timezone": home,
+            "dial_timeout": 6,
+            "amd_action": "hangup",
+        },
+    )
     assert r.status_code == 201, r.text
     assert api(stack, "POST", "/dialer/lists", boss, json={"name": "morosos", "campaign": "cobros"}).status_code == 201
-    rows = [("telefono", "nombre", "monto", "tz"), (HUMAN, "Ana Persona", "1500.50", home),
-            (MACHINE, "Mario Máquina", "20", home), (BUSY, "Berta Ocupada", "30", home),
-            (NO_ANSWER, "Nadia Nadie", "40", home), (DNC, "Dora Nollamar", "50", home),
-            (OUTSIDE, "Olga Lejos", "60", away)]
+    rows = [
+        ("telefono", "nombre", "monto", "tz"),
+        (HUMAN, "Ana Persona", "1500.50", home),
+        (MACHINE, "Mario Máquina", "20", home),
+        (BUSY, "Berta Ocupada", "30", home),
+        (NO_ANSWER, "Nadia Nadie", "40", home),
+        (DNC, "Dora Nollamar", "50", home),
+        (OUTSIDE, "Olga Lejos", "60", away),
+    ]
     body = "\n".join(",".join(r) for r in rows).encode()
     r = api(stack, "POST", "/dialer/lists/morosos/import", boss, files={"file": ("morosos.csv", body, "text/csv")})
     assert r.status_code == 200 and r.json()["accepted"] == 6, r.text
-    assert api(stack, "POST", "/dialer/dnc", boss, json={"phone": DNC, "reason": "pidió no ser llamada"}).status_code == 201
+    assert (
+        api(stack, "POST", "/dialer/dnc", boss, json={"phone": DNC, "reason": "pidió no ser llamada"}).status_code
+        == 201
+    )
 
     listener = qs.EventListener(stack, agent_token)
     bus = BusEvents(stack)
@@ -306,8 +373,12 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
         assert api(stack, "POST", "/dialer/campaigns/cobros/start", boss).status_code == 200
         # The person reaches the agent; then the machine, the busy line and the one nobody answers.
         assert stack.wait_for(lambda: agent.count("CONNECTED") == 1, 40), far.log.read_text()[-3000:]
-        done = stack.wait_for(lambda: (a := attempts_by_phone(stack, boss)) and len(a) == 4
-                              and all(x["ended_at"] for x in a.values()) and a, 60)
+        done = stack.wait_for(
+            lambda: (
+                (a := attempts_by_phone(stack, boss)) and len(a) == 4 and all(x["ended_at"] for x in a.values()) and a
+            ),
+            60,
+        )
         assert done, attempts_by_phone(stack, boss)
         person, machine = done[HUMAN], done[MACHINE]
         assert (person["outcome"], person["amd_status"], person["agent_name"]) == ("connected", "HUMAN", "agentd")
@@ -327,20 +398,35 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
 
         # Screen pop: the contact's data reached the agent's event stream (and the channel).
         pops = listener.of("agent.dialer.contact", agent="agentd")
-        assert pops and pops[0]["contact"]["name"] == "Ana Persona" and pops[0]["contact"]["fields"]["monto"] == "1500.50"
+        assert (
+            pops and pops[0]["contact"]["name"] == "Ana Persona" and pops[0]["contact"]["fields"]["monto"] == "1500.50"
+        )
         assert pops[0]["attempt_id"] == person["id"]
         standard = listener.of("agent.screenpop", agent="agentd")
         assert standard and standard[0]["ivr"]["lookup"]["name"] == "Ana Persona"  # CENTRALITA_LOOKUP, intact JSON
         assert standard[0]["ivr"]["lookup"]["dialer"]["attempt_id"] == person["id"]
 
         # The agent's disposition closes the contact; another agent's or a second one is refused.
-        r = api(stack, "POST", f"/dialer/attempts/{person['id']}/disposition", agent_token,
-                json={"disposition": "promesa_pago"})
+        r = api(
+            stack,
+            "POST",
+            f"/dialer/attempts/{person['id']}/disposition",
+            agent_token,
+            json={"disposition": "promesa_pago"},
+        )
         assert r.status_code == 200 and r.json()["contact"]["status"] == "done", r.text
-        assert api(stack, "POST", f"/dialer/attempts/{person['id']}/disposition", agent_token,
-                   json={"disposition": "otra"}).status_code == 409
-        assert api(stack, "POST", f"/dialer/attempts/{machine['id']}/disposition", boss,
-                   json={"disposition": "x"}).status_code == 409  # never reached an agent
+        assert (
+            api(
+                stack, "POST", f"/dialer/attempts/{person['id']}/disposition", agent_token, json={"disposition": "otra"}
+            ).status_code
+            == 409
+        )
+        assert (
+            api(
+                stack, "POST", f"/dialer/attempts/{machine['id']}/disposition", boss, json={"disposition": "x"}
+            ).status_code
+            == 409
+        )  # never reached an agent
         contacts = {c["phone"]: c for c in api(stack, "GET", "/dialer/lists/morosos/contacts", boss).json()["items"]}
         assert contacts[DNC]["status"] == "dnc" and contacts[OUTSIDE]["status"] == "new"
         assert contacts[MACHINE]["status"] == "scheduled" and contacts[BUSY]["last_outcome"] == "busy"
@@ -348,11 +434,18 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
         # Recorded as an outbound campaign call ([centralita-record] from the dialer's dialplan), with
         # the contact as the other party and the agent who took it; it ended and went to the pipeline.
         def person_recording():
-            items = api(stack, "GET", "/recordings", boss, params={"campaign": "cobros", "caller": HUMAN}).json()["items"]
+            items = api(stack, "GET", "/recordings", boss, params={"campaign": "cobros", "caller": HUMAN}).json()[
+                "items"
+            ]
             return items if items and items[0]["stage"] != "recording" else None
+
         recs = stack.wait_for(person_recording, 20)
         assert recs and len(recs) == 1, api(stack, "GET", "/recordings", boss, params={"campaign": "cobros"}).json()
-        assert (recs[0]["direction"], recs[0]["agent"], recs[0]["linkedid"]) == ("outbound", "agentd", person["linkedid"])
+        assert (recs[0]["direction"], recs[0]["agent"], recs[0]["linkedid"]) == (
+            "outbound",
+            "agentd",
+            person["linkedid"],
+        )
 
         # No agent free when the person answers: safe-harbor message, counted as abandoned.
         extra = b"telefono,nombre,monto,tz\n" + f"{ABANDON},Pedro Sinagente,70,{home}".encode()
@@ -361,22 +454,30 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
         assert stack.wait_for(lambda: ABANDON in far.numbers("INVITED"), 20)
         assert api(stack, "POST", "/agents/agentd/pause", agent_token, json={"reason": "break"}).status_code == 200
         assert stack.wait_for(lambda: ABANDON in far.numbers("THEY-HUNG-UP"), 40), far.log.read_text()[-2000:]
-        abandoned = stack.wait_for(lambda: (a := attempts_by_phone(stack, boss).get(ABANDON)) and a["ended_at"] and a, 10)
+        abandoned = stack.wait_for(
+            lambda: (a := attempts_by_phone(stack, boss).get(ABANDON)) and a["ended_at"] and a, 10
+        )
         assert abandoned["outcome"] == "abandoned" and abandoned["amd_status"] == "HUMAN", abandoned
         verdict = ami.first("UserEvent", UserEvent="CentralitaDialer", State="amd", Uniqueid=abandoned["linkedid"])
-        gave_up = ami.first("UserEvent", UserEvent="CentralitaDialer", State="abandoned", Uniqueid=abandoned["linkedid"])
+        gave_up = ami.first(
+            "UserEvent", UserEvent="CentralitaDialer", State="abandoned", Uniqueid=abandoned["linkedid"]
+        )
         waited = float(gave_up["Timestamp"]) - float(verdict["Timestamp"])
         print(f"human answer to safe-harbor message: {waited:.3f} s")
         assert 1.5 < waited < 3.0  # Queue's own 2 s timeout, then the message at once
-        played = ami.first("UserEvent", UserEvent="CentralitaDialer", State="safe-harbor",
-                           Uniqueid=abandoned["linkedid"])
+        played = ami.first(
+            "UserEvent", UserEvent="CentralitaDialer", State="safe-harbor", Uniqueid=abandoned["linkedid"]
+        )
         assert played and played["Playback"] == "SUCCESS", [e for e in ami.events if e.get("Event") == "UserEvent"]
         assert ami.first("UserEvent", UserEvent="CentralitaDialer", State="abandoned", Uniqueid=abandoned["linkedid"])
         assert agent.count("INVITED") == 1, "a paused agent was rung"
         # Asterisk's own dialplan events: Playback of the safe-harbor file ran for its length.
         steps = [e for e in ami.events if e.get("Event") == "Newexten" and e.get("Uniqueid") == abandoned["linkedid"]]
-        at = next(i for i, e in enumerate(steps) if e.get("Application") == "Playback"
-                  and e.get("AppData", "").endswith("/dialer-safe-harbor"))
+        at = next(
+            i
+            for i, e in enumerate(steps)
+            if e.get("Application") == "Playback" and e.get("AppData", "").endswith("/dialer-safe-harbor")
+        )
         heard = float(steps[at + 1]["Timestamp"]) - float(steps[at]["Timestamp"])
         assert heard > 2.0, f"the safe-harbor message lasted {heard:.2f} s"  # a missing file ends at once
 
@@ -400,18 +501,34 @@ def test_campaign_dials_bridges_and_respects_dnc_windows_and_safe_harbor(stack, 
     assert cli.strip() == r.text.strip()
 
 
-
 def _campaign(stack, token: str, name: str, rows: list[tuple], **values) -> None:
     home, _ = _zones()
     local = datetime.now(ZoneInfo(home))
-    body = {"name": name, "queue_name": "cobranza", "caller_id": "+50422000000", "window_days": list(range(7)),
-            "window_start": f"{max(local.hour - 2, 0):02d}:00", "window_end": f"{min(local.hour + 3, 23):02d}:59",
-            "default_timezone": home, "dial_timeout": 6, **values}
+    body = {
+        "name": name,
+        "queue_name": "cobranza",
+        "caller_id": "+50422000000",
+        "window_days": list(range(7)),
+        "window_start": f"{max(local.hour - 2, 0):02d}:00",
+        "window_end": f"{min(local.hour + 3, 23):02d}:59",
+        "default_timezone": home,
+        "dial_timeout": 6,
+        **values,
+    }
     assert api(stack, "POST", "/dialer/campaigns", token, json=body).status_code == 201
-    assert api(stack, "POST", "/dialer/lists", token, json={"name": f"{name}-lista", "campaign": name}).status_code == 201
-    csv_body = "telefono,nombre,monto\n" + "\n".join(",".join(r) for r in rows)
-    r = api(stack, "POST", f"/dialer/lists/{name}-lista/import", token,
-            files={"file": ("l.csv", csv_body.encode(), "text/csv")})
+    assert (
+        api(stack, "POST", "/dialer/lists", token, json={"name": f"{name}-lista", "campaign": name}).status_code == 201
+    )
+    # Each contact lives in the window's zone: without a tz column it would take its number's zone
+    # (+504: Tegucigalpa), inside the window only at some hours of the day.
+    csv_body = "telefono,nombre,monto,tz\n" + "\n".join(",".join((*r, home)) for r in rows)
+    r = api(
+        stack,
+        "POST",
+        f"/dialer/lists/{name}-lista/import",
+        token,
+        files={"file": ("l.csv", csv_body.encode(), "text/csv")},
+    )
     assert r.status_code == 200 and r.json()["accepted"] == len(rows), r.text
 
 
@@ -432,8 +549,14 @@ def test_a_call_in_progress_survives_an_api_restart_and_is_never_dialled_twice(s
     assert stack.wait_health("ok", 30), stack.health()
     assert stack.wait_for(lambda: number in far.numbers("WE-HUNG-UP"), 30)  # the call went on meanwhile
     boss = stack.token(*qs.ADMIN)
-    items = stack.wait_for(lambda: (a := api(stack, "GET", "/dialer/campaigns/reinicio/attempts", boss).json()["items"])
-                           and a[0]["ended_at"] and a, 15)
+    items = stack.wait_for(
+        lambda: (
+            (a := api(stack, "GET", "/dialer/campaigns/reinicio/attempts", boss).json()["items"])
+            and a[0]["ended_at"]
+            and a
+        ),
+        15,
+    )
     assert items and len(items) == 1, items
     assert (items[0]["outcome"], items[0]["agent_name"]) == ("connected", "agentd")  # followed, not "failed"
     time.sleep(3)  # the campaign runs on with a ready agent: the contact awaits its disposition
@@ -447,13 +570,25 @@ def test_voice_broadcast_says_the_contacts_fields(stack, phones):
     boss = stack.token(*qs.ADMIN)
     far = phones["far"]
     number = "+50499000053"  # stays on the line: we hang up after the message
-    _campaign(stack, boss, "avisos", [(number, "Berta Aviso", "321")], mode="broadcast",
-              broadcast_message="Estimada {name}, su saldo es de {monto} lempiras. Gracias.")
+    _campaign(
+        stack,
+        boss,
+        "avisos",
+        [(number, "Berta Aviso", "321")],
+        mode="broadcast",
+        broadcast_message="Estimada {name}, su saldo es de {monto} lempiras. Gracias.",
+    )
     with AmiEvents(stack.settings()) as ami:
         assert api(stack, "POST", "/dialer/campaigns/avisos/start", boss).status_code == 200
         assert stack.wait_for(lambda: number in far.numbers("THEY-HUNG-UP"), 40), far.log.read_text()[-2000:]
-        item = stack.wait_for(lambda: (a := api(stack, "GET", "/dialer/campaigns/avisos/attempts", boss).json()["items"])
-                              and a[0]["ended_at"] and a[0], 10)
+        item = stack.wait_for(
+            lambda: (
+                (a := api(stack, "GET", "/dialer/campaigns/avisos/attempts", boss).json()["items"])
+                and a[0]["ended_at"]
+                and a[0]
+            ),
+            10,
+        )
     assert (item["outcome"], item["amd_status"]) == ("connected", "HUMAN"), item
     heard = ami.first("UserEvent", UserEvent="CentralitaDialer", State="heard", Uniqueid=item["linkedid"])
     assert heard and heard["Playback"] == "SUCCESS"

@@ -1,5 +1,6 @@
 """The IVR end to end: real sipp calls (RFC 4733 DTMF) into the real Asterisk, compiled flows, our FastAGI
 steps, the demo integration served by the API, and what each call leaves behind (path, survey answers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,16 +12,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from stack import port_base
 
 from centralita.telephony.sipp import free_port, place_call
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 27000
+PORT_BASE = port_base(27000)
 DID = "5552000"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PROMPTS = {  # short prompts keep the calls (and the suite) short
-    "t-menu": "Menú.", "t-numero": "Número.", "t-cerrado": "Cerrado.", "t-q1": "Pregunta uno.",
-    "t-q2": "Pregunta dos.", "t-nuevo": "Nuevo menú.",
+    "t-menu": "Menú.",
+    "t-numero": "Número.",
+    "t-cerrado": "Cerrado.",
+    "t-q1": "Pregunta uno.",
+    "t-q2": "Pregunta dos.",
+    "t-nuevo": "Nuevo menú.",
 }
 
 
@@ -68,8 +74,9 @@ class AmiEvents:
         from panoramisk import Manager
 
         s = self.settings
-        manager = Manager(host="127.0.0.1", port=s.ami_port, username=s.ami_user, secret=s.ami_secret,
-                          ping_delay=0, events="on")
+        manager = Manager(
+            host="127.0.0.1", port=s.ami_port, username=s.ami_user, secret=s.ami_secret, ping_delay=0, events="on"
+        )
         manager.register_event("*", lambda _m, event: self.events.append(dict(event)))
         await manager.connect()
         self._ready.set()
@@ -90,29 +97,63 @@ class AmiEvents:
 
 
 def _api(stack, method, path, token, **kwargs) -> httpx.Response:
-    return httpx.request(method, f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"},
-                         timeout=60, **kwargs)
+    return httpx.request(
+        method, f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs
+    )
 
 
 def _flow(api_url: str, slow_url: str, down_url: str, key: str) -> dict:
-    node = lambda name: {"type": "node", "node": name}  # noqa: E731
-    quick = {"prompt": "t-numero", "min_digits": 1, "max_digits": 1, "timeout_s": 1.0, "next": {"type": "hangup"},
-             "say": [{"field": "debt", "say": "number"}]}
+    node = lambda name: {"type": "node", "node": name}
+    quick = {
+        "prompt": "t-numero",
+        "min_digits": 1,
+        "max_digits": 1,
+        "timeout_s": 1.0,
+        "next": {"type": "hangup"},
+        "say": [{"field": "debt", "say": "number"}],
+    }
     return {
-        "start": "horario", "identify": True, "survey": "encuesta",
+        "start": "horario",
+        "identify": True,
+        "survey": "encuesta",
         "nodes": {
-            "horario": {"type": "hours", "timezone": "America/Panama", "schedule": {d: ["00:00-24:00"] for d in WEEK},
-                        "open": node("menu"), "closed": node("cerrado")},
+            "horario": {
+                "type": "hours",
+                "timezone": "America/Panama",
+                "schedule": {d: ["00:00-24:00"] for d in WEEK},
+                "open": node("menu"),
+                "closed": node("cerrado"),
+            },
             "cerrado": {"type": "play", "prompt": "t-cerrado", "next": {"type": "hangup"}},
-            "menu": {"type": "menu", "prompt": "t-menu", "timeout_s": 2, "max_tries": 2,
-                     "options": {"1": node("deuda"), "2": node("lento"), "3": node("caido"),
-                                 "4": {"type": "queue", "queue": "atencion"}, "5": node("quien")}},
-            "quien": {"type": "identify", "known": {"type": "queue", "queue": "atencion"},
-                      "unknown": {"type": "hangup"}},
-            "deuda": {"type": "lookup", "prompt": "t-numero", "min_digits": 6, "max_digits": 6, "check": "luhn",
-                      "url": f"{api_url}/api/ivr/demo/taxpayers/{{digits}}",
-                      "headers": {"Authorization": f"Bearer {key}"},
-                      "say": [{"field": "debt", "say": "amount", "prompt": "t-numero"}], "next": node("menu")},
+            "menu": {
+                "type": "menu",
+                "prompt": "t-menu",
+                "timeout_s": 2,
+                "max_tries": 2,
+                "options": {
+                    "1": node("deuda"),
+                    "2": node("lento"),
+                    "3": node("caido"),
+                    "4": {"type": "queue", "queue": "atencion"},
+                    "5": node("quien"),
+                },
+            },
+            "quien": {
+                "type": "identify",
+                "known": {"type": "queue", "queue": "atencion"},
+                "unknown": {"type": "hangup"},
+            },
+            "deuda": {
+                "type": "lookup",
+                "prompt": "t-numero",
+                "min_digits": 6,
+                "max_digits": 6,
+                "check": "luhn",
+                "url": f"{api_url}/api/ivr/demo/taxpayers/{{digits}}",
+                "headers": {"Authorization": f"Bearer {key}"},
+                "say": [{"field": "debt", "say": "amount", "prompt": "t-numero"}],
+                "next": node("menu"),
+            },
             "lento": {"type": "lookup", "url": f"{slow_url}/{{digits}}", **quick},
             "caido": {"type": "lookup", "url": f"{down_url}/{{digits}}", **quick},
             "encuesta": {"type": "survey", "questions": ["t-q1", "t-q2"], "timeout_s": 4},
@@ -182,10 +223,14 @@ def test_invalid_and_timeout_paths(stack, ivr):
         invalid = pool.submit(_call, stack, DID, "7,,7", 2.0)
         silent = pool.submit(_call, stack, DID, "", 8.0)
         invalid, silent = invalid.result(), silent.result()
-    assert _record(stack, ivr["token"], invalid.call_id)["path"] == \
-        "flow:pruebas/v1>horario:open>menu:invalid>menu:invalid>queue:atencion"
-    assert _record(stack, ivr["token"], silent.call_id)["path"] == \
-        "flow:pruebas/v1>horario:open>menu:timeout>menu:timeout>queue:atencion"
+    assert (
+        _record(stack, ivr["token"], invalid.call_id)["path"]
+        == "flow:pruebas/v1>horario:open>menu:invalid>menu:invalid>queue:atencion"
+    )
+    assert (
+        _record(stack, ivr["token"], silent.call_id)["path"]
+        == "flow:pruebas/v1>horario:open>menu:timeout>menu:timeout>queue:atencion"
+    )
 
 
 def test_known_caller_is_identified_and_carried_with_the_call(stack, ivr):
@@ -196,9 +241,14 @@ def test_known_caller_is_identified_and_carried_with_the_call(stack, ivr):
     contact_id = r.json()["id"]
     with AmiEvents(stack.settings()) as ami:
         call = _call(stack, DID, "5", 2.0, caller="0050761234567")
-    assert _record(stack, ivr["token"], call.call_id)["path"] == "flow:pruebas/v1>horario:open>menu:5>quien:known>queue:atencion"
+    assert (
+        _record(stack, ivr["token"], call.call_id)["path"]
+        == "flow:pruebas/v1>horario:open>menu:5>quien:known>queue:atencion"
+    )
     event = ami.first("UserEvent", UserEvent="CentralitaIvrExit", Caller="+50761234567")
-    assert event and event["Contact"] == str(contact_id) and event["Digits"] == "5" and event["Flow"] == "pruebas", event
+    assert event and event["Contact"] == str(contact_id) and event["Digits"] == "5" and event["Flow"] == "pruebas", (
+        event
+    )
 
 
 def test_business_hours_closed_by_override(stack, ivr):
@@ -208,7 +258,9 @@ def test_business_hours_closed_by_override(stack, ivr):
     try:
         call = _call(stack, DID, "", 1.0)
     finally:
-        assert _api(stack, "PUT", "/api/ivr/flows/pruebas/hours/horario", token, json={"state": "auto"}).status_code == 200
+        assert (
+            _api(stack, "PUT", "/api/ivr/flows/pruebas/hours/horario", token, json={"state": "auto"}).status_code == 200
+        )
     assert _record(stack, token, call.call_id)["path"] == "flow:pruebas/v1>horario:closed>cerrado>hangup"
     # Bad input names the field.
     r = _api(stack, "PUT", "/api/ivr/flows/pruebas/hours/menu", token, json={"state": "closed"})
@@ -222,15 +274,31 @@ def test_lookup_down_or_too_slow_reaches_fallback_queue_in_time(stack, ivr):
         down = pool.submit(_call, stack, DID, "3,,5", 9.0)
         slow, down = slow.result(), down.result()
     for call, node, digit in ((slow, "lento", "2"), (down, "caido", "3")):
-        assert _record(stack, ivr["token"], call.call_id)["path"] == \
-            f"flow:pruebas/v1>horario:open>menu:{digit}>{node}:fail>queue:atencion"
+        assert (
+            _record(stack, ivr["token"], call.call_id)["path"]
+            == f"flow:pruebas/v1>horario:open>menu:{digit}>{node}:fail>queue:atencion"
+        )
         # Asterisk's own event times: the lookup digit, the apology starting, the queue joined.
-        channel = next(e["Channel"] for e in ami.events
-                       if e.get("Event") == "Newexten" and e.get("Context", "").endswith(f"-{node}"))
-        digit = [e for e in ami.events if e.get("Event") == "DTMFEnd" and e.get("Channel") == channel
-                 and e.get("Digit") == "5" and e.get("Direction") == "Received"][-1]
-        apology = next(e for e in ami.events if e.get("Event") == "MusicOnHoldStart" and e.get("Channel") == channel
-                       and e.get("Class") == "centralita-apology")
+        channel = next(
+            e["Channel"]
+            for e in ami.events
+            if e.get("Event") == "Newexten" and e.get("Context", "").endswith(f"-{node}")
+        )
+        digit = [
+            e
+            for e in ami.events
+            if e.get("Event") == "DTMFEnd"
+            and e.get("Channel") == channel
+            and e.get("Digit") == "5"
+            and e.get("Direction") == "Received"
+        ][-1]
+        apology = next(
+            e
+            for e in ami.events
+            if e.get("Event") == "MusicOnHoldStart"
+            and e.get("Channel") == channel
+            and e.get("Class") == "centralita-apology"
+        )
         joined = next(e for e in ami.events if e.get("Event") == "QueueCallerJoin" and e.get("Channel") == channel)
         to_apology = float(apology["Timestamp"]) - float(digit["Timestamp"])
         to_queue = float(joined["Timestamp"]) - float(digit["Timestamp"])
@@ -289,8 +357,16 @@ def test_publishing_while_20_calls_are_in_the_ivr_drops_none(stack, ivr):
     results = {}
 
     def load():
-        results["load"] = run_load(stack.settings(), "5551000", calls=20, rate=20, digits=",,,,,0",
-                                   hold_seconds=2, first_digit_ms=500, timeout=120)
+        results["load"] = run_load(
+            stack.settings(),
+            "5551000",
+            calls=20,
+            rate=20,
+            digits=",,,,,0",
+            hold_seconds=2,
+            first_digit_ms=500,
+            timeout=120,
+        )
 
     thread = threading.Thread(target=load)
     started = time.monotonic()
@@ -310,6 +386,15 @@ def test_publishing_while_20_calls_are_in_the_ivr_drops_none(stack, ivr):
     r = _api(stack, "POST", "/api/ivr/flows/demo/rollback", token, json={"version": 1})
     assert r.status_code == 200 and r.json()["published_version"] == 1
     # Per-version metrics: the 20 callers all count for version 1, which sent them to a person.
-    metrics = stack.wait_for(lambda: next((m for m in _api(stack, "GET", "/api/ivr/flows/demo/metrics", token)
-                                           .json()["versions"] if m["version"] == 1 and m["calls"] >= 21), None), 15)
+    metrics = stack.wait_for(
+        lambda: next(
+            (
+                m
+                for m in _api(stack, "GET", "/api/ivr/flows/demo/metrics", token).json()["versions"]
+                if m["version"] == 1 and m["calls"] >= 21
+            ),
+            None,
+        ),
+        15,
+    )
     assert metrics and metrics["option_choices"].get("main:0", 0) >= 20 and metrics["to_agent"] >= 20, metrics

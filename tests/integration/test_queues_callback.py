@@ -1,5 +1,6 @@
 """Callback on the real Asterisk: the caller presses the key and hangs up; when the agent frees up
 the callback is placed ahead of a caller who came later, and only once."""
+
 from __future__ import annotations
 
 import time
@@ -7,22 +8,27 @@ import time
 import pytest
 import queues_sip as sip
 import queues_stack as qs
+from stack import port_base
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 28500
-AGENT, PHONE = 28601, 28602
+PORT_BASE = port_base(28500)
+AGENT, PHONE = PORT_BASE + 101, PORT_BASE + 102
 RTP = PORT_BASE + 200
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = qs.start(tmp_path_factory.mktemp("callback"), PORT_BASE,
-                 queues=[["tramites", "--wrapup", "1", "--max-wait", "120", "--announce-frequency", "0",
-                          "--callback-key", "5"]],
-                 agents=[("agentc", "1201", AGENT, "agent", ["tramites"])],
-                 # sipp on PHONE plays the caller's own phone when we call them back.
-                 extra_env={"CENTRALITA_DEFAULT_QUEUE": "tramites",
-                            "CENTRALITA_QUEUE_CALLBACK_DIAL": f"PJSIP/demo/sip:${{CB_NUMBER}}@127.0.0.1:{PHONE}"})
+    s = qs.start(
+        tmp_path_factory.mktemp("callback"),
+        PORT_BASE,
+        queues=[["tramites", "--wrapup", "1", "--max-wait", "120", "--announce-frequency", "0", "--callback-key", "5"]],
+        agents=[("agentc", "1201", AGENT, "agent", ["tramites"])],
+        # sipp on PHONE plays the caller's own phone when we call them back.
+        extra_env={
+            "CENTRALITA_DEFAULT_QUEUE": "tramites",
+            "CENTRALITA_QUEUE_CALLBACK_DIAL": f"PJSIP/demo/sip:${{CB_NUMBER}}@127.0.0.1:{PHONE}",
+        },
+    )
     try:
         yield s
     finally:
@@ -41,8 +47,9 @@ def test_callback_keeps_the_place_in_line_and_is_placed_once(stack):
         a = sip.start_caller(work, sip_port, "7770002", "5551001", 8000, RTP, audio=tone)
         assert stack.wait_for(lambda: agent.count("CONNECTED") == 1, 10)
         # No audio stream beside the DTMF capture: two RTP sources on one port confuse the receiver.
-        b = sip.start_caller(work, sip_port, "7770002", "5551002", 20000, RTP, key="5",
-                             key_after_ms=1500, expect_bye=True)
+        b = sip.start_caller(
+            work, sip_port, "7770002", "5551002", 20000, RTP, key="5", key_after_ms=1500, expect_bye=True
+        )
         time.sleep(1.0)
         c = sip.start_caller(work, sip_port, "7770002", "5551003", 18000, RTP, audio=tone)
         assert b.wait(30) == 0, (work / "caller-5551002.out").read_text()[-2000:]
@@ -79,14 +86,24 @@ def test_overflow_after_max_wait_with_live_changes_and_no_restart(stack):
     import httpx
 
     headers = {"Authorization": f"Bearer {boss}"}
-    assert httpx.put(f"{stack.api_url}/api/agents/agentc/skills/segundo", json={"penalty": 0}, headers=headers,
-                     timeout=10).status_code == 200
-    assert httpx.delete(f"{stack.api_url}/api/agents/agentc/skills/tramites", headers=headers,
-                        timeout=10).status_code == 200
+    assert (
+        httpx.put(
+            f"{stack.api_url}/api/agents/agentc/skills/segundo", json={"penalty": 0}, headers=headers, timeout=10
+        ).status_code
+        == 200
+    )
+    assert (
+        httpx.delete(f"{stack.api_url}/api/agents/agentc/skills/tramites", headers=headers, timeout=10).status_code
+        == 200
+    )
     show = Asterisk(stack.settings()).cli("queue show")
     assert "agentc" in show.split("segundo has")[1] and "agentc" not in show.split("tramites has")[1].split(" has ")[0]
-    r = httpx.patch(f"{stack.api_url}/api/queues/tramites", headers=headers, timeout=30,
-                    json={"max_wait_seconds": 10, "overflow": {"type": "queue", "queue": "segundo"}})
+    r = httpx.patch(
+        f"{stack.api_url}/api/queues/tramites",
+        headers=headers,
+        timeout=30,
+        json={"max_wait_seconds": 10, "overflow": {"type": "queue", "queue": "segundo"}},
+    )
     assert r.status_code == 200 and r.json()["reloaded"] is True
     work = sip.workdir()
     agent = sip.start_agent(work, "agentc", AGENT, RTP, ring_ms=300)
@@ -101,6 +118,7 @@ def test_overflow_after_max_wait_with_live_changes_and_no_restart(stack):
     def outcomes():
         rows = [r for r in stack.get("/api/queues/history/calls", boss).json() if r["caller"] == "5551010"]
         return len(rows) == 2 and rows[0]["outcome"] in ("answered",) and {r["queue"]: r for r in rows}
+
     rows = stack.wait_for(outcomes, 15, 0.5)
     assert rows, stack.get("/api/queues/history/calls", boss).json()
     assert rows["tramites"]["outcome"] == "overflow" and 9 <= rows["tramites"]["wait_seconds"] <= 11

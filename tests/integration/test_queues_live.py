@@ -1,5 +1,6 @@
 """Queues on the real Asterisk with real SIP user agents (sipp): distribution, pause, abandon, the
 event stream, the stored outcomes, bad input, supervisor spying and rebuilding after a restart."""
+
 from __future__ import annotations
 
 import re
@@ -8,20 +9,26 @@ import time
 import pytest
 import queues_sip as sip
 import queues_stack as qs
+from stack import port_base
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 28000
-AGENT1, AGENT2, SUP = 28101, 28102, 28103
+PORT_BASE = port_base(28000)
+AGENT1, AGENT2, SUP = PORT_BASE + 101, PORT_BASE + 102, PORT_BASE + 103
 RTP = PORT_BASE + 200
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = qs.start(tmp_path_factory.mktemp("queues"), PORT_BASE,
-                 queues=[["atencion", "--wrapup", "1", "--max-wait", "60", "--announce-frequency", "0"]],
-                 agents=[("agent1", "1001", AGENT1, "agent", ["atencion"]),
-                         ("agent2", "1002", AGENT2, "agent", ["atencion"]),
-                         ("sup1", "1101", SUP, "supervisor", [])])
+    s = qs.start(
+        tmp_path_factory.mktemp("queues"),
+        PORT_BASE,
+        queues=[["atencion", "--wrapup", "1", "--max-wait", "60", "--announce-frequency", "0"]],
+        agents=[
+            ("agent1", "1001", AGENT1, "agent", ["atencion"]),
+            ("agent2", "1002", AGENT2, "agent", ["atencion"]),
+            ("sup1", "1101", SUP, "supervisor", []),
+        ],
+    )
     try:
         yield s
     finally:
@@ -32,8 +39,10 @@ def stack(tmp_path_factory):
 def phones(stack):
     work = sip.workdir()
     tone = sip.tone_file(work)
-    agents = {"agent1": sip.start_agent(work, "agent1", AGENT1, RTP, ring_ms=800, audio=tone),
-              "agent2": sip.start_agent(work, "agent2", AGENT2, RTP, ring_ms=800, audio=tone)}
+    agents = {
+        "agent1": sip.start_agent(work, "agent1", AGENT1, RTP, ring_ms=800, audio=tone),
+        "agent2": sip.start_agent(work, "agent2", AGENT2, RTP, ring_ms=800, audio=tone),
+    }
     yield {"work": work, "tone": tone, **agents}
     for proc in agents.values():
         proc.stop()
@@ -47,8 +56,16 @@ def asterisk(stack, command: str) -> str:
 
 
 def caller(stack, phones, number: str, hold_ms: int, **kw) -> sip.Sipp:
-    return sip.start_caller(phones["work"], int(stack.env["CENTRALITA_SIP_PORT"]), "7770001", number, hold_ms, RTP,
-                            audio=phones["tone"], **kw)
+    return sip.start_caller(
+        phones["work"],
+        int(stack.env["CENTRALITA_SIP_PORT"]),
+        "7770001",
+        number,
+        hold_ms,
+        RTP,
+        audio=phones["tone"],
+        **kw,
+    )
 
 
 def both_available(stack, token) -> None:
@@ -91,7 +108,10 @@ def test_distribution_pause_abandon_events_and_outcomes(stack, phones):
         def outcomes():
             rows = stack.get("/api/queues/history/calls", boss).json()
             done = [r for r in rows if r["outcome"] != "waiting" and r["caller"] in ("5550001", "5550002", "5550003")]
-            return len(done) == 3 and all(r["wait_seconds"] is not None for r in done) and {r["caller"]: r for r in done}
+            return (
+                len(done) == 3 and all(r["wait_seconds"] is not None for r in done) and {r["caller"]: r for r in done}
+            )
+
         rows = stack.wait_for(outcomes, 15, 0.5)
         assert rows, stack.get("/api/queues/history/calls", boss).json()
         assert [rows[n]["outcome"] for n in ("5550001", "5550002", "5550003")] == ["answered", "abandoned", "answered"]
@@ -115,8 +135,15 @@ def test_distribution_pause_abandon_events_and_outcomes(stack, phones):
     # The transitions, in order, as a wallboard sees them.
     seqs = [e["data"]["seq"] for e in listener.events if "seq" in e.get("data", {})]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
-    assert collapse(states(listener, "agent2")) == ["available", "paused", "available", "ringing", "on_call",
-                                                    "wrapup", "available"]
+    assert collapse(states(listener, "agent2")) == [
+        "available",
+        "paused",
+        "available",
+        "ringing",
+        "on_call",
+        "wrapup",
+        "available",
+    ]
     assert collapse(states(listener, "agent1")) == ["available", "ringing", "on_call", "wrapup", "available"]
     assert listener.of("agent.state", agent="agent2", state="paused")[0]["reason"] == "break"
     joined = [e["caller"] for e in listener.of("queue.caller.joined", queue="atencion")]
@@ -154,7 +181,7 @@ def test_bad_input_is_refused_and_changes_nothing(stack, phones):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "overflow.queue"
     assert [q["name"] for q in stack.get("/api/queues", boss).json()] == ["atencion"]
     after = asterisk(stack, "queue show atencion")
-    members = lambda text: sorted(re.findall(r"^\s+(agent\d) \(", text, re.M))  # noqa: E731
+    members = lambda text: sorted(re.findall(r"^\s+(agent\d) \(", text, re.M))
     assert members(before) == members(after) == ["agent1", "agent2"]
 
 
@@ -164,8 +191,6 @@ def httpx_put(stack, path, token, body):
     return httpx.put(f"{stack.api_url}{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-
-
 def test_supervisor_listen_whisper_barge(stack, phones):
     boss = stack.token(*qs.ADMIN)
     sup = qs.token(stack, "sup1")
@@ -173,8 +198,14 @@ def test_supervisor_listen_whisper_barge(stack, phones):
     supervisor = sip.start_agent(phones["work"], "sup1", SUP, RTP, ring_ms=200, audio=phones["tone"])
     call = caller(stack, phones, "5550010", hold_ms=20000)
     try:
-        assert stack.wait_for(lambda: "PJSIP/agent" in asterisk(stack, "core show channels concise")
-                              and (live := stack.get("/api/queues/live", boss).json())["calls"] and live, 15)
+        assert stack.wait_for(
+            lambda: (
+                "PJSIP/agent" in asterisk(stack, "core show channels concise")
+                and (live := stack.get("/api/queues/live", boss).json())["calls"]
+                and live
+            ),
+            15,
+        )
         for n, mode in enumerate(("listen", "whisper", "barge"), start=1):
             r = qs.post(stack, "/api/agents/" + _talking_agent(stack, boss) + "/spy", sup, {"mode": mode})
             assert r.status_code == 200, r.text
@@ -246,9 +277,10 @@ def test_live_state_rebuilt_after_restart_equals_asterisk(stack, phones):
         def rebuilt():
             try:
                 live = stack.get("/api/queues/live", boss).json()
-            except Exception:  # noqa: BLE001 - still starting
+            except Exception:
                 return None
             return live if live.get("rebuilt_at") else None
+
         live = stack.wait_for(rebuilt, 10)
         elapsed = time.monotonic() - started
         print(f"live state rebuilt {elapsed:.2f} s after the API was started again")
@@ -284,6 +316,7 @@ def test_history_is_kept_while_our_services_are_down(stack, phones):
     def rows():
         found = [r for r in stack.get("/api/queues/history/calls", boss).json() if r["caller"] == "5550030"]
         return found if found and found[0]["outcome"] == "answered" else None
+
     found = stack.wait_for(rows, 15, 0.5)
     assert found and len(found) == 1, stack.get("/api/queues/history/calls", boss).json()
     agent = phones[found[0]["agent"]]

@@ -1,17 +1,17 @@
 """`centralita up -d` / `down` as a new user runs them, and bad configuration stopping cleanly."""
+
 from __future__ import annotations
 
 import json
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
-from stack import CLI, Stack
+from stack import CLI, Stack, port_base
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = 26000
+PORT_BASE = port_base(26000)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,11 @@ def _run(env, cwd, *args, timeout=180):
 
 def test_up_down_demo_call_and_asterisk_crash_recovery(home):
     stack = Stack(home / "var", f"sqlite:///{home / 'var' / 'centralita.db'}", port_base=PORT_BASE)
-    env = {k: v for k, v in stack.env.items() if k not in ("CENTRALITA_SECRET_KEY", "CENTRALITA_AMI_SECRET",
-                                                          "CENTRALITA_ARI_SECRET")}
+    env = {
+        k: v
+        for k, v in stack.env.items()
+        if k not in ("CENTRALITA_SECRET_KEY", "CENTRALITA_AMI_SECRET", "CENTRALITA_ARI_SECRET")
+    }
     # `init` writes .env with fresh secrets once, as `make up` does on a new machine.
     init = _run(env, home, "init")
     assert init.returncode == 0, init.stderr
@@ -46,7 +49,7 @@ def test_up_down_demo_call_and_asterisk_crash_recovery(home):
 
         call = _run(env, home, "demo", "call", "--digits", "1", "--hold", "2")
         assert call.returncode == 0, call.stdout + call.stderr
-        result = json.loads(call.stdout[call.stdout.index("{"):])
+        result = json.loads(call.stdout[call.stdout.index("{") :])
         assert result["call_record_id"] and abs(result["duration"] - result["sipp_seconds"]) < 1.0
 
         status = _run(env, home, "status")
@@ -75,7 +78,9 @@ def test_up_down_demo_call_and_asterisk_crash_recovery(home):
 
 
 def _dotenv(path):
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return dict(
+        line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#")
+    )
 
 
 @pytest.mark.parametrize("case", ["missing_secret", "port_taken", "unreachable_database", "malformed_setting"])

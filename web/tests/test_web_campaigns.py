@@ -1,4 +1,5 @@
 """The campaigns page: supervisors see every campaign with its controls; agents are refused."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Web login, logout, redirects and the dashboard, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,19 @@ def test_dashboard_redirects_to_login_when_logged_out(client):
 def test_login_shows_user_role_and_recent_calls_then_logout(client):
     start = utcnow() - timedelta(minutes=3)
     with session_scope() as s:
-        s.add(CallRecord(linkedid="1700000000.1", start=start, end=start + timedelta(seconds=95), duration=95,
-                         billsec=80, caller="+50760001234", caller_name="Vecino", did="311", disposition="ANSWERED"))
+        s.add(
+            CallRecord(
+                linkedid="1700000000.1",
+                start=start,
+                end=start + timedelta(seconds=95),
+                duration=95,
+                billsec=80,
+                caller="+50760001234",
+                caller_name="Vecino",
+                did="311",
+                disposition="ANSWERED",
+            )
+        )
     r = web_login(client)
     assert r.status_code == 303 and r.headers["location"] == "/"
     page = client.get("/")
@@ -88,8 +100,9 @@ def test_login_without_csrf_token_or_from_another_site_is_refused(client):
     r = client.post("/login", data={"username": "marta", "password": PW})
     assert r.status_code == 400 and client.get("/").status_code == 303
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": "marta", "password": PW, "csrf": token},
-                    headers={"Origin": "https://evil.example"})
+    r = client.post(
+        "/login", data={"username": "marta", "password": PW, "csrf": token}, headers={"Origin": "https://evil.example"}
+    )
     assert r.status_code == 400 and client.get("/").status_code == 303
     with session_scope() as s:  # refused before any password check
         assert s.exec(select(AuditLog).where(AuditLog.action.like("auth.%"))).all() == []

@@ -1,4 +1,5 @@
 """The recordings pages: search with full text, an agent's own calls only, the player and transcript."""
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,28 @@ def client(stack_env):
         ana = service.create_user(s, "ana", "correct-horse-2", role="agent")
         s.flush()
         s.add(AgentEndpoint(user_id=ana.id, username="ana", sip_password="x", extension="1001"))
-        s.add(Recording(uniqueid="1.1", linkedid="1.1", caller="5551234", agent="ana", stage="done",
-                        transcript_text="quiero un reclamo", categories=["reclamo"],
-                        transcript={"segments": [{"speaker": "caller", "start": 1.0, "end": 2.0,
-                                                  "text": "quiero un reclamo"}]}))
-        s.add(Recording(uniqueid="2.1", linkedid="2.1", caller="5559999", agent="luis", stage="done",
-                        transcript_text="otra cosa"))
+        s.add(
+            Recording(
+                uniqueid="1.1",
+                linkedid="1.1",
+                caller="5551234",
+                agent="ana",
+                stage="done",
+                transcript_text="quiero un reclamo",
+                categories=["reclamo"],
+                transcript={"segments": [{"speaker": "caller", "start": 1.0, "end": 2.0, "text": "quiero un reclamo"}]},
+            )
+        )
+        s.add(
+            Recording(
+                uniqueid="2.1",
+                linkedid="2.1",
+                caller="5559999",
+                agent="luis",
+                stage="done",
+                transcript_text="otra cosa",
+            )
+        )
     with TestClient(create_app(with_runtime=False), follow_redirects=False) as c:
         yield c
 
@@ -44,7 +61,12 @@ def test_search_page_player_and_agent_scope(client):
     assert "5559999" in client.get("/recordings").text
     detail = client.get("/recordings/1").text
     assert 'src="/api/recordings/1/audio"' in detail and "quiero un reclamo" in detail
-    assert client.get("/api/recordings/1", ).status_code == 200  # the page's session works for the API too
+    assert (
+        client.get(
+            "/api/recordings/1",
+        ).status_code
+        == 200
+    )  # the page's session works for the API too
     client.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', detail).group(1)})
     login(client, "ana", "correct-horse-2")
     assert "5559999" not in client.get("/recordings").text

@@ -1,4 +1,5 @@
 """GET /api/audit and audit.record, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -41,8 +42,13 @@ def test_record_is_atomic_with_the_callers_transaction(stack_env):
         record(s, "demo.changed", target="thing:1", detail={"k": "v"}, client="cli")
     with session_scope() as s:
         row = s.exec(select(AuditLog)).one()
-        assert (row.action, row.target, row.detail, row.client, row.user_id) == ("demo.changed", "thing:1",
-                                                                                 {"k": "v"}, "cli", None)
+        assert (row.action, row.target, row.detail, row.client, row.user_id) == (
+            "demo.changed",
+            "thing:1",
+            {"k": "v"},
+            "cli",
+            None,
+        )
 
 
 def test_filters_and_paging(client):
@@ -67,9 +73,14 @@ def test_filters_and_paging(client):
     now = utcnow()
     later = client.get("/api/audit", headers=h, params={"since": (now + timedelta(minutes=1)).isoformat()}).json()
     assert later["total"] == 0
-    window = client.get("/api/audit", headers=h, params={
-        "since": (now - timedelta(minutes=5)).replace(tzinfo=None).isoformat(),  # naive = UTC
-        "until": (now + timedelta(minutes=1)).isoformat()}).json()
+    window = client.get(
+        "/api/audit",
+        headers=h,
+        params={
+            "since": (now - timedelta(minutes=5)).replace(tzinfo=None).isoformat(),  # naive = UTC
+            "until": (now + timedelta(minutes=1)).isoformat(),
+        },
+    ).json()
     assert window["total"] == 8
 
 

@@ -4,8 +4,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.app import create_app
-from api.calls.tests.test_cdr_ingest import _line
 from api.calls.service import ingest_file
+from api.calls.tests.test_cdr_ingest import _line
 from api.users import service as users
 from centralita import db
 
@@ -19,8 +19,18 @@ def _token(session, username, role):
 
 def test_calls_listing_filters_paging_and_roles(stack_env, tmp_path):
     cdr = tmp_path / "Master.csv"
-    cdr.write_text("".join(_line(uniqueid=f"17000000{i}.1", linkedid=f"17000000{i}.1", start=f"17000000{i}.0",
-                                 end=f"17000000{i+5}.0", src=f"55500{i}") for i in range(10, 15)))
+    cdr.write_text(
+        "".join(
+            _line(
+                uniqueid=f"17000000{i}.1",
+                linkedid=f"17000000{i}.1",
+                start=f"17000000{i}.0",
+                end=f"17000000{i + 5}.0",
+                src=f"55500{i}",
+            )
+            for i in range(10, 15)
+        )
+    )
     with Session(db.get_engine()) as session:
         ingest_file(session, cdr)
         boss = _token(session, "boss", "supervisor")
@@ -35,8 +45,9 @@ def test_calls_listing_filters_paging_and_roles(stack_env, tmp_path):
     assert client.get("/api/calls", params={"caller": "5550012"}, headers=auth).json()["total"] == 1
     bad = client.get("/api/calls", params={"limit": 0}, headers=auth)
     assert bad.status_code == 422 and "limit" in bad.text
-    bad = client.get("/api/calls", params={"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
-                     headers=auth)
+    bad = client.get(
+        "/api/calls", params={"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, headers=auth
+    )
     assert bad.status_code == 422 and "since" in bad.text
     one = page["items"][0]["id"]
     assert client.get(f"/api/calls/{one}", headers=auth).json()["id"] == one

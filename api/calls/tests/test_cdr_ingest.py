@@ -1,4 +1,5 @@
 """CDR ingestion on the real databases: idempotent, resumable, never reads half a line."""
+
 from __future__ import annotations
 
 import csv
@@ -13,11 +14,26 @@ from centralita import db
 
 def _line(**over) -> str:
     row = {
-        "uniqueid": "1700000000.1", "sequence": "1", "linkedid": "1700000000.1", "start": "1700000000.100000",
-        "answer": "1700000000.600000", "end": "1700000010.100000", "duration": "10.000", "billsec": "9.500",
-        "src": "5551234", "clid": '"Demo" <5551234>', "dst": "s", "dcontext": "centralita-inbound",
-        "channel": "PJSIP/demo-00000001", "dstchannel": "", "lastapp": "Queue", "lastdata": "atencion,t",
-        "disposition": "ANSWERED", "did": "5551000", "path": "flow:demo>menu:1>queue:atencion", "userfield": "",
+        "uniqueid": "1700000000.1",
+        "sequence": "1",
+        "linkedid": "1700000000.1",
+        "start": "1700000000.100000",
+        "answer": "1700000000.600000",
+        "end": "1700000010.100000",
+        "duration": "10.000",
+        "billsec": "9.500",
+        "src": "5551234",
+        "clid": '"Demo" <5551234>',
+        "dst": "s",
+        "dcontext": "centralita-inbound",
+        "channel": "PJSIP/demo-00000001",
+        "dstchannel": "",
+        "lastapp": "Queue",
+        "lastdata": "atencion,t",
+        "disposition": "ANSWERED",
+        "did": "5551000",
+        "path": "flow:demo>menu:1>queue:atencion",
+        "userfield": "",
         "sip_call_id": "abc@127.0.0.1",
     }
     row.update(over)
@@ -28,8 +44,18 @@ def _line(**over) -> str:
 
 def test_ingest_is_idempotent_and_folds_linked_cdrs(stack_env, tmp_path):
     cdr = tmp_path / "Master.csv"
-    cdr.write_text(_line() + _line(uniqueid="1700000000.2", channel="PJSIP/agent1-00000002", start="1700000001.0",
-                                   answer="1700000002.0", end="1700000012.500000", path="", did=""))
+    cdr.write_text(
+        _line()
+        + _line(
+            uniqueid="1700000000.2",
+            channel="PJSIP/agent1-00000002",
+            start="1700000001.0",
+            answer="1700000002.0",
+            end="1700000012.500000",
+            path="",
+            did="",
+        )
+    )
     with Session(db.get_engine()) as session:
         first = ingest_file(session, cdr)
         again = ingest_file(session, cdr)

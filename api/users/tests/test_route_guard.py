@@ -1,6 +1,7 @@
 """Every /api route but health and token issue must refuse a caller without credentials.
 
 Walks the real app's routes, so a route added later without an auth dependency fails here."""
+
 from __future__ import annotations
 
 import re

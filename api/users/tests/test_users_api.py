@@ -1,4 +1,5 @@
 """The users and auth API over HTTP, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -66,8 +67,12 @@ def test_unauthenticated_and_bad_tokens_get_401(client):
 def test_agent_is_forbidden_on_admin_routes(client):
     make_user("agente1", "agent")
     h = login(client, "agente1")
-    for method, path, body in [("get", "/api/users", None), ("post", "/api/users", {"username": "x", "password": PW}),
-                               ("patch", "/api/users/1", {"role": "admin"}), ("get", "/api/audit", None)]:
+    for method, path, body in [
+        ("get", "/api/users", None),
+        ("post", "/api/users", {"username": "x", "password": PW}),
+        ("patch", "/api/users/1", {"role": "admin"}),
+        ("get", "/api/audit", None),
+    ]:
         r = client.request(method, path, headers=h, json=body)
         assert r.status_code == 403, (path, r.text)
         assert "admin" in r.json()["detail"] and "agent" in r.json()["detail"]
@@ -76,8 +81,11 @@ def test_agent_is_forbidden_on_admin_routes(client):
 def test_admin_creates_lists_and_updates_users(client):
     make_user("jefa", "admin")
     h = login(client, "jefa")
-    r = client.post("/api/users", headers=h, json={"username": "Carlos", "password": PW, "role": "supervisor",
-                                                   "full_name": "Carlos Ruiz"})
+    r = client.post(
+        "/api/users",
+        headers=h,
+        json={"username": "Carlos", "password": PW, "role": "supervisor", "full_name": "Carlos Ruiz"},
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["username"] == "carlos" and created["role"] == "supervisor" and "password" not in str(created)
@@ -105,12 +113,15 @@ def test_duplicate_username_is_409_and_nothing_written(client):
         assert s.exec(select(User).where(User.username == "dup")).one().role == "agent"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"username": "eva", "password": PW, "role": "root"}, "role"),
-    ({"username": "eva", "password": "short"}, "password"),
-    ({"username": "e va", "password": PW}, "username"),
-    ({"username": "eva", "password": PW, "rol": "admin"}, "rol"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"username": "eva", "password": PW, "role": "root"}, "role"),
+        ({"username": "eva", "password": "short"}, "password"),
+        ({"username": "e va", "password": PW}, "username"),
+        ({"username": "eva", "password": PW, "rol": "admin"}, "rol"),
+    ],
+)
 def test_bad_input_is_422_naming_the_field(client, body, field):
     make_user("jefa", "admin")
     h = login(client, "jefa")

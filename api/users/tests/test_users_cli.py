@@ -1,4 +1,5 @@
 """`centralita user ...` through typer's CliRunner, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re

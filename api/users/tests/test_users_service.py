@@ -1,4 +1,5 @@
 """Service-level rules for users and tokens, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,12 +26,15 @@ def test_password_is_hashed_with_argon2(stack_env):
         assert service.authenticate(s, "nobody", PW) is None
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"username": "bad name", "password": PW}, "username"),
-    ({"username": "", "password": PW}, "username"),
-    ({"username": "eva", "password": "short"}, "password"),
-    ({"username": "eva", "password": PW, "role": "root"}, "role"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"username": "bad name", "password": PW}, "username"),
+        ({"username": "", "password": PW}, "username"),
+        ({"username": "eva", "password": "short"}, "password"),
+        ({"username": "eva", "password": PW, "role": "root"}, "role"),
+    ],
+)
 def test_create_user_rejects_bad_input_naming_the_field(stack_env, kwargs, field):
     with session_scope() as s:
         with pytest.raises(service.ServiceError) as err:
