@@ -13,9 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CENTRALITA_DATA_DIR=/var/lib/centralita
 
-# ffmpeg: recording conversion (pydub).
+# ffmpeg: recording conversion and the Opus archive (recorder worker, prompt uploads).
+# espeak-ng and sox: the spoken prompts `centralita asterisk render` writes (the compose `render`
+# service, and the api when it re-renders or a prompt is added by text).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends espeak-ng ffmpeg sox \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid "${CENTRALITA_UID}" centralita \
  && useradd --system --uid "${CENTRALITA_UID}" --gid centralita --home-dir /var/lib/centralita \

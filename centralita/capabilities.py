@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-CAPABILITIES = ["ivr", "queues", "recorder", "dialer"]
+CAPABILITIES = ["ivr", "queues", "recorder", "dialer", "security"]
 
 
 def _optional(module: str) -> ModuleType | None:

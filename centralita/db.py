@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -56,6 +57,18 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def saved_id(row: _Row) -> int:
+    """The primary key of a row that was loaded or flushed (`id` is None only until its INSERT). A row
+    never flushed is the caller's bug: said here, not later as a NULL foreign key."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush the session first")
+    return row.id
 
 
 def get_session() -> Iterator[Session]:

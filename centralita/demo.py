@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from api.calls.models import CallRecord
 from api.users import service as users
 from api.users.models import Role
+from centralita.db import saved_id
 from centralita.settings import Settings
 from centralita.telephony.models import Trunk
 from centralita.telephony.sipp import SippCall, place_call
@@ -116,7 +117,7 @@ def seed(session: Session, settings: Settings) -> SeedResult:
             endpoint = AgentEndpoint(user_id=user.id, username=username, sip_password=sip_password, extension=extension)
             session.add(endpoint)
             session.flush()
-            session.add(QueueMember(queue_id=queue.id, endpoint_id=endpoint.id))
+            session.add(QueueMember(queue_id=saved_id(queue), endpoint_id=saved_id(endpoint)))
             out.credentials.append((username, web_password or "(unchanged)", username, sip_password))
             out.created.append(f"agent {username} (extension {extension})")
     flow = session.exec(select(Flow).where(Flow.name == "demo")).first()
@@ -127,7 +128,7 @@ def seed(session: Session, settings: Settings) -> SeedResult:
         flow = ivr_service.get_flow(session, "demo")
         out.created.append("flow demo (1 debt lookup, 2 case lookup, 0 agent, 9 hang up)")
     if not session.exec(select(Did).where(Did.number == DEMO_DID)).first():
-        session.add(Did(number=DEMO_DID, flow_id=flow.id))
+        session.add(Did(number=DEMO_DID, flow_id=saved_id(flow)))
         out.created.append(f"DID {DEMO_DID} → flow demo")
     session.commit()
     return out

@@ -1,5 +1,7 @@
 """Bad input or a forbidden state, naming the field to fix. Every capability's service raises these;
-routes answer with `status` in FastAPI's own 422 body shape, and CLIs print `field: message`."""
+one exception handler (api/app.py) answers them with `status` in FastAPI's own 422 body shape
+(`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`), so clients read every error one way, and
+CLIs print `field: message`. Routes stay thin: they do not catch these."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ class FieldError(ValueError):
         if status is not None:
             self.status = status
 
+    def details(self) -> list[dict]:
+        """The `detail` list of the HTTP answer."""
+        return [{"loc": ["body", self.field], "msg": self.message, "type": type(self).__name__.lower()}]
+
 
 class NotFound(FieldError):
     status = 404
@@ -22,11 +28,31 @@ class Conflict(FieldError):
     status = 409
 
 
+class Unavailable(FieldError):
+    """Something this request needs is not running here (e.g. the live link to Asterisk)."""
+
+    status = 503
+
+
+class FieldErrors(FieldError):
+    """Several problems found at once (e.g. a whole IVR flow): one `detail` item each."""
+
+    def __init__(self, field: str, items: list[dict], status: int | None = None):
+        """`items`: {"loc": [...] (after "body"), "msg": ..., plus any extra keys kept for clients}."""
+        self.items = items
+        super().__init__(field, "; ".join(i["msg"] for i in items) or "invalid", status)
+
+    def details(self) -> list[dict]:
+        kind = type(self).__name__.lower()
+        return [{"type": kind, **item, "loc": ["body", *item["loc"]]} for item in self.items]
+
+
+def error_body(exc: FieldError) -> dict:
+    return {"detail": exc.details()}
+
+
 def http_error(exc: FieldError):
-    """The HTTPException for `exc`: the same shape as FastAPI's validation errors, so clients read
-    every field error one way."""
+    """The HTTPException for `exc` (for code that must raise one; routes simply let `exc` propagate)."""
     from fastapi import HTTPException
 
-    return HTTPException(
-        exc.status, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": type(exc).__name__.lower()}]
-    )
+    return HTTPException(exc.status, detail=exc.details())

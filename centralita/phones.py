@@ -56,9 +56,15 @@ class Parsed:
 
 def check_region(region: str) -> str:
     region = (region or "").strip().upper()
-    if PhoneMetadata.metadata_for_region(region) is None:
-        raise UnknownRegion(f"unknown region {region!r} (ISO 3166 code such as HN, MX, PA)")
+    _metadata(region)
     return region
+
+
+def _metadata(region: str) -> PhoneMetadata:
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None:
+        raise UnknownRegion(f"unknown region {region!r} (ISO 3166 code such as HN, MX, PA)")
+    return meta
 
 
 class Normalizer:
@@ -66,8 +72,10 @@ class Normalizer:
 
     def __init__(self, region: str) -> None:
         self.region = check_region(region)
-        meta = PhoneMetadata.metadata_for_region(self.region)
-        self._cc = meta.country_code
+        meta = _metadata(self.region)
+        if meta.country_code is None:  # only non-geographic entities lack one, and they are not regions
+            raise UnknownRegion(f"region {self.region!r} has no country code")
+        self._cc: int = meta.country_code
         self._plus_cc = f"+{self._cc}"
         self._valid_by_length = _validity_patterns(meta)
         if len(COUNTRY_CODE_TO_REGION_CODE.get(self._cc, ())) > 1:
@@ -110,7 +118,7 @@ class Normalizer:
         except NumberParseException as exc:
             return Parsed(error=_PARSE_ERRORS.get(exc.error_type, "not a phone number"))
         if not phonenumbers.is_valid_number(number):
-            where = phonenumbers.region_code_for_country_code(number.country_code)
+            where = phonenumbers.region_code_for_country_code(number.country_code or 0)  # 0 → 'ZZ', unknown
             return Parsed(error=f"not a valid number in {where if where != 'ZZ' else self.region}")
         return Parsed(e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 

@@ -239,6 +239,54 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Seconds between live campaign figures on the event stream."
     )
 
+    # SIP security (security/): bans from Asterisk's security events, outbound routes, TLS/SRTP.
+    security_ban_threshold: int = Field(
+        5, ge=1, le=1000, description="Failed SIP authentications from one address that get it banned."
+    )
+    security_ban_window: float = Field(
+        60.0, gt=0, le=86400, description="Seconds over which those failures are counted."
+    )
+    security_ban_seconds: int = Field(
+        900, ge=1, le=30 * 86400, description="Seconds a banned address stays banned (then it is unbanned)."
+    )
+    security_allow: str = Field(
+        "127.0.0.1", description="Comma list of addresses/networks never banned (our own services, the office)."
+    )
+    sip_trunk_first: bool | None = Field(
+        None,
+        description="Identify requests from a trunk's address as the trunk before softphone user names, so "
+        "scans from there cannot tell extensions apart; empty: on unless PJSIP listens on loopback only.",
+    )
+    outbound_routes: str = Field(
+        "",
+        pattern=r"^[0-9XZN\[\]\-.!+_, ]*$",
+        description="Comma list of dialplan patterns agents may call through the trunk (e.g. _2XXXXXX,_6XXXXXXX); "
+        "empty: none. Anything else (international, premium) is refused and logged.",
+    )
+    sip_tls_port: int = Field(0, ge=0, le=65535, description="SIP over TLS port; 0: no TLS transport.")
+    sip_tls_cert: Path | None = Field(None, description="TLS certificate (PEM) for SIP; required with a TLS port.")
+    sip_tls_key: Path | None = Field(None, description="TLS private key (PEM) for SIP; required with a TLS port.")
+    sip_tls_ca: Path | None = Field(None, description="CA bundle to verify TLS trunks (optional).")
+    sip_trunk_tls: bool = Field(False, description="Reach the trunk over TLS (needs CENTRALITA_SIP_TLS_PORT).")
+    sip_srtp: str = Field(
+        "none",
+        pattern=r"^(none|sdes|dtls)$",
+        description="Media encryption of softphones and the trunk: none, sdes (SRTP keys in SDP, use with TLS) or dtls.",
+    )
+
+    @field_validator("security_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (a.strip() for a in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{item}' is not an address or network (e.g. 127.0.0.1, 10.0.0.0/8)")
+        return value
+
     @field_validator("secret_key", "ami_secret", "ari_secret")
     @classmethod
     def _no_whitespace(cls, value: str) -> str:

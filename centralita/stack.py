@@ -81,14 +81,26 @@ class Child:
     proc: subprocess.Popen | None = None
     restarts: int = 0
     next_start: float = 0.0
+    started_at: float = 0.0
     stopping: bool = False
     pump: threading.Thread | None = field(default=None, repr=False)
 
 
+# A child that stayed up this long was healthy: its next crash restarts it after the first, short
+# delay again, instead of after the longest one reached by crashes hours ago.
+HEALTHY_AFTER = 60.0
+
+
+def restart_delay(restarts: int) -> float:
+    """Seconds before the next start: 0.5 after the first crash, then 2, 4, 8 and at most 10."""
+    return min(2**restarts, 10) if restarts else 0.5
+
+
 class Supervisor:
-    def __init__(self, settings: Settings, echo=print):
+    def __init__(self, settings: Settings, echo=print, clock=time.monotonic):
         self.settings = settings
         self.echo = echo
+        self.clock = clock  # injected in tests: backoff over hours without waiting hours
         self.children: list[Child] = []
         self.asterisk = Asterisk(settings)
         self._stop = threading.Event()
@@ -136,10 +148,7 @@ class Supervisor:
     def _spawn(self, child: Child) -> None:
         child.log.parent.mkdir(parents=True, exist_ok=True)
         if child.name == "asterisk":
-            for sub in ("log", "spool", "run", "lib"):
-                self.asterisk.paths.host(getattr(self.asterisk.paths, sub)).mkdir(parents=True, exist_ok=True)
-            self.asterisk.paths.cdr_dir.mkdir(parents=True, exist_ok=True)
-            self.asterisk._clear_stale_socket()
+            self.asterisk.prepare_dirs()  # the same directories `asterisk start` creates (cel-custom too)
         child.proc = subprocess.Popen(
             child.argv,
             stdout=subprocess.PIPE,
@@ -147,6 +156,7 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        child.started_at = self.clock()
         child.pump = threading.Thread(target=self._pump, args=(child, child.proc), daemon=True)
         child.pump.start()
         self.echo(f"[{child.name}] started (pid {child.proc.pid})")
@@ -167,20 +177,26 @@ class Supervisor:
                 self.asterisk.wait_booted(90, child.proc)
 
     def watch(self) -> None:
-        """Restart children that die, with backoff (1, 2, 4 … 10 s)."""
+        """Restart children that die, with backoff (0.5, 2, 4 … 10 s; reset after HEALTHY_AFTER s up)."""
         while not self._stop.wait(0.5):
-            for child in self.children:
-                if child.proc is None or child.proc.poll() is None or child.stopping:
-                    continue
-                now = time.monotonic()
-                if child.next_start == 0.0:
-                    delay = min(2**child.restarts, 10) if child.restarts else 0.5
-                    child.next_start = now + delay
-                    self.echo(f"[{child.name}] exited with code {child.proc.returncode}; restarting in {delay:.1f} s")
-                elif now >= child.next_start:
-                    child.restarts += 1
-                    child.next_start = 0.0
-                    self._spawn(child)
+            self.check_children()
+
+    def check_children(self) -> None:
+        """One pass of the watch: schedule the restart of a child that died, or restart it when due."""
+        for child in self.children:
+            if child.proc is None or child.proc.poll() is None or child.stopping:
+                continue
+            now = self.clock()
+            if child.next_start == 0.0:
+                if now - child.started_at >= HEALTHY_AFTER:
+                    child.restarts = 0
+                delay = restart_delay(child.restarts)
+                child.next_start = now + delay
+                self.echo(f"[{child.name}] exited with code {child.proc.returncode}; restarting in {delay:.1f} s")
+            elif now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                self._spawn(child)
 
     def stop_all(self) -> None:
         self._stop.set()

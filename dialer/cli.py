@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
-from centralita.db import session_scope
+from centralita.db import saved_id, session_scope
 from dialer import service
 from dialer.errors import DialerError
 
@@ -21,7 +22,7 @@ app.add_typer(list_app, name="list")
 app.add_typer(dnc_app, name="dnc")
 
 
-def _fail(exc: DialerError) -> None:
+def _fail(exc: DialerError) -> NoReturn:
     # Bad input is a usage error (2); a clash with stored data (exists, not found, wrong state) is 1.
     typer.echo(f"error: {exc.field}: {exc.message}", err=True)
     raise typer.Exit(2 if exc.status == 422 else 1)
@@ -346,7 +347,7 @@ def stats(campaign: str = typer.Argument(...)) -> None:
 
     try:
         with session_scope() as session:
-            doc = campaign_stats(session, service.get_campaign(session, campaign).id)
+            doc = campaign_stats(session, saved_id(service.get_campaign(session, campaign)))
     except DialerError as exc:
         _fail(exc)
     typer.echo(json.dumps(doc))

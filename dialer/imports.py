@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import Table as SqlTable
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from api.audit.service import record
+from centralita.db import saved_id
 from centralita.phones import Normalizer, UnknownRegion, time_zone_of
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
@@ -46,6 +48,8 @@ GUESSES = {
 }
 MAX_CELL = 1000
 INSERT_CHUNK = 5000
+# SQLModel sets `__table__` on every table=True model but does not declare it for type checkers.
+CONTACTS: SqlTable = Contact.__table__  # type: ignore[attr-defined]
 LOOKUP_CHUNK = 1000
 
 
@@ -211,7 +215,7 @@ def _bulk_insert(session: Session, rows: list[dict], progress: Progress) -> None
         _postgresql_copy(conn, rows, progress)
     else:  # any other database SQLAlchemy speaks: plain core executemany
         for start in range(0, len(rows), INSERT_CHUNK):
-            conn.execute(insert(Contact.__table__), rows[start : start + INSERT_CHUNK])
+            conn.execute(insert(CONTACTS), rows[start : start + INSERT_CHUNK])
             progress("storing", min(start + INSERT_CHUNK, len(rows)), len(rows))
     progress("storing", len(rows), len(rows))
 
@@ -231,7 +235,7 @@ def _sqlite_insert(conn, rows: list[dict], progress: Progress) -> None:
     """executemany with the columns' own bind processors (so stored values are exactly what the ORM
     writes), run once for the values every row shares instead of once per row: SQLAlchemy's
     per-row parameter processing was a quarter of the import's time."""
-    table = Contact.__table__
+    table = CONTACTS
     columns = list(rows[0])
     procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns]
     shared = {"list_id", "status", "attempts", "last_outcome", "last_disposition", "created_at"}
@@ -268,13 +272,12 @@ def import_table(
     except UnknownRegion as exc:
         raise DialerError("region", str(exc)) from None
     cmap = resolve_mapping(table.header, mapping)
-    report = ImportReport(
-        list_id=contact_list.id, filename=filename, rows=len(table.rows) + table.blank, blank=table.blank
-    )
+    list_id = saved_id(contact_list)
+    report = ImportReport(list_id=list_id, filename=filename, rows=len(table.rows) + table.blank, blank=table.blank)
     candidates = _validate(table, cmap, normalize, report, progress)
 
     phones = [c["phone"] for c in candidates]
-    in_list = _existing(session, Contact.phone, phones, Contact.list_id == contact_list.id)
+    in_list = _existing(session, Contact.phone, phones, Contact.list_id == list_id)
     on_dnc = _existing(session, DncEntry.phone, phones)
     now = utcnow()
     rows: list[dict] = []
@@ -284,9 +287,7 @@ def import_table(
             why = "already in this list" if c["phone"] in in_list else "on the do-not-call list"
             report.rejections.append({"row": c["source_row"], "reason": f"phone: {why}", "value": raw[:80]})
             continue
-        c.update(
-            list_id=contact_list.id, status="new", attempts=0, last_outcome="", last_disposition="", created_at=now
-        )
+        c.update(list_id=list_id, status="new", attempts=0, last_outcome="", last_disposition="", created_at=now)
         rows.append(c)
     report.rejections.sort(key=lambda r: r["row"])
 
@@ -297,7 +298,7 @@ def import_table(
     session.add(contact_list)
     report.seconds = round(time.perf_counter() - started, 3)
     entry = ContactImport(
-        list_id=contact_list.id,
+        list_id=list_id,
         filename=filename[:255],
         rows=report.rows,
         accepted=report.accepted,

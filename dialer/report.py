@@ -8,6 +8,7 @@ import io
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from dialer.errors import DialerError
@@ -62,14 +63,14 @@ def campaign_report(session: Session, campaign: Campaign, since: date | None = N
     if since and until and since > until:
         raise DialerError("since", "must not be after 'until'")
     tz = zone(campaign.default_timezone)
-    where = [Attempt.campaign_id == campaign.id]
+    where: list[ColumnElement[bool]] = [col(Attempt.campaign_id) == campaign.id]
     if since:
         where.append(col(Attempt.started_at) >= datetime.combine(since, time(), tz))
     if until:
         where.append(col(Attempt.started_at) < datetime.combine(until + timedelta(days=1), time(), tz))
     days: dict[str, dict] = {}
     total = _day_row("total")
-    for a in session.exec(select(Attempt).where(*where).order_by(Attempt.started_at)).yield_per(1000):
+    for a in session.exec(select(Attempt).where(*where).order_by(col(Attempt.started_at))).yield_per(1000):
         day = a.started_at.astimezone(tz).date().isoformat()
         _count(days.setdefault(day, _day_row(day)), a)
         _count(total, a)

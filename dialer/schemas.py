@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.types import DB_INT_MAX, Timestamp
+
 Mode = Literal["preview", "progressive", "predictive", "broadcast"]
+REGION = r"^([A-Za-z]{2})?$"  # ISO 3166 alpha-2, or empty for the default region
+# A campaign by name or id (true/false are neither).
+CampaignKey = Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=1, le=DB_INT_MAX, strict=True)]
 
 
 class CampaignSettings(BaseModel):
@@ -15,15 +20,16 @@ class CampaignSettings(BaseModel):
     mode: Mode | None = None
     queue_name: str | None = Field(None, max_length=64)
     caller_id: str | None = Field(None, max_length=32)
-    abandon_target: float | None = None
-    max_attempts: int | None = None
-    retry_delays: dict[str, int] | None = None
-    window_days: list[int] | None = None
+    # Ranges as dialer.service.validate_campaign checks them; strict: true/false and "3" are not numbers.
+    abandon_target: float | None = Field(None, gt=0, le=0.03, strict=True)
+    max_attempts: int | None = Field(None, ge=1, le=20, strict=True)
+    retry_delays: dict[str, Annotated[int, Field(ge=0, le=30 * 86400, strict=True)]] | None = None
+    window_days: list[Annotated[int, Field(ge=0, le=6, strict=True)]] | None = Field(None, min_length=1, max_length=7)
     window_start: str | None = None
     window_end: str | None = None
     default_timezone: str | None = Field(None, max_length=64)
-    priority: int | None = None
-    dial_timeout: int | None = None
+    priority: int | None = Field(None, ge=0, le=99, strict=True)
+    dial_timeout: int | None = Field(None, ge=5, le=120, strict=True)
     amd_action: Literal["hangup", "message", "agent"] | None = None
     broadcast_message: str | None = Field(None, max_length=2000)
     broadcast_agent_digit: str | None = Field(None, max_length=1)
@@ -66,13 +72,13 @@ class CampaignOut(BaseModel):
 class ListCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., max_length=64)
-    campaign: str | int | None = None
-    region: str = Field("", max_length=2)
+    campaign: CampaignKey | None = None
+    region: str = Field("", pattern=REGION)
 
 
 class ListUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    campaign: str | int | None = None
+    campaign: CampaignKey | None = None
     active: bool | None = None
 
 
@@ -143,7 +149,7 @@ class DncCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = Field(..., max_length=40)
     reason: str = Field("", max_length=200)
-    region: str = Field("", max_length=2)
+    region: str = Field("", pattern=REGION)
 
 
 class DncOut(BaseModel):
@@ -181,7 +187,7 @@ class DispositionIn(BaseModel):
     right_party: bool | None = Field(
         None, description="Spoke with the person sought (default: yes unless wrong_party)."
     )
-    callback_at: datetime | None = Field(None, description="For 'callback': when, with its time zone.")
+    callback_at: Timestamp | None = Field(None, description="For 'callback': when, with its time zone.")
 
 
 class AttemptOut(BaseModel):

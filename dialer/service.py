@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from types import EllipsisType
 from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import func
@@ -15,6 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
+from api.types import DB_INT_MAX
+from centralita.db import saved_id
+from centralita.destinations import QUEUE_NAME_RE, QUEUE_NAME_RULE
 from centralita.phones import Normalizer, UnknownRegion, check_region
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
@@ -34,7 +38,7 @@ from dialer.models import (
 from dialer.scheduling import zone
 
 NAME_RE = re.compile(r"^\w[\w .-]{0,63}$")
-QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+QUEUE_RE = QUEUE_NAME_RE  # the one queue pattern (centralita/destinations.py)
 CALLER_ID_RE = re.compile(r"^\+?\d{3,20}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_ABANDON_TARGET = 0.03  # the FCC/Ofcom cap: a campaign may aim lower, never higher
@@ -90,7 +94,7 @@ def validate_campaign(values: dict) -> dict:
     _check(
         values["queue_name"] == "" or bool(QUEUE_RE.match(values["queue_name"])),
         "queue_name",
-        "letters, digits, '-' or '_'",
+        QUEUE_NAME_RULE,
     )
     _check(
         values["caller_id"] == "" or bool(CALLER_ID_RE.match(values["caller_id"])),
@@ -154,8 +158,9 @@ def _region_zone(region: str) -> str:
 # Campaigns --------------------------------------------------------------------------------------
 def _by_id_or_name(session: Session, model, key: int | str):
     # The API and the CLI accept either; an all-digit key is read as an id.
-    if isinstance(key, int) or str(key).isdigit():
-        return session.get(model, int(key))
+    if isinstance(key, int) or (str(key).isascii() and str(key).isdigit()):
+        # An id beyond what the column holds names nothing (and must not overflow the driver).
+        return session.get(model, int(key)) if 0 < int(key) <= DB_INT_MAX else None
     return session.exec(select(model).where(model.name == str(key).strip())).first()
 
 
@@ -291,7 +296,7 @@ def update_list(
     session: Session,
     contact_list: ContactList,
     *,
-    campaign: str | int | None = ...,
+    campaign: str | int | None | EllipsisType = ...,  # `...`: leave the list's campaign as it is
     active: bool | None = None,
     user=None,
     client: str = "",
@@ -315,11 +320,13 @@ def update_list(
 def list_counts(session: Session) -> list[tuple[ContactList, dict]]:
     """Every list with its contacts counted by status."""
     counts: dict[int, dict] = {}
-    rows = session.exec(select(Contact.list_id, Contact.status, func.count()).group_by(Contact.list_id, Contact.status))
+    rows = session.exec(
+        select(Contact.list_id, Contact.status, func.count()).group_by(col(Contact.list_id), col(Contact.status))
+    )
     for list_id, status, n in rows:
         counts.setdefault(list_id, {})[status] = n
-    lists = session.exec(select(ContactList).order_by(ContactList.name)).all()
-    return [(cl, counts.get(cl.id, {})) for cl in lists]
+    lists = session.exec(select(ContactList).order_by(col(ContactList.name))).all()
+    return [(cl, counts.get(saved_id(cl), {})) for cl in lists]
 
 
 def list_contacts(
@@ -329,7 +336,7 @@ def list_contacts(
         _check(status in CONTACT_STATUSES, "status", f"must be one of {', '.join(CONTACT_STATUSES)}")
     where = [Contact.list_id == contact_list.id] + ([Contact.status == status] if status else [])
     total = session.exec(select(func.count()).select_from(Contact).where(*where)).one()
-    rows = session.exec(select(Contact).where(*where).order_by(Contact.id).offset(offset).limit(limit)).all()
+    rows = session.exec(select(Contact).where(*where).order_by(col(Contact.id)).offset(offset).limit(limit)).all()
     return int(total), list(rows)
 
 
@@ -343,7 +350,10 @@ def list_imports(session: Session, contact_list: ContactList) -> list[ContactImp
 
 # Do-not-call ------------------------------------------------------------------------------------
 def normalize_phone(phone: str, region: str = "") -> str:
-    parsed = Normalizer(region or get_settings().default_region)(phone or "")
+    try:
+        parsed = Normalizer(region or get_settings().default_region)(phone or "")
+    except UnknownRegion as exc:
+        raise DialerError("region", str(exc)) from None
     _check(not parsed.error, "phone", parsed.error)
     return parsed.e164
 
@@ -399,7 +409,7 @@ def due_contacts(session: Session, campaign: Campaign, now: datetime, limit: int
         session.exec(
             select(Contact)
             .where(col(Contact.list_id).in_(lists), col(Contact.status).in_(("new", "scheduled")), due)
-            .order_by(Contact.attempts, Contact.id)
+            .order_by(col(Contact.attempts), col(Contact.id))
             .limit(limit)
         ).all()
     )
@@ -445,18 +455,20 @@ def dispose(
         "1-64 lowercase letters, digits, '_' or '-' (e.g. promesa_pago, callback, retry)",
     )
     if disposition == RESCHEDULE:
-        _check(
-            callback_at is not None and callback_at.tzinfo is not None,
-            "callback_at",
-            "a callback needs a time with its time zone, e.g. 2026-11-23T10:00:00-06:00",
-        )
+        if callback_at is None or callback_at.tzinfo is None:
+            raise DialerError(
+                "callback_at", "a callback needs a time with its time zone, e.g. 2026-11-23T10:00:00-06:00"
+            )
         _check(callback_at > now, "callback_at", "a callback needs a time in the future")
     elif callback_at is not None:
         raise DialerError("callback_at", "only the 'callback' disposition takes a time")
     contact = session.get(Contact, attempt.contact_id)
+    campaign = session.get(Campaign, attempt.campaign_id)
+    if contact is None or campaign is None:  # foreign keys: only a broken database gets here
+        raise NotFound("attempt", f"attempt {attempt_id} has lost its contact or campaign")
     if contact.status == "dialing":  # still ours: settle it now (a call still up just ends later)
         apply_outcome(
-            session.get(Campaign, attempt.campaign_id),
+            campaign,
             contact,
             "connected",
             now,

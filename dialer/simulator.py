@@ -202,14 +202,20 @@ class _Call:
         "connected_at",
         "cancelled",
     )
+    # Set by `place` when the call is made (the contact's drawn fate), before any event reads them.
+    placed: float
+    answered: bool
+    ring: float
+    machine: bool
+    talk: float
 
     def __init__(self, call_id: int) -> None:
         self.id = call_id
-        self.agent = None  # reserved (preview) or connected agent
-        self.outcome = None
-        self.ended = None
+        self.agent: int | None = None  # reserved (preview) or connected agent
+        self.outcome: str | None = None
+        self.ended: float | None = None
         self.waiting = False
-        self.connected_at = None
+        self.connected_at: float | None = None
         self.cancelled = False
 
 
@@ -237,8 +243,8 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
     counts = {NO_ANSWER: 0, MACHINE: 0, CONNECTED: 0, ABANDONED: 0}
     extra_lines = 0  # lines held by AMD hang-ups and safe-harbor messages
     connected_in_shift = 0
-    calls: list = [] if record else None
-    agent_log: list = [] if record else None
+    calls: list[_Call] = []  # filled only with record=True
+    agent_log: list[tuple[int, int, float, float]] = []  # filled only with record=True
     preview = getattr(policy, "preview_seconds", 0.0) or 0.0
     tick = float(getattr(policy, "tick_seconds", 5.0) or 5.0)
     cancel = getattr(policy, "cancel", None)
@@ -451,7 +457,7 @@ def simulate(scenario: Scenario, policy: Policy, seed: int, record: bool = False
         cancelled=cancelled,
         refused_cancels=refused,
         calls=[_call_record(c) for c in calls] if record else None,
-        agent_log=agent_log,
+        agent_log=agent_log if record else None,
     )
 
 

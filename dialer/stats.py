@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from centralita.timeutil import utcnow
 from dialer.engine.claims import contacts_left
+from dialer.errors import NotFound
 from dialer.models import Attempt, Campaign
 
 ROLLING_HOURS = 24
@@ -23,13 +24,13 @@ ROLLING_HOURS = 24
 
 def _human_and_abandoned(session: Session, campaign_id: int, since=None) -> tuple[int, int, int]:
     """(attempts ended, human answers, abandoned) for the campaign, optionally since a time."""
-    where = [Attempt.campaign_id == campaign_id, col(Attempt.ended_at).is_not(None)]
+    where: list[ColumnElement[bool]] = [col(Attempt.campaign_id) == campaign_id, col(Attempt.ended_at).is_not(None)]
     if since is not None:
         where.append(col(Attempt.ended_at) >= since)
     rows = session.exec(
         select(Attempt.outcome, Attempt.amd_status, func.count())
         .where(*where)
-        .group_by(Attempt.outcome, Attempt.amd_status)
+        .group_by(col(Attempt.outcome), col(Attempt.amd_status))
     ).all()
     ended = human = abandoned = 0
     for outcome, amd, n in rows:
@@ -47,6 +48,8 @@ def _rate(abandoned: int, human: int) -> float:
 
 def campaign_stats(session: Session, campaign_id: int, live: dict | None = None) -> dict:
     campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("campaign", f"no campaign {campaign_id}")
     now = utcnow()
     ended, human, abandoned = _human_and_abandoned(session, campaign_id)
     _, r_human, r_abandoned = _human_and_abandoned(session, campaign_id, now - timedelta(hours=ROLLING_HOURS))

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from centralita import db
 from centralita.phones import caller_e164
 from centralita.settings import get_settings
+from centralita.telephony import channel_vars as cv
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
 from ivr import callers, hours, lookup
 from ivr.models import HoursOverride, SurveyAnswer
@@ -148,9 +149,9 @@ async def run_identify(call: AgiCall) -> None:
     settings = get_settings()
     e164, contact = await _db(_identify, call.caller, settings.default_region)
     # Inherited (__) so the queue, the agent's channel and the call record all see who called.
-    await call.set_variable("__CENTRALITA_CALLER", e164)
-    await call.set_variable("__CENTRALITA_CONTACT", str(contact[0]) if contact else "")
-    await call.set_variable("__CENTRALITA_CONTACT_NAME", contact[1] if contact else "")
+    await call.set_variable(cv.inherited(cv.CALLER), e164)
+    await call.set_variable(cv.inherited(cv.CONTACT), str(contact[0]) if contact else "")
+    await call.set_variable(cv.inherited(cv.CONTACT_NAME), contact[1] if contact else "")
     await call.set_variable("IVR_RESULT", "known" if contact else "unknown")
     await _announce(
         settings,
@@ -192,7 +193,7 @@ async def run_survey(call: AgiCall) -> None:
     speaker = Speaker(call, get_settings())
     meta = {
         name: await call.get_variable(var)
-        for name, var in (("linkedid", "CHANNEL(linkedid)"), ("agent", "MEMBERNAME"), ("queue", "CENTRALITA_QUEUE"))
+        for name, var in (("linkedid", "CHANNEL(linkedid)"), ("agent", "MEMBERNAME"), ("queue", cv.QUEUE))
     }
     rows = []
     for number, question in enumerate(node.questions, start=1):

@@ -19,6 +19,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from centralita.settings import REPO_ROOT
 
@@ -148,15 +149,7 @@ def _process_script(pbx) -> str:
 def _start_asterisk(pbx, log: Path) -> subprocess.Popen:
     """Asterisk in a private mount namespace where this Python and the repository are bind-mounted
     (read-only) at their own paths inside the chroot, so process-per-call scripts can run there."""
-    for sub in (
-        pbx.paths.log,
-        pbx.paths.spool,
-        pbx.paths.run,
-        pbx.paths.lib,
-        f"{pbx.paths.log}/cdr-custom",
-        f"{pbx.paths.log}/cel-custom",
-    ):
-        pbx.paths.host(sub).mkdir(parents=True, exist_ok=True)
+    pbx.prepare_dirs()
     argv = pbx._argv("-f", "-n")  # the same command the stack runs
     if pbx.paths.chrooted:
         wanted = sorted({str(Path(sys.executable).resolve().parents[2]), str(Path(sys.prefix)), str(REPO_ROOT)})
@@ -324,7 +317,7 @@ def run_bench(calls: int = 200, rate: float = 20.0, progress=None) -> dict:
             procs.append(fastagi)
             _wait_fastagi(settings)
             pids = {"asterisk": pbx.pid() or asterisk.pid, "fastagi": fastagi.pid, "lookup": procs[0].pid}
-            out = {}
+            out: dict[str, Any] = {}  # one dict of figures per variant, then the ratios and the scenario
             for variant in VARIANTS:
                 say(f"{variant}: {calls} calls at {rate:g}/s")
                 out[variant] = _run_variant(settings, variant, calls, rate, pids, pbx.paths.cdr_dir / "Master.csv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from centralita.errors import FieldError
 from centralita.phones import caller_e164
 from ivr.models import Contact
 
@@ -19,7 +20,7 @@ def save_contact(
 ) -> Contact:
     e164 = caller_e164(phone, region)
     if not e164:
-        raise ValueError(f"phone: '{phone}' is not a phone number")
+        raise FieldError("phone", f"'{phone}' is not a phone number")
     contact = find_contact(session, e164) or Contact(phone=e164)
     contact.name, contact.national_id, contact.note = name[:160], national_id[:32], note[:500]
     session.add(contact)

@@ -67,10 +67,11 @@ def _read_definition(path: Path) -> dict:
 
 
 def _apply() -> bool:
+    """After the commit: the one apply path; a flow, DID or prompt change touches the dialplan only."""
     from centralita.settings import get_settings
-    from ivr.service import apply
+    from centralita.telephony.apply import after_commit
 
-    return apply(get_settings())
+    return after_commit(get_settings(), {"dialplan"}).reloaded
 
 
 @flow_app.command("list")
@@ -135,8 +136,10 @@ def _publish(name: str, version: int | None, rollback: bool) -> None:
     from ivr import service
 
     with _session() as session, _errors():
-        action = service.rollback if rollback else service.publish
-        number = action(session, name, version, settings=get_settings()).version
+        if rollback and version is not None:  # `flow rollback` always names its version (required argument)
+            number = service.rollback(session, name, version, settings=get_settings()).version
+        else:
+            number = service.publish(session, name, version, settings=get_settings()).version
         session.commit()
     reloaded = _apply()
     typer.echo(

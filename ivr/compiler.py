@@ -5,8 +5,11 @@ FastAGI steps, each followed by a fallback for when our server is down (AGISTATU
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from centralita.telephony import channel_vars as cv
 from ivr import destinations as d
 from ivr.flowdef import (
     BookingNode,
@@ -79,9 +82,9 @@ class Compiler:
             return [f"Goto({self.ctx(dest.node)},s,1)"]
         step = _path(d.label(dest))
         if dest.type == "queue":
-            return [step, f"Set(CENTRALITA_QUEUE={dest.queue})", "Goto(centralita-route,queue,1)"]
+            return [step, f"Set({cv.QUEUE}={dest.queue})", "Goto(centralita-route,queue,1)"]
         if dest.type == "booking":  # placeholder until the booking capability exists: a person
-            return [step, f"Set(CENTRALITA_QUEUE={self.default_queue})", "Goto(centralita-route,queue,1)"]
+            return [step, f"Set({cv.QUEUE}={self.default_queue})", "Goto(centralita-route,queue,1)"]
         if dest.type == "flow":
             target = f"ivr-{dest.flow}"
             return [
@@ -90,11 +93,11 @@ class Compiler:
                 "Goto(centralita-route,queue,1)",
             ]
         if dest.type == "agent":
-            return [step, f"Set(CENTRALITA_EXTENSION={dest.extension})", "Goto(centralita-route,agent,1)"]
+            return [step, f"Set({cv.EXTENSION}={dest.extension})", "Goto(centralita-route,agent,1)"]
         if dest.type == "external":
-            return [step, f"Set(CENTRALITA_NUMBER={dest.number})", "Goto(centralita-route,external,1)"]
+            return [step, f"Set({cv.NUMBER}={dest.number})", "Goto(centralita-route,external,1)"]
         if dest.type == "voicemail":
-            return [step, f"Set(CENTRALITA_MAILBOX={dest.mailbox})", "Goto(centralita-route,voicemail,1)"]
+            return [step, f"Set({cv.MAILBOX}={dest.mailbox})", "Goto(centralita-route,voicemail,1)"]
         return [step, "Goto(centralita-route,hangup,1)"]
 
     def _apology(self, fallback) -> list[str]:
@@ -119,7 +122,7 @@ class Compiler:
             'Set(__IVR_START=${IF($["${IVR_START}" = ""]?${EPOCH}:${IVR_START})})',
         ]
         if self.flow.survey:
-            lines.append(f"Set(__CENTRALITA_SURVEY={self.ctx(self.flow.survey)},s,1)")
+            lines.append(f"Set({cv.inherited(cv.SURVEY)}={self.ctx(self.flow.survey)},s,1)")
         if self.flow.identify:
             lines.append("AGI(${FASTAGI}/ivr/identify)")  # best effort: unknown caller if it fails
         lines.append(f"Goto({self.ctx(self.flow.start)},s,1)")
@@ -128,7 +131,8 @@ class Compiler:
 
     def _node(self, node_id: str, node) -> Context:
         c = Context(self.ctx(node_id))
-        handler = {
+        # Each handler takes its own node class; the table's key is that class, so `Any` is safe here.
+        handlers: dict[type, Callable[[str, Any], list[str]]] = {
             MenuNode: self._menu,
             PlayNode: self._play,
             HoursNode: self._hours,
@@ -140,8 +144,8 @@ class Compiler:
             VoicemailNode: self._simple,
             HangupNode: self._hangup,
             BookingNode: self._simple,
-        }[type(node)]
-        c.lines = handler(node_id, node)
+        }
+        c.lines = handlers[type(node)](node_id, node)
         return c
 
     def _menu(self, node_id: str, node: MenuNode) -> list[str]:
@@ -165,7 +169,7 @@ class Compiler:
                 digit,
                 [
                     _path(f"{node_id}:{digit}"),
-                    "Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${EXTEN})",
+                    f"Set({cv.inherited(cv.DIGITS)}={cv.ref(cv.DIGITS)}${{EXTEN}})",
                     *self.dest(dest),
                 ],
             )
@@ -190,7 +194,7 @@ class Compiler:
     def _play(self, node_id: str, node: PlayNode) -> list[str]:
         return _exten("s", [_path(node_id), f"Playback({self.prompts.path(node.prompt)})", *self.dest(node.next)])
 
-    def _agi_branch(self, node_id: str, script: str, branches: dict[str, object], on_failure: str) -> list[str]:
+    def _agi_branch(self, node_id: str, script: str, branches: dict[str, list[str]], on_failure: str) -> list[str]:
         """AGI step whose script sets IVR_RESULT; our server being down counts as `on_failure`."""
         lines = _exten(
             "s",
@@ -237,9 +241,9 @@ class Compiler:
             # The script answers in one variable, "result|digits|step ms|what was found", to save round trips.
             lines[agi + 1 : agi + 1] = [
                 " same => n,Set(IVR_RESULT=${CUT(IVR_STEP,|,1)})",
-                " same => n,Set(__CENTRALITA_DIGITS=${CENTRALITA_DIGITS}${CUT(IVR_STEP,|,2)})",
+                f" same => n,Set({cv.inherited(cv.DIGITS)}={cv.ref(cv.DIGITS)}${{CUT(IVR_STEP,|,2)}})",
                 " same => n,Set(IVR_LOOKUP_MS=${CUT(IVR_STEP,|,3)})",
-                " same => n,Set(__CENTRALITA_LOOKUP=${CUT(IVR_STEP,|,4-)})",
+                f" same => n,Set({cv.inherited(cv.LOOKUP)}=${{CUT(IVR_STEP,|,4-)}})",
             ]
         if self.lookup_mode == "process":
             say = node.say[0].field if node.say else ""
@@ -259,7 +263,7 @@ class Compiler:
             lines.insert(at, " same => n,Set(CDR(userfield)=agi_ms=${IVR_LOOKUP_MS})")
         return lines
 
-    def _dialplan_lookup(self, node_id: str, node: LookupNode, branches: dict) -> list[str]:
+    def _dialplan_lookup(self, node_id: str, node: LookupNode, branches: dict[str, list[str]]) -> list[str]:
         """The ceiling for the benchmark: Read, CURL and SayNumber, with no AGI at all."""
         url = node.url.replace("{digits}", "${DIGITS}")
         say = node.say[0].field if node.say else "value"
@@ -290,7 +294,7 @@ class Compiler:
             "s",
             [
                 _path("survey"),
-                "Set(CENTRALITA_SURVEY=)",
+                f"Set({cv.SURVEY}=)",
                 f"AGI(${{FASTAGI}}/ivr/survey?node={node_id})",
                 f"Playback({self.prompts.path(node.thanks_prompt)})",
                 "Hangup()",
@@ -301,7 +305,7 @@ class Compiler:
         lines = [_path(f"queue:{node.queue}")]
         if node.info_prompt:
             lines.append(f"Playback({self.prompts.path(node.info_prompt)})")
-        return _exten("s", lines + [f"Set(CENTRALITA_QUEUE={node.queue})", "Goto(centralita-route,queue,1)"])
+        return _exten("s", lines + [f"Set({cv.QUEUE}={node.queue})", "Goto(centralita-route,queue,1)"])
 
     def _simple(self, node_id: str, node) -> list[str]:
         dest = {

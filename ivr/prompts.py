@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, select
 
+from centralita.errors import FieldError
 from centralita.settings import Settings
 from ivr.models import Prompt
 
@@ -84,9 +85,9 @@ def espeak_tts(text: str, language: str) -> bytes:
 def convert_upload(data: bytes, filename: str) -> bytes:
     """Any audio sox/ffmpeg read → 8 kHz mono 16-bit WAV (what Asterisk plays without transcoding)."""
     if not data:
-        raise ValueError("audio: the file is empty")
+        raise FieldError("audio", "the file is empty")
     if len(data) > MAX_UPLOAD:
-        raise ValueError(f"audio: larger than {MAX_UPLOAD // 1024 // 1024} MB")
+        raise FieldError("audio", f"larger than {MAX_UPLOAD // 1024 // 1024} MB")
     suffix = Path(filename).suffix.lower()[:8] or ".wav"
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / f"in{suffix}", Path(tmp) / "out.wav"
@@ -110,7 +111,7 @@ def convert_upload(data: bytes, filename: str) -> bytes:
             ]
         result = subprocess.run(tool, capture_output=True, timeout=60)
         if result.returncode != 0 or not out.exists():
-            raise ValueError("audio: not a sound file we can read")
+            raise FieldError("audio", "not a sound file we can read")
         return out.read_bytes()
 
 
@@ -126,13 +127,13 @@ def save_prompt(
 ) -> Prompt:
     """Create or replace a prompt (caller commits). Raises ValueError naming the field."""
     if not PROMPT_NAME.match(name or ""):
-        raise ValueError("name: lower-case letters, digits, '-' and '_' (max 64)")
+        raise FieldError("name", "lower-case letters, digits, '-' and '_' (max 64)")
     if name in system_prompt_names():
-        raise ValueError(f"name: '{name}' is a system prompt")
+        raise FieldError("name", f"'{name}' is a system prompt")
     if audio is None and not text.strip():
-        raise ValueError("text: give a text to speak or upload audio")
+        raise FieldError("text", "give a text to speak or upload audio")
     if len(text) > 2000:
-        raise ValueError("text: at most 2000 characters")
+        raise FieldError("text", "at most 2000 characters")
     wav = convert_upload(audio, filename) if audio is not None else tts(text.strip(), language)
     prompt = session.exec(select(Prompt).where(Prompt.name == name)).first() or Prompt(name=name, audio=b"")
     prompt.source = "upload" if audio is not None else "tts"

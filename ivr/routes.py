@@ -6,30 +6,28 @@ from __future__ import annotations
 import hmac
 
 import yaml
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session, col, select
 
 from api.deps import client_of, current_user, oauth2_scheme, require_admin, require_agent, require_supervisor
+from api.errors import responses
+from api.types import DB_INT_MAX, Id
 from centralita.db import get_session
+from centralita.errors import FieldError
 from centralita.settings import get_settings
+from centralita.telephony.apply import after_commit
 from ivr import demo_integration, metrics, service
 from ivr import schemas as s
 from ivr.models import Contact, HoursOverride, Prompt, SurveyAnswer
 from ivr.validation import FlowInvalid
 
 router = APIRouter(prefix="/ivr", tags=["ivr"])
-
-
-def _invalid(exc: FlowInvalid) -> HTTPException:
-    return HTTPException(422, {"message": str(exc), "errors": [e.as_dict() for e in exc.errors]})
+NOT_FOUND = responses(404)  # a flow (or its version) named in the path does not exist
 
 
 def _flow(session: Session, name: str):
-    try:
-        return service.get_flow(session, name)
-    except service.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    return service.get_flow(session, name)
 
 
 def _summary(session: Session, flow) -> dict:
@@ -48,7 +46,7 @@ def list_flows(session: Session = Depends(get_session)):
     return [_summary(session, f) for f in service.list_flows(session)]
 
 
-@router.get("/flows/{name}", response_model=s.FlowOut, dependencies=[Depends(require_supervisor)])
+@router.get("/flows/{name}", response_model=s.FlowOut, dependencies=[Depends(require_supervisor)], responses=NOT_FOUND)
 def get_flow(name: str, session: Session = Depends(get_session)):
     flow = _flow(session, name)
     return {**_summary(session, flow), "definition": flow.definition}
@@ -57,10 +55,7 @@ def get_flow(name: str, session: Session = Depends(get_session)):
 @router.put("/flows/{name}", response_model=s.VersionOut, status_code=201)
 def save_flow(name: str, body: s.FlowIn, session: Session = Depends(get_session), user=Depends(require_admin)):
     """Validate and store a new version (not yet published)."""
-    try:
-        version = service.save(session, name, body.definition, user=user, comment=body.comment, settings=get_settings())
-    except FlowInvalid as exc:
-        raise _invalid(exc) from None
+    version = service.save(session, name, body.definition, user=user, comment=body.comment, settings=get_settings())
     session.commit()
     return version
 
@@ -76,30 +71,31 @@ def validate_flow(name: str, body: s.FlowIn, session: Session = Depends(get_sess
 
 def _publish(session: Session, name: str, version: int | None, user, rollback: bool) -> dict:
     settings = get_settings()
-    try:
-        if rollback:
-            row = service.rollback(session, name, version, user=user, settings=settings)
-        else:
-            row = service.publish(session, name, version, user=user, settings=settings)
-    except service.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except FlowInvalid as exc:
-        raise _invalid(exc) from None
+    if rollback:
+        row = service.rollback(session, name, version, user=user, settings=settings)
+    else:
+        row = service.publish(session, name, version, user=user, settings=settings)
     session.commit()  # the dialplan changes only once the database has the new state
-    return {"flow": name, "published_version": row.version, "dialplan_reloaded": service.apply(settings)}
+    reloaded = after_commit(settings, {"dialplan"}).reloaded
+    return {"flow": name, "published_version": row.version, "dialplan_reloaded": reloaded}
 
 
-@router.post("/flows/{name}/publish", response_model=s.PublishOut)
+@router.post("/flows/{name}/publish", response_model=s.PublishOut, responses=NOT_FOUND)
 def publish_flow(name: str, body: s.PublishIn, session: Session = Depends(get_session), user=Depends(require_admin)):
     return _publish(session, name, body.version, user, rollback=False)
 
 
-@router.post("/flows/{name}/rollback", response_model=s.PublishOut)
+@router.post("/flows/{name}/rollback", response_model=s.PublishOut, responses=NOT_FOUND)
 def rollback_flow(name: str, body: s.RollbackIn, session: Session = Depends(get_session), user=Depends(require_admin)):
     return _publish(session, name, body.version, user, rollback=True)
 
 
-@router.get("/flows/{name}/versions", response_model=list[s.VersionOut], dependencies=[Depends(require_supervisor)])
+@router.get(
+    "/flows/{name}/versions",
+    response_model=list[s.VersionOut],
+    dependencies=[Depends(require_supervisor)],
+    responses=NOT_FOUND,
+)
 def list_versions(name: str, session: Session = Depends(get_session)):
     return [
         s.VersionOut.model_validate(v, from_attributes=True).model_copy(update={"definition": None})
@@ -107,19 +103,21 @@ def list_versions(name: str, session: Session = Depends(get_session)):
     ]
 
 
-@router.get("/flows/{name}/versions/{version}", response_model=s.VersionOut, dependencies=[Depends(require_supervisor)])
-def get_version(name: str, version: int, session: Session = Depends(get_session)):
-    try:
-        return service.get_version(session, _flow(session, name), version)
-    except service.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+@router.get(
+    "/flows/{name}/versions/{version}",
+    response_model=s.VersionOut,
+    dependencies=[Depends(require_supervisor)],
+    responses=NOT_FOUND,
+)
+def get_version(name: str, version: Id, session: Session = Depends(get_session)):
+    return service.get_version(session, _flow(session, name), version)
 
 
-@router.get("/flows/{name}/export", dependencies=[Depends(require_supervisor)])
+@router.get("/flows/{name}/export", dependencies=[Depends(require_supervisor)], responses=NOT_FOUND)
 def export_flow(
     name: str,
     format: str = Query("json", pattern="^(json|yaml)$"),
-    version: int | None = Query(None, ge=1),
+    version: int | None = Query(None, ge=1, le=DB_INT_MAX),
     session: Session = Depends(get_session),
 ):
     flow = _flow(session, name)
@@ -129,46 +127,41 @@ def export_flow(
     return definition
 
 
-@router.delete("/flows/{name}", status_code=204)
+@router.delete("/flows/{name}", status_code=204, responses=responses(404, 409))
 def delete_flow(name: str, session: Session = Depends(get_session), user=Depends(require_admin)):
-    try:
-        service.delete_flow(session, name, user=user)
-    except service.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
+    service.delete_flow(session, name, user=user)
     session.commit()
-    service.apply(get_settings())
+    after_commit(get_settings(), {"dialplan"})
 
 
-@router.post("/flows/{name}/simulate", response_model=s.SimulateOut, dependencies=[Depends(require_supervisor)])
+@router.post(
+    "/flows/{name}/simulate",
+    response_model=s.SimulateOut,
+    dependencies=[Depends(require_supervisor)],
+    responses=NOT_FOUND,
+)
 def simulate_flow(name: str, body: s.SimulateIn, session: Session = Depends(get_session)):
     from ivr.simulation_runner import run_simulation
 
-    try:
-        walk = run_simulation(
-            session,
-            name,
-            body.digits,
-            at=body.at,
-            version=body.version,
-            known_caller=body.known_caller,
-            lookups=body.lookups,
-        )
-    except service.NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    walk = run_simulation(
+        session,
+        name,
+        body.digits,
+        at=body.at,
+        version=body.version,
+        known_caller=body.known_caller,
+        lookups=body.lookups,
+    )
     return {"path": walk.path_text, "outcome": walk.outcome, "said": walk.said}
 
 
-@router.get("/flows/{name}/metrics", dependencies=[Depends(require_supervisor)])
+@router.get("/flows/{name}/metrics", dependencies=[Depends(require_supervisor)], responses=NOT_FOUND)
 def flow_metrics(name: str, session: Session = Depends(get_session)):
     _flow(session, name)
     return {"flow": name, "versions": metrics.version_metrics(session, name)}
 
 
-@router.put("/flows/{name}/hours/{node}")
+@router.put("/flows/{name}/hours/{node}", responses=NOT_FOUND)
 def set_hours_override(
     name: str,
     node: str,
@@ -182,7 +175,7 @@ def set_hours_override(
 
     flow = _flow(session, name)
     if (flow.definition.get("nodes", {}).get(node) or {}).get("type") != "hours":
-        raise HTTPException(422, f"node: '{node}' is not an hours node of flow '{name}'")
+        raise FieldError("node", f"'{node}' is not an hours node of flow '{name}'")
     row = session.exec(select(HoursOverride).where(HoursOverride.flow == name, HoursOverride.node == node)).first()
     if body.state == "auto":
         if row:
@@ -211,14 +204,10 @@ def list_dids(session: Session = Depends(get_session)):
 
 @router.put("/dids/{number}")
 def set_did(number: str, body: s.DidIn, session: Session = Depends(get_session), user=Depends(require_admin)):
-    try:
-        service.set_did(session, number, body.flow, user=user)
-    except service.NotFound as exc:
-        raise HTTPException(422, f"flow: {exc}") from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    service.set_did(session, number, body.flow, user=user)
     session.commit()
-    return {"number": number, "flow": body.flow, "dialplan_reloaded": service.apply(get_settings())}
+    reloaded = after_commit(get_settings(), {"dialplan"}).reloaded
+    return {"number": number, "flow": body.flow, "dialplan_reloaded": reloaded}
 
 
 # -- prompts ----------------------------------------------------------------------------------
@@ -231,13 +220,10 @@ def _save_prompt(session: Session, user, **kwargs) -> Prompt:
     from api.audit.service import record as audit
     from ivr.prompts import save_prompt
 
-    try:
-        prompt = save_prompt(session, **kwargs)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    prompt = save_prompt(session, **kwargs)
     audit(session, "ivr.prompt.save", user=user, target=f"prompt:{prompt.name}", detail={"source": prompt.source})
     session.commit()
-    service.apply(get_settings())  # the file must be in Asterisk's prompt directory before a flow uses it
+    after_commit(get_settings(), {"dialplan"})  # the file must be in Asterisk's prompt directory before a flow uses it
     return prompt
 
 
@@ -270,10 +256,7 @@ def list_contacts(session: Session = Depends(get_session), limit: int = Query(10
 def save_contact(body: s.ContactIn, session: Session = Depends(get_session)):
     from ivr.callers import save_contact as save
 
-    try:
-        contact = save(session, body.phone, get_settings().default_region, body.name, body.national_id, body.note)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    contact = save(session, body.phone, get_settings().default_region, body.name, body.national_id, body.note)
     session.commit()
     return contact
 
@@ -303,16 +286,16 @@ def integration_caller(
     return require_agent(current_user(request, token, session))
 
 
-@router.get("/demo/taxpayers/{number}", dependencies=[Depends(integration_caller)])
+@router.get("/demo/taxpayers/{number}", dependencies=[Depends(integration_caller)], responses=responses(401))
 def demo_taxpayer(number: str):
     return demo_integration.taxpayer(number)
 
 
-@router.get("/demo/cases/{number}", dependencies=[Depends(integration_caller)])
+@router.get("/demo/cases/{number}", dependencies=[Depends(integration_caller)], responses=responses(401))
 def demo_case(number: str):
     return demo_integration.case(number)
 
 
-@router.get("/demo/accounts/{national_id}", dependencies=[Depends(integration_caller)])
+@router.get("/demo/accounts/{national_id}", dependencies=[Depends(integration_caller)], responses=responses(401))
 def demo_account(national_id: str):
     return demo_integration.account(national_id)

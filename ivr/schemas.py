@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.types import DB_INT_MAX, Timestamp
+
 
 class FlowIn(BaseModel):
     definition: dict
@@ -34,11 +36,13 @@ class VersionOut(BaseModel):
 
 
 class PublishIn(BaseModel):
-    version: int | None = Field(None, ge=1, description="Default: the newest saved version.")
+    version: int | None = Field(
+        None, ge=1, le=DB_INT_MAX, strict=True, description="Default: the newest saved version."
+    )
 
 
 class RollbackIn(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=DB_INT_MAX, strict=True)
 
 
 class PublishOut(BaseModel):
@@ -56,8 +60,10 @@ class SimulateIn(BaseModel):
     digits: list[str] = Field(
         default_factory=list, max_length=50, description="What the caller keys at each input; '' is silence."
     )
-    at: datetime | None = Field(None, description="Pretend it is this time (business hours).")
-    version: int | None = Field(None, ge=1, description="Default: the newest saved version.")
+    at: Timestamp | None = Field(None, description="Pretend it is this time (business hours).")
+    version: int | None = Field(
+        None, ge=1, le=DB_INT_MAX, strict=True, description="Default: the newest saved version."
+    )
     known_caller: bool = False
     lookups: bool = Field(True, description="Call the lookup services for real.")
 

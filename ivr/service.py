@@ -1,8 +1,9 @@
 """Flows, versions, publishing and DIDs: the IVR's logic, with no HTTP in it.
 
 Every save validates and stores a new immutable version; publishing (or rolling back) moves the
-flow's `published_version` and commits; only then does the caller apply the dialplan (`apply`), so a
-failed save never touches Asterisk and Asterisk never runs a version the database does not know."""
+flow's `published_version`; the caller commits, and only then applies the dialplan
+(`centralita.telephony.apply.after_commit`), so a failed save never touches Asterisk and Asterisk never
+runs a version the database does not know."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.audit.service import record as audit
+from centralita import errors
 from centralita.settings import Settings
 from centralita.timeutil import utcnow
 from ivr import validation
@@ -26,14 +28,13 @@ log = logging.getLogger("centralita.ivr")
 KEEP_PUBLISHED = 5  # older published versions stay compiled so calls inside them finish normally
 
 
-class NotFound(LookupError):
-    pass
+NotFound = errors.NotFound  # kept as a name: the CLI and other capabilities import it from here
 
 
 def get_flow(session: Session, name: str) -> Flow:
     flow = session.exec(select(Flow).where(Flow.name == name)).first()
     if flow is None:
-        raise NotFound(f"flow '{name}' not found")
+        raise NotFound("name", f"flow '{name}' not found")
     return flow
 
 
@@ -46,7 +47,7 @@ def get_version(session: Session, flow: Flow, version: int) -> FlowVersion:
         select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.version == version)
     ).first()
     if row is None:
-        raise NotFound(f"flow '{flow.name}' has no version {version}")
+        raise NotFound("version", f"flow '{flow.name}' has no version {version}")
     return row
 
 
@@ -106,12 +107,12 @@ def publish(
     action: str = "ivr.flow.publish",
 ) -> FlowVersion:
     """Make `version` (default: the newest) what callers get. Re-validated: a version whose prompts or
-    target flows have since disappeared is refused. Caller commits, then calls `apply`."""
+    target flows have since disappeared is refused. Caller commits, then calls `after_commit`."""
     flow = get_flow(session, name)
     if version is None:
         version = session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id)).one()
         if version is None:
-            raise NotFound(f"flow '{name}' has no saved version")
+            raise NotFound("name", f"flow '{name}' has no saved version")
     row = get_version(session, flow, version)
     check(session, row.definition, settings)
     row.published_at = utcnow()
@@ -130,7 +131,7 @@ def rollback(session: Session, name: str, version: int, *, user=None, settings: 
 def delete_flow(session: Session, name: str, *, user=None) -> None:
     flow = get_flow(session, name)
     if session.exec(select(Did).where(Did.flow_id == flow.id)).first():
-        raise ValueError(f"flow '{name}' still has DIDs; move them first")
+        raise errors.Conflict("name", f"flow '{name}' still has DIDs; move them first")
     for row in list_versions(session, flow):
         session.delete(row)
     session.delete(flow)
@@ -139,8 +140,10 @@ def delete_flow(session: Session, name: str, *, user=None) -> None:
 
 def set_did(session: Session, number: str, flow_name: str, *, user=None) -> Did:
     if not number.isdigit() or not 2 <= len(number) <= 32:
-        raise ValueError("number: digits only (2-32)")
-    flow = get_flow(session, flow_name)
+        raise errors.FieldError("number", "digits only (2-32)")
+    flow = session.exec(select(Flow).where(Flow.name == flow_name)).first()
+    if flow is None:  # a reference in the body, not the resource addressed: 422
+        raise errors.FieldError("flow", f"flow '{flow_name}' not found")
     did = session.exec(select(Did).where(Did.number == number)).first() or Did(number=number, flow_id=flow.id)
     did.flow_id = flow.id
     session.add(did)
@@ -178,22 +181,6 @@ def dialplan_contexts(session: Session, settings: Settings, modes: dict[str, dic
                 flow.name, number, parsed, prompts, settings.default_queue, **(modes or {}).get(flow.name, {})
             ).compile()
     return out
-
-
-def apply(settings: Settings) -> bool:
-    """Render the config and reload the dialplan only (never a restart). False if Asterisk is not
-    running: the published version is in the database and takes effect when it starts."""
-    from centralita import db
-    from centralita.telephony.pbx import Asterisk, instance_paths
-    from centralita.telephony.render import render
-
-    pbx = Asterisk(settings)
-    with Session(db.get_engine()) as session:
-        render(settings, instance_paths(settings), session)
-    if not pbx.is_running():
-        return False
-    pbx.reload("dialplan")
-    return True
 
 
 @lru_cache(maxsize=256)

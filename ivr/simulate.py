@@ -7,10 +7,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import assert_never
 
 from ivr import destinations as d
 from ivr import hours, lookup
-from ivr.flowdef import FlowDefinition
+from ivr.destinations import Destination
+from ivr.flowdef import (
+    BookingNode,
+    FlowDefinition,
+    HangupNode,
+    HoursNode,
+    IdentifyNode,
+    LookupNode,
+    MenuNode,
+    PlayNode,
+    QueueNode,
+    SurveyNode,
+    TransferNode,
+    VoicemailNode,
+)
 
 MAX_STEPS = 200
 
@@ -36,32 +51,32 @@ def simulate(
     default_queue: str,
     overrides: dict[str, str] | None = None,
     known_caller: bool = False,
-    fetch: Callable[[object, str], dict] | None = None,
+    fetch: Callable[[LookupNode, str], dict] | None = None,
 ) -> Walk:
     """`fetch(node, digits)` answers lookups (raise LookupFailed to simulate an outage)."""
     walk = Walk(path=[f"flow:{name}/v{version}"])
     keys = list(inputs)
-    operator = flow.operator or d.QueueDest(queue=default_queue)
-    current: object = d.NodeDest(node=flow.start)
+    operator: Destination = flow.operator or d.QueueDest(queue=default_queue)
+    current: Destination = d.NodeDest(node=flow.start)
 
     def key() -> str:
         return keys.pop(0) if keys else ""
 
     for _ in range(MAX_STEPS):
-        if current.type != "node":
-            if current.type == "booking":
+        if not isinstance(current, d.NodeDest):
+            if isinstance(current, d.BookingDest):
                 walk.path.append(d.label(current))
                 current = d.QueueDest(queue=default_queue)
-            walk.path.append(d.label(current)) if current.type != "flow" else walk.path.append(f"flow:{current.flow}")
+            walk.path.append(f"flow:{current.flow}" if isinstance(current, d.FlowDest) else d.label(current))
             walk.outcome = current.type
             return walk
         node_id = current.node
         node = flow.nodes[node_id]
-        kind = node.type
-        if kind == "menu":
+        if isinstance(node, MenuNode):
             options = dict(node.options)
             if flow.operator_digit and "0" not in options:
                 options["0"] = operator
+            last_kind = "timeout"  # max_tries >= 1, so the loop always sets it before it is read
             for _attempt in range(node.max_tries):
                 digit = key()
                 if digit in options:
@@ -71,45 +86,53 @@ def simulate(
                 walk.path.append(f"{node_id}:{'invalid' if digit else 'timeout'}")
                 last_kind = "invalid" if digit else "timeout"
             else:
-                current = getattr(node, last_kind) or operator
-        elif kind == "play":
+                current = (node.invalid if last_kind == "invalid" else node.timeout) or operator
+        elif isinstance(node, PlayNode):
             walk.path.append(node_id)
             walk.said.append(node.prompt)
             current = node.next
-        elif kind == "hours":
-            state = "open" if hours.is_open(node, at, (overrides or {}).get(node_id)) else "closed"
-            walk.path.append(f"{node_id}:{state}")
-            current = getattr(node, state)
-        elif kind == "identify":
-            state = "known" if known_caller else "unknown"
-            walk.path.append(f"{node_id}:{state}")
-            current = getattr(node, state)
-        elif kind == "lookup":
+        elif isinstance(node, HoursNode):
+            is_open = hours.is_open(node, at, (overrides or {}).get(node_id))
+            walk.path.append(f"{node_id}:{'open' if is_open else 'closed'}")
+            current = node.open if is_open else node.closed
+        elif isinstance(node, IdentifyNode):
+            walk.path.append(f"{node_id}:{'known' if known_caller else 'unknown'}")
+            current = node.known if known_caller else node.unknown
+        elif isinstance(node, LookupNode):
             current = _lookup(walk, node_id, node, key, fetch, default_queue)
-        elif kind == "survey":
+        elif isinstance(node, SurveyNode):
             walk.path.append("survey")
             walk.said += [f"survey {q}: {key() or '-'}" for q in node.questions]
             walk.outcome = "survey"
             return walk
-        elif kind == "queue":
+        elif isinstance(node, QueueNode):
             current = d.QueueDest(queue=node.queue)
-        elif kind == "hangup":
+        elif isinstance(node, HangupNode):
             walk.path.append("hangup")
             walk.outcome = "hangup"
             return walk
-        else:  # transfer, voicemail, booking nodes are thin wrappers of their destination
-            wrapped = {
-                "transfer": lambda n: d.ExternalDest(number=n.number),
-                "voicemail": lambda n: d.VoicemailDest(mailbox=n.mailbox),
-                "booking": lambda n: d.BookingDest(service=n.service),
-            }
-            current = wrapped[kind](node)
+        # transfer, voicemail, booking nodes are thin wrappers of their destination
+        elif isinstance(node, TransferNode):
+            current = d.ExternalDest(number=node.number)
+        elif isinstance(node, VoicemailNode):
+            current = d.VoicemailDest(mailbox=node.mailbox)
+        elif isinstance(node, BookingNode):
+            current = d.BookingDest(service=node.service)
+        else:
+            assert_never(node)
     walk.outcome = "loop"
     return walk
 
 
-def _lookup(walk: Walk, node_id: str, node, key, fetch, default_queue: str):
-    fallback = node.fallback or d.QueueDest(queue=default_queue)
+def _lookup(
+    walk: Walk,
+    node_id: str,
+    node: LookupNode,
+    key: Callable[[], str],
+    fetch: Callable[[LookupNode, str], dict] | None,
+    default_queue: str,
+) -> Destination:
+    fallback: Destination = node.fallback or d.QueueDest(queue=default_queue)
     for _ in range(node.tries):
         digits = key()
         if lookup.digits_ok(node, digits):
@@ -131,14 +154,14 @@ def _lookup(walk: Walk, node_id: str, node, key, fetch, default_queue: str):
     return node.next
 
 
-def http_fetch(caller: str = "") -> Callable[[object, str], dict]:
+def http_fetch(caller: str = "") -> Callable[[LookupNode, str], dict]:
     """Real HTTP for simulations, with the node's own timeout."""
     import asyncio
 
     import httpx
 
-    def fetch(node, digits: str) -> dict:
-        async def run():
+    def fetch(node: LookupNode, digits: str) -> dict:
+        async def run() -> dict:
             async with httpx.AsyncClient() as client:
                 return await lookup.fetch(client, node, digits, caller)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from centralita.errors import FieldError
 from centralita.settings import get_settings
 from ivr import hours, service
 from ivr.flowdef import FlowDefinition
@@ -26,12 +27,12 @@ def run_simulation(
     flow = service.get_flow(session, name)
     rows = service.list_versions(session, flow)
     if not rows:
-        raise service.NotFound(f"flow '{name}' has no saved version")
+        raise service.NotFound("name", f"flow '{name}' has no saved version")
     row = rows[0] if version is None else service.get_version(session, flow, version)
     overrides = {o.node: o.state for o in session.exec(select(HoursOverride).where(HoursOverride.flow == name))}
     for d in digits:
         if any(c not in "0123456789*#" for c in d):
-            raise ValueError(f"digits: '{d}' is not DTMF (0-9, * and #)")
+            raise FieldError("digits", f"'{d}' is not DTMF (0-9, * and #)")
     settings = get_settings()
     moment = at if at is not None else hours.now(settings.ivr_clock)
     if moment.tzinfo is None:

@@ -57,7 +57,7 @@ class Speaker:
             await call.stream_file(self.path(item.prompt))
         value = item.value
         if item.kind == "amount":
-            amount = round(float(value), 2)
+            amount = round(_number(value), 2)
             whole, cents = int(amount), int(round((amount - int(amount)) * 100))
             await call.command(f'SAY NUMBER {whole} ""')
             await call.stream_file(await self.tts(item.currency or "dólares"))
@@ -66,7 +66,7 @@ class Speaker:
                 await call.command(f'SAY NUMBER {cents} ""')
                 await call.stream_file(await self.tts("centavos"))
         elif item.kind == "number":
-            await call.command(f'SAY NUMBER {int(float(value))} ""')
+            await call.command(f'SAY NUMBER {int(_number(value))} ""')
         elif item.kind == "digits":
             digits = "".join(c for c in str(value) if c.isdigit())
             if digits:
@@ -77,3 +77,11 @@ class Speaker:
             await call.command(f'SAY DATETIME {epoch} "" "dBY" UTC')
         else:
             await call.stream_file(await self.tts(str(value)[:300]))
+
+
+def _number(value: object) -> float:
+    """A lookup's field is any JSON value: numbers and numeric strings are read, anything else fails
+    as `float()` itself would (TypeError), so the caller hears the same fallback as before."""
+    if isinstance(value, int | float | str):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")

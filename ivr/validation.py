@@ -9,7 +9,10 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from centralita.errors import FieldErrors
+from ivr.destinations import Destination, NodeDest
 from ivr.flowdef import WEEKDAYS, FlowDefinition, HoursNode, LookupNode, MenuNode
 
 TERMINAL_NODES = {"queue", "transfer", "voicemail", "hangup", "booking"}
@@ -30,10 +33,21 @@ class FlowError:
         return {"node": self.node, "field": self.field, "message": self.message}
 
 
-class FlowInvalid(ValueError):
+class FlowInvalid(FieldErrors):
+    """Every problem of a flow definition; the HTTP 422 has one `detail` item per problem, with the
+    node and field beside the usual loc/msg."""
+
     def __init__(self, errors: list[FlowError]):
         self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
+        super().__init__("definition", [_item(e) for e in errors])
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.errors)
+
+
+def _item(e: FlowError) -> dict:
+    where = ["definition", "nodes", e.node] if e.node else ["definition"]
+    return {"loc": [*where, *(e.field.split(".") if e.field else [])], "msg": str(e), **e.as_dict()}
 
 
 def parse(definition: dict) -> FlowDefinition:
@@ -44,7 +58,7 @@ def parse(definition: dict) -> FlowDefinition:
         raise FlowInvalid([_from_pydantic(err) for err in exc.errors()[:20]]) from None
 
 
-def _from_pydantic(err: dict) -> FlowError:
+def _from_pydantic(err: ErrorDetails) -> FlowError:
     loc = [str(p) for p in err["loc"]]
     if len(loc) >= 2 and loc[0] == "nodes":
         # ('nodes', 'main', 'menu', 'options', '1', 'queue', 'queue'): drop the union tags.
@@ -144,9 +158,9 @@ def _hours_rules(node_id: str, node: HoursNode) -> list[FlowError]:
     return errors
 
 
-def destinations_of(node) -> list[tuple[str, object]]:
+def destinations_of(node) -> list[tuple[str, Destination]]:
     """(field, destination) pairs of a node, in a stable order."""
-    out = []
+    out: list[tuple[str, Destination]] = []
     if isinstance(node, MenuNode):
         out += [(f"options.{d}", dest) for d, dest in node.options.items()]
     for field in ("next", "open", "closed", "known", "unknown", "invalid", "timeout", "fallback"):
@@ -175,6 +189,6 @@ def reachable_nodes(flow: FlowDefinition) -> set[str]:
             continue
         seen.add(node_id)
         for _field, dest in destinations_of(flow.nodes[node_id]) + [("", d) for d in extra]:
-            if dest.type == "node":
+            if isinstance(dest, NodeDest):
                 todo.append(dest.node)
     return seen

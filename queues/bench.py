@@ -83,7 +83,7 @@ async def run(settings: Settings, rate: int, seconds: float, drain: float = 3.0)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 # Not awaited: the pace must not depend on AMI's reply time.
-                ami.manager.send_action(
+                ami.fire(
                     {"Action": "UserEvent", "UserEvent": "CentralitaBench", "Sent": f"{time.time():.6f}", "N": str(n)}
                 )
             sent_for = time.monotonic() - start

@@ -12,11 +12,10 @@ import asyncio
 import logging
 from datetime import UTC
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from centralita import db
 from centralita.timeutil import utcnow
-from queues import control
 from queues.models import Callback, Queue
 
 log = logging.getLogger("centralita.queues.callbacks")
@@ -30,7 +29,9 @@ def position_for(callers: list[dict], queue: str, entered_at: float) -> int:
 def _claim() -> list[dict]:
     """Mark every requested callback 'queued' (committed) and return what to place."""
     with Session(db.get_engine()) as session:
-        due = list(session.exec(select(Callback).where(Callback.status == "requested").order_by(Callback.entered_at)))
+        due = list(
+            session.exec(select(Callback).where(Callback.status == "requested").order_by(col(Callback.entered_at)))
+        )
         out = []
         for cb in due:
             queue = session.exec(select(Queue).where(Queue.name == cb.queue)).first()
@@ -75,8 +76,7 @@ async def place_due(queues_runtime) -> int:
             "CB_PRIO": "0",
         }
         try:
-            reply = await control.send(
-                queues_runtime.ami,
+            reply = await queues_runtime.ami.send(
                 {
                     "Action": "Originate",
                     "Channel": f"Local/cb{cb['id']}@centralita-callback-wait/n",

@@ -24,14 +24,15 @@ def _fail(exc: service.QueueError) -> None:
     raise typer.Exit(2 if exc.status == 422 else 1)
 
 
-def _reload(what: str) -> None:
-    from centralita.telephony.service import reload_config
+def _report_apply(changed: set[str]) -> None:
+    """After the commit: the one apply path, and one line saying what it did."""
+    from centralita.telephony.apply import after_commit
 
-    try:
-        reload_config(get_settings(), what)
-        typer.echo(f"asterisk: {what} reloaded")
-    except Exception as exc:
-        typer.echo(f"asterisk: not reloaded ({type(exc).__name__}); applies when Asterisk starts", err=True)
+    applied = after_commit(get_settings(), changed)
+    if applied.reloaded:
+        typer.echo(f"asterisk: {', '.join(applied.modules)} reloaded")
+    else:
+        typer.echo(f"asterisk: not reloaded ({applied.warning})", err=True)
 
 
 @app.command("add")
@@ -68,12 +69,12 @@ def add_queue(
                     "info_prompt": info_prompt,
                     "callback_key": callback_key,
                 },
+                client="cli",
             )
             typer.echo(f"created queue {queue.name}")
     except service.QueueError as exc:
         _fail(exc)
-    _reload("dialplan")
-    _reload("queues")
+    _report_apply({"dialplan", "queues"})
 
 
 @app.command("list")
@@ -107,8 +108,7 @@ def add_agent(
     if web_pw:
         typer.echo(f"web password: {web_pw} (shown once)")
     typer.echo(f"softphone: user {username}, password {sip_pw} (shown once)")
-    _reload("pjsip")
-    _reload("dialplan")
+    _report_apply({"pjsip", "dialplan"})
 
 
 @app.command("skill")
@@ -121,7 +121,8 @@ def skill(
     """Give (or --remove) an agent a queue skill; applies live when the agent is logged in."""
     try:
         with session_scope() as session:
-            service.set_skill(session, service.get_agent(session, username), queue, None if remove else penalty)
+            agent = service.get_agent(session, username)
+            service.set_skill(session, agent, queue, None if remove else penalty, client="cli")
         typer.echo(f"{username}: {'removed' if remove else f'penalty {penalty} in'} {queue}")
     except service.QueueError as exc:
         _fail(exc)

@@ -5,9 +5,8 @@ answer never leaves our view and Asterisk's apart."""
 
 from __future__ import annotations
 
-import asyncio
-
-from centralita.telephony.ami import AmiClient
+from centralita.telephony import channel_vars as cv
+from centralita.telephony.ami import AmiClient, AmiUnavailable
 from queues.service import QueueError
 
 
@@ -25,24 +24,13 @@ def _check(result, field: str) -> None:
             raise QueueError(field, f"Asterisk refused: {msg.get('Message', 'error')}", 409)
 
 
-async def send(ami: AmiClient, action: dict, single: bool = False, timeout: float | None = None):
-    """One AMI action with a timeout. `single`: take the first answer only — panoramisk otherwise
-    waits for an event list after "Added interface to queue" or an async "successfully queued"."""
-    if not single:
-        return await ami.action(action, timeout=timeout)
-    if not ami.connected or ami.manager is None:
-        raise ConnectionError("AMI is not connected")
-    return await asyncio.wait_for(
-        ami.manager.send_action(action, as_list=False), timeout or ami.settings.external_timeout
-    )
-
-
 async def _action(ami: AmiClient, action: dict):
+    # These answer once and then (maybe) send events panoramisk would wait for as a list.
     single = action["Action"] in ("QueueAdd", "QueueRemove", "QueuePause", "QueuePenalty", "Originate")
     try:
-        return await send(ami, action, single=single)
-    except (ConnectionError, TimeoutError) as exc:
-        raise QueueError("asterisk", f"AMI unavailable ({type(exc).__name__})", 503) from None
+        return await ami.send(action, single=single)
+    except AmiUnavailable as exc:
+        raise QueueError("asterisk", f"AMI unavailable: {exc}", 503) from None
 
 
 async def membership(ami: AmiClient, username: str) -> dict[str, dict]:
@@ -163,7 +151,7 @@ async def spy(ami: AmiClient, supervisor_endpoint: str, agent_channel: str, mode
                 "Async": "true",
                 "Timeout": "30000",
                 "CallerID": f'"{mode}" <{mode}>',
-                "Variable": f"CENTRALITA_SPY={mode}",
+                "Variable": f"{cv.SPY}={mode}",
             },
         ),
         "supervisor",

@@ -1,15 +1,17 @@
-"""Queue overflow destinations, validated before anything is stored.
-
-The typed destination union of the design is being written in ivr/; until it lands, overflow is
-a JSON object {"type": ...} with these shapes, checked here so the dialplan can always render it."""
+"""Queue overflow: a destination of the shared union (centralita/destinations.py) restricted to
+the kinds a queue's dialplan renders (hang up, another queue, an external number), validated
+before anything is stored."""
 
 from __future__ import annotations
 
-import re
+from pydantic import TypeAdapter, ValidationError
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-NUMBER_RE = re.compile(r"^\+?[0-9]{2,20}$")
+from centralita.destinations import PHONE, QUEUE_NAME_RE, ExternalDest, HangupDest, QueueDest
+
+NAME_RE = QUEUE_NAME_RE  # a queue's own name: the same pattern as every queue destination
 TYPES = ("hangup", "queue", "external")
+_OVERFLOW: TypeAdapter = TypeAdapter(QueueDest | ExternalDest | HangupDest)
+_FIELD = {"queue": "queue", "external": "number"}
 
 
 def validate_overflow(value: object, queue_names: set[str], own_name: str) -> dict:
@@ -17,16 +19,17 @@ def validate_overflow(value: object, queue_names: set[str], own_name: str) -> di
     if not isinstance(value, dict) or value.get("type") not in TYPES:
         raise ValueError(f"overflow.type: one of {', '.join(TYPES)}")
     kind = value["type"]
-    if kind == "queue":
-        target = value.get("queue")
-        if not isinstance(target, str) or target not in queue_names:
+    try:
+        dest = _OVERFLOW.validate_python(value)
+    except ValidationError:
+        if kind == "external":
+            raise ValueError(f"overflow.number: 2-20 digits, optional leading + ({PHONE})") from None
+        if kind == "queue":
+            raise ValueError("overflow.queue: must name an existing queue") from None
+        raise ValueError("overflow: a hangup takes no other field") from None
+    if isinstance(dest, QueueDest):
+        if dest.queue not in queue_names:
             raise ValueError("overflow.queue: must name an existing queue")
-        if target == own_name:
+        if dest.queue == own_name:
             raise ValueError("overflow.queue: a queue cannot overflow into itself")
-        return {"type": "queue", "queue": target}
-    if kind == "external":
-        number = value.get("number")
-        if not isinstance(number, str) or not NUMBER_RE.match(number):
-            raise ValueError("overflow.number: 2-20 digits, optional leading +")
-        return {"type": "external", "number": number}
-    return {"type": "hangup"}
+    return dest.model_dump()

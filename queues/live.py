@@ -7,6 +7,7 @@ CoreShowChannels, so a restart of our services or a reconnect loses nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Asterisk device states (QueueMember "Status").
@@ -38,7 +39,7 @@ class Member:
 
 @dataclass
 class LiveState:
-    now: callable = time.time
+    now: Callable[[], float] = time.time
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
     callers: dict[str, dict] = field(default_factory=dict)  # caller uniqueid → entry
     channels: dict[str, dict] = field(default_factory=dict)  # channel name → info
@@ -47,6 +48,10 @@ class LiveState:
     queue_wrapup: dict[str, int] = field(default_factory=dict)  # queues.conf wrapuptime (not in member events)
     seq: int = 0
     rebuilt_at: float = 0.0
+    # Set by every handled event, cleared by whoever stores the snapshot: many events change the state
+    # without publishing anything (a channel that ends outside any bridge), and the stored copy
+    # (Redis, `centralita queues live`) must follow them as /api/queues/live does.
+    changed: bool = False
 
     # -- agent state ----------------------------------------------------------------------------
     def _derive(self, agent: str) -> tuple[str, str]:
@@ -118,7 +123,10 @@ class LiveState:
     def apply(self, ev: dict) -> list:
         name = ev.get("Event", "")
         handler = getattr(self, f"_on_{name}", None)
-        return self._stamp(handler(ev) if handler else [])
+        if handler is None:
+            return []
+        self.changed = True
+        return self._stamp(handler(ev))
 
     def _stamp(self, out: list) -> list:
         stamped = []
@@ -316,6 +324,7 @@ class LiveState:
                     "since": now - _seconds(ev.get("Duration", "")),
                 }
         self.rebuilt_at = now
+        self.changed = True
         previous, self.agents = self.agents, {}
         out: list = []
         for agent in sorted({a for (_q, a) in self.members} | set(previous)):

@@ -197,7 +197,7 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
     """Read new complete lines; commit raw entries, history and the cursor together."""
     result = IngestResult()
     complete, cursor = read_new_lines(session, path, MAX_BATCH_BYTES)
-    if not complete:
+    if not complete or cursor is None:  # no cursor only when the file is missing, and then no lines either
         return result
     folder = Folder(session)
     for raw in complete.decode("utf-8", "replace").splitlines():

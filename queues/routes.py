@@ -3,7 +3,6 @@ and the /api/events websocket."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -11,10 +10,13 @@ from sqlmodel import Session
 
 from api.audit import service as audit
 from api.deps import client_of, require_admin, require_agent, require_supervisor
+from api.errors import responses
 from api.users.models import Role, User
 from centralita import bus
 from centralita.db import get_session
-from centralita.errors import http_error
+from centralita.errors import Unavailable
+from centralita.settings import get_settings
+from centralita.telephony.apply import after_commit_async
 from queues import control, events, history, service
 from queues.models import Queue
 from queues.schemas import (
@@ -35,28 +37,16 @@ from queues.schemas import (
 )
 
 router = APIRouter(tags=["queues"])
-
-
-_error = http_error
+# What Asterisk may refuse (409) or not be there for (503), beside an unknown agent or queue (404).
+SKILL_ERRORS = responses(404, 409, 503)
+ACTION_ERRORS = responses(403, 404, 409, 503)  # 403: an agent acting for someone else
 
 
 def _ami(request: Request):
     runtime = request.app.state.runtime
     if runtime is None or getattr(runtime, "queues", None) is None:
-        raise HTTPException(503, "live link to Asterisk is not running in this process")
+        raise Unavailable("asterisk", "the live link to Asterisk is not running in this process")
     return runtime
-
-
-async def _reload(what: str) -> bool:
-    """Render and reload only the changed Asterisk module; False (not an error) when Asterisk is down."""
-    from centralita.settings import get_settings
-    from centralita.telephony.service import reload_config
-
-    try:
-        await asyncio.wait_for(asyncio.to_thread(reload_config, get_settings(), what), 30)
-        return True
-    except Exception:
-        return False
 
 
 def _queue_out(queue: Queue) -> QueueOut:
@@ -69,22 +59,18 @@ def list_queues(session: Session = Depends(get_session)) -> list[QueueOut]:
     return [_queue_out(q) for q in service.list_queues(session)]
 
 
-@router.post("/queues", response_model=QueueOut, status_code=201)
+@router.post("/queues", response_model=QueueOut, status_code=201, responses=responses(409))
 async def create_queue(
     body: QueueIn, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
 ) -> QueueOut:
-    try:
-        queue = service.save_queue(session, body.model_dump())
-    except service.QueueError as exc:
-        raise _error(exc) from None
-    out = _queue_out(queue)  # before the audit commit expires the object
-    audit.record(session, "queue.create", user=user, target=queue.name, client=client_of(request))
-    session.commit()
-    out.reloaded = await _reload("dialplan") and await _reload("queues")
+    queue = service.save_queue(session, body.model_dump(), by=user, client=client_of(request))
+    out = _queue_out(queue)  # before the commit expires the object
+    session.commit()  # the queue and its audit row, together
+    out.reloaded = (await after_commit_async(get_settings(), {"dialplan", "queues"})).reloaded
     return out
 
 
-@router.patch("/queues/{name}", response_model=QueueOut)
+@router.patch("/queues/{name}", response_model=QueueOut, responses=responses(404))
 async def update_queue(
     name: str,
     body: QueuePatch,
@@ -92,25 +78,20 @@ async def update_queue(
     user: User = Depends(require_admin),
     session: Session = Depends(get_session),
 ) -> QueueOut:
-    try:
-        queue = service.save_queue(session, body.model_dump(exclude_none=True), service.get_queue(session, name))
-    except service.QueueError as exc:
-        raise _error(exc) from None
-    out = _queue_out(queue)
-    audit.record(
+    queue = service.save_queue(
         session,
-        "queue.update",
-        user=user,
-        target=name,
-        detail=body.model_dump(exclude_none=True),
+        body.model_dump(exclude_none=True),
+        service.get_queue(session, name),
+        by=user,
         client=client_of(request),
     )
+    out = _queue_out(queue)
     session.commit()
-    out.reloaded = await _reload("dialplan") and await _reload("queues")
+    out.reloaded = (await after_commit_async(get_settings(), {"dialplan", "queues"})).reloaded
     return out
 
 
-@router.get("/queues/live", dependencies=[Depends(require_agent)])
+@router.get("/queues/live", dependencies=[Depends(require_agent)], responses=responses(503))
 async def live(request: Request) -> dict:
     """The live state: agents, callers waiting per queue, active calls (rebuilt from Asterisk on reconnect)."""
     return _ami(request).queues.state.snapshot()
@@ -163,27 +144,23 @@ def list_agents(session: Session = Depends(get_session)) -> list[AgentOut]:
     return [_agent_out(session, a) for a in service.list_agents(session)]
 
 
-@router.post("/agents", response_model=AgentCreated, status_code=201)
+@router.post("/agents", response_model=AgentCreated, status_code=201, responses=responses(409))
 async def create_agent(
     body: AgentIn, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
 ) -> AgentCreated:
-    try:
-        agent, web_password, sip_password = service.create_agent(
-            session,
-            body.username,
-            body.extension,
-            full_name=body.full_name,
-            contact=body.contact,
-            role=body.role,
-            by=user,
-            client=client_of(request),
-        )
-    except service.QueueError as exc:
-        raise _error(exc) from None
-    audit.record(session, "agent.create", user=user, target=agent.username, client=client_of(request))
+    agent, web_password, sip_password = service.create_agent(
+        session,
+        body.username,
+        body.extension,
+        full_name=body.full_name,
+        contact=body.contact,
+        role=body.role,
+        by=user,
+        client=client_of(request),
+    )
     session.commit()
     # A new endpoint needs PJSIP (and its extension the dialplan): only those two reload.
-    reloaded = await _reload("pjsip") and await _reload("dialplan")
+    reloaded = (await after_commit_async(get_settings(), {"pjsip", "dialplan"})).reloaded
     return AgentCreated(
         **_agent_out(session, agent).model_dump(),
         web_password=web_password,
@@ -192,7 +169,7 @@ async def create_agent(
     )
 
 
-@router.put("/agents/{username}/skills/{queue}", response_model=AgentOut)
+@router.put("/agents/{username}/skills/{queue}", response_model=AgentOut, responses=SKILL_ERRORS)
 async def set_skill(
     username: str,
     queue: str,
@@ -204,7 +181,7 @@ async def set_skill(
     return await _change_skill(username, queue, body.penalty, request, user, session)
 
 
-@router.delete("/agents/{username}/skills/{queue}", response_model=AgentOut)
+@router.delete("/agents/{username}/skills/{queue}", response_model=AgentOut, responses=SKILL_ERRORS)
 async def remove_skill(
     username: str,
     queue: str,
@@ -216,26 +193,12 @@ async def remove_skill(
 
 
 async def _change_skill(username, queue, penalty, request, user, session) -> AgentOut:
-    try:
-        agent = service.get_agent(session, username)
-        service.set_skill(session, agent, queue, penalty)
-    except service.QueueError as exc:
-        raise _error(exc) from None
-    audit.record(
-        session,
-        "agent.skill",
-        user=user,
-        target=username,
-        detail={"queue": queue, "penalty": penalty},
-        client=client_of(request),
-    )
+    agent = service.get_agent(session, username)
+    service.set_skill(session, agent, queue, penalty, by=user, client=client_of(request))
     session.commit()
     runtime = request.app.state.runtime
     if runtime is not None and runtime.ami.connected:
-        try:
-            await control.apply_skill(runtime.ami, username, queue, penalty)
-        except service.QueueError as exc:
-            raise _error(exc) from None
+        await control.apply_skill(runtime.ami, username, queue, penalty)
     return _agent_out(session, agent)
 
 
@@ -247,11 +210,8 @@ def _may_act_for(user: User, username: str) -> None:
 
 async def _agent_action(request, user, session, username, action, run) -> ActionOut:
     _may_act_for(user, username)
-    try:
-        agent = service.get_agent(session, username)
-        queues = await run(_ami(request).ami, agent)
-    except service.QueueError as exc:
-        raise _error(exc) from None
+    agent = service.get_agent(session, username)
+    queues = await run(_ami(request).ami, agent)
     audit.record(
         session,
         f"agent.{action}",
@@ -264,7 +224,7 @@ async def _agent_action(request, user, session, username, action, run) -> Action
     return ActionOut(agent=username, action=action, queues=queues or [])
 
 
-@router.post("/agents/{username}/login", response_model=ActionOut)
+@router.post("/agents/{username}/login", response_model=ActionOut, responses=ACTION_ERRORS)
 async def login(
     username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ) -> ActionOut:
@@ -278,7 +238,7 @@ async def login(
     )
 
 
-@router.post("/agents/{username}/logout", response_model=ActionOut)
+@router.post("/agents/{username}/logout", response_model=ActionOut, responses=ACTION_ERRORS)
 async def logout(
     username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ) -> ActionOut:
@@ -287,7 +247,7 @@ async def logout(
     )
 
 
-@router.post("/agents/{username}/pause", response_model=ActionOut)
+@router.post("/agents/{username}/pause", response_model=ActionOut, responses=ACTION_ERRORS)
 async def pause(
     username: str,
     body: PauseIn,
@@ -295,16 +255,13 @@ async def pause(
     user: User = Depends(require_agent),
     session: Session = Depends(get_session),
 ) -> ActionOut:
-    try:
-        reason = service.check_pause_reason(body.reason)
-    except service.QueueError as exc:
-        raise _error(exc) from None
+    reason = service.check_pause_reason(body.reason)
     return await _agent_action(
         request, user, session, username, "pause", lambda ami, a: control.pause(ami, a.username, True, reason)
     )
 
 
-@router.post("/agents/{username}/unpause", response_model=ActionOut)
+@router.post("/agents/{username}/unpause", response_model=ActionOut, responses=ACTION_ERRORS)
 async def unpause(
     username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ) -> ActionOut:
@@ -313,7 +270,7 @@ async def unpause(
     )
 
 
-@router.post("/agents/{username}/spy", response_model=ActionOut)
+@router.post("/agents/{username}/spy", response_model=ActionOut, responses=responses(404, 409, 503))
 async def spy(
     username: str,
     body: SpyIn,
@@ -323,22 +280,16 @@ async def spy(
 ) -> ActionOut:
     """Listen, whisper or barge on the agent's current call, ringing the supervisor's own softphone."""
     runtime = _ami(request)
-    try:
-        service.get_agent(session, username)
-    except service.QueueError as exc:
-        raise _error(exc) from None
+    service.get_agent(session, username)
     endpoint = body.supervisor_endpoint or user.username
     try:
         supervisor = service.get_agent(session, endpoint)
     except service.QueueError:
-        raise _error(service.QueueError("supervisor_endpoint", f"no softphone '{endpoint}' to ring", 404)) from None
+        raise service.QueueError("supervisor_endpoint", f"no softphone '{endpoint}' to ring", 404) from None
     channel = runtime.queues.state.agent_channel(username)
     if not channel:
-        raise _error(service.QueueError("agent", f"agent '{username}' has no active call", 409))
-    try:
-        await control.spy(runtime.ami, supervisor.username, channel, body.mode)
-    except service.QueueError as exc:
-        raise _error(exc) from None
+        raise service.QueueError("agent", f"agent '{username}' has no active call", 409)
+    await control.spy(runtime.ami, supervisor.username, channel, body.mode)
     audit.record(
         session,
         f"spy.{body.mode}",

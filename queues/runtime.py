@@ -27,7 +27,7 @@ _REBUILD = object()
 
 
 class QueuesRuntime:
-    def __init__(self, runtime):
+    def __init__(self, runtime) -> None:
         self.runtime = runtime
         self.ami, self.redis, self.settings = runtime.ami, runtime.redis, runtime.settings
         self.state = LiveState()
@@ -80,7 +80,7 @@ class QueuesRuntime:
                     out = self.state.tick()
                 else:
                     out = self._observe(item)
-                if out:
+                if out or self.state.changed:  # a state change without events still updates the Redis copy
                     await self._publish(out)
             except asyncio.CancelledError:
                 raise
@@ -104,8 +104,8 @@ class QueuesRuntime:
 
     async def _rebuild(self) -> list:
         agents, wrapups = await asyncio.to_thread(_directory)
-        queue_status = await self.ami.action({"Action": "QueueStatus"}, timeout=5)
-        channels = await self.ami.action({"Action": "CoreShowChannels"}, timeout=5)
+        queue_status = await self.ami.send({"Action": "QueueStatus"}, timeout=5)
+        channels = await self.ami.send({"Action": "CoreShowChannels"}, timeout=5)
         self.state.known_agents |= agents
         self.state.queue_wrapup = wrapups
         as_list = lambda r: [dict(m) for m in (r if isinstance(r, list) else [r])]
@@ -125,10 +125,13 @@ class QueuesRuntime:
             pipe = self.redis.pipeline(transaction=False)
             for kind, data in out:
                 pipe.publish(bus.CHANNEL, json.dumps({"type": kind, "at": time.time(), "data": data}))
-            if any(kind != "bench.ping" for kind, _ in out):  # a ping changes no state: skip the snapshot
+            store = self.state.changed or any(kind != "bench.ping" for kind, _ in out)  # a ping changes nothing
+            if store:
                 pipe.set(LIVE_KEY, json.dumps(self.state.snapshot()))
+            self.state.changed = False
             await pipe.execute()
         except Exception as exc:
+            self.state.changed = True  # stored with the next event
             log.warning("publishing queue events failed: %s", exc)
 
     # -- history and callbacks ----------------------------------------------------------------------

@@ -13,11 +13,12 @@ class QueueIn(BaseModel):
     name: str = Field(max_length=64)
     label: str = Field("", max_length=200)
     strategy: str = "rrmemory"
-    member_timeout: int = 15
-    wrapup_seconds: int = 5
-    max_wait_seconds: int = 300
+    # The same ranges as queues.service.QUEUE_LIMITS; strict: true/false or "30" are not numbers of seconds.
+    member_timeout: int = Field(15, ge=5, le=300, strict=True)
+    wrapup_seconds: int = Field(5, ge=0, le=600, strict=True)
+    max_wait_seconds: int = Field(300, ge=10, le=7200, strict=True)
     overflow: dict = Field(default_factory=lambda: {"type": "hangup"})
-    announce_frequency: int = 30
+    announce_frequency: int = Field(30, ge=0, le=600, strict=True)
     info_prompt: str = ""
     callback_key: str = ""
 
@@ -26,11 +27,11 @@ class QueuePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(None, max_length=200)
     strategy: str | None = None
-    member_timeout: int | None = None
-    wrapup_seconds: int | None = None
-    max_wait_seconds: int | None = None
+    member_timeout: int | None = Field(None, ge=5, le=300, strict=True)
+    wrapup_seconds: int | None = Field(None, ge=0, le=600, strict=True)
+    max_wait_seconds: int | None = Field(None, ge=10, le=7200, strict=True)
     overflow: dict | None = None
-    announce_frequency: int | None = None
+    announce_frequency: int | None = Field(None, ge=0, le=600, strict=True)
     info_prompt: str | None = None
     callback_key: str | None = None
 
@@ -73,7 +74,7 @@ class AgentCreated(AgentOut):
 
 class SkillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    penalty: int = 0
+    penalty: int = Field(0, ge=0, le=100, strict=True)
 
 
 class PauseIn(BaseModel):

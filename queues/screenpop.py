@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.calls.models import CallRecord
 from centralita import db
+from centralita.telephony import channel_vars as cv
 
 # Channel variables the IVR leaves on the caller's channel (CDR(path) is written after every step).
 IVR_VARIABLES = {
     "path": "CDR(path)",
-    "digits": "CENTRALITA_DIGITS",
-    "did": "CENTRALITA_DID",
-    "flow": "CENTRALITA_FLOW",
-    "lookup": "CENTRALITA_LOOKUP",
+    "digits": cv.DIGITS,
+    "did": cv.DID,
+    "flow": cv.FLOW,
+    "lookup": cv.LOOKUP,
     "priority": "QUEUE_PRIO",
 }
 HISTORY = 5
@@ -28,7 +29,7 @@ def recent_contacts(number: str, limit: int = HISTORY) -> list[dict]:
         return []
     with Session(db.get_engine()) as session:
         rows = session.exec(
-            select(CallRecord).where(CallRecord.caller == number).order_by(CallRecord.start.desc()).limit(limit)
+            select(CallRecord).where(CallRecord.caller == number).order_by(col(CallRecord.start).desc()).limit(limit)
         )
         return [
             {
@@ -48,7 +49,7 @@ async def build(ami, event: dict, timeout: float) -> dict:
     ivr: dict = {}
     for key, variable in IVR_VARIABLES.items():
         try:
-            reply = await ami.action({"Action": "Getvar", "Channel": channel, "Variable": variable}, timeout=timeout)
+            reply = await ami.send({"Action": "Getvar", "Channel": channel, "Variable": variable}, timeout=timeout)
             value = (reply[0] if isinstance(reply, list) else reply).get("Value", "") or ""
         except Exception:
             value = ""

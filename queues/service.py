@@ -1,5 +1,9 @@
-"""Queues, agents and skills in the database. No HTTP and no Asterisk here: routes and the CLI
-apply live changes (queues/control.py) and reloads only after these functions committed."""
+"""Queues, agents and skills in the database. No HTTP and no Asterisk here.
+
+Transaction rule: each mutating function validates everything, then adds its rows and its audit
+row to the caller's session and returns; it never commits. The caller (route, CLI) commits once, so
+the change and its audit land together or not at all, and only then applies it to Asterisk
+(centralita.telephony.apply.after_commit; live changes through queues/control.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import secrets
 
 from sqlmodel import Session, select
 
+from api.audit.service import record as audit
 from api.users import service as users
 from api.users.models import Role, User
+from centralita.destinations import QUEUE_NAME_RULE, is_queue_name
 from centralita.errors import FieldError
-from queues.destinations import NAME_RE, validate_overflow
+from queues.destinations import validate_overflow
 from queues.models import AgentEndpoint, Queue, QueueMember
 
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
@@ -48,12 +54,14 @@ def get_queue(session: Session, name: str) -> Queue:
     return queue
 
 
-def save_queue(session: Session, data: dict, existing: Queue | None = None) -> Queue:
-    """Create (existing=None) or update a queue; every field is checked before anything changes."""
+def save_queue(
+    session: Session, data: dict, existing: Queue | None = None, *, by: User | None = None, client: str = ""
+) -> Queue:
+    """Create (existing=None) or update a queue, audited; every field is checked before anything changes."""
     name = existing.name if existing else data.get("name", "")
     if existing is None:
-        if not isinstance(name, str) or not NAME_RE.match(name) or name == "general":
-            raise QueueError("name", "1-64 lower-case letters, digits, '-' or '_', not 'general'")
+        if not is_queue_name(name):
+            raise QueueError("name", QUEUE_NAME_RULE)
         if session.exec(select(Queue).where(Queue.name == name)).first():
             raise QueueError("name", f"queue '{name}' already exists", 409)
     if "strategy" in data and data["strategy"] not in STRATEGIES:
@@ -77,8 +85,11 @@ def save_queue(session: Session, data: dict, existing: Queue | None = None) -> Q
     for key, value in values.items():
         setattr(queue, key, value)
     session.add(queue)
-    session.commit()
-    session.refresh(queue)
+    session.flush()
+    if existing is None:
+        audit(session, "queue.create", user=by, target=name, client=client)
+    else:
+        audit(session, "queue.update", user=by, target=name, detail=dict(data), client=client)
     return queue
 
 
@@ -121,8 +132,7 @@ def create_agent(
             user = users.create_user(
                 session, username, web_password, role=role, full_name=full_name, by=by, client=client
             )
-        except users.ServiceError as exc:
-            session.rollback()
+        except users.ServiceError as exc:  # raised before it wrote anything
             raise QueueError(exc.field, exc.message, exc.status) from None
     else:
         web_password = ""  # an existing account keeps its password
@@ -131,8 +141,8 @@ def create_agent(
         user_id=user.id, username=user.username, sip_password=sip_password, extension=extension, contact=contact
     )
     session.add(endpoint)
-    session.commit()
-    session.refresh(endpoint)
+    session.flush()
+    audit(session, "agent.create", user=by, target=user.username, client=client)
     return endpoint, web_password, sip_password
 
 
@@ -147,8 +157,16 @@ def skills(session: Session, agent: AgentEndpoint) -> list[tuple[str, int]]:
     return [(name, penalty) for name, penalty in rows]
 
 
-def set_skill(session: Session, agent: AgentEndpoint, queue_name: str, penalty: int | None) -> None:
-    """penalty None removes the skill."""
+def set_skill(
+    session: Session,
+    agent: AgentEndpoint,
+    queue_name: str,
+    penalty: int | None,
+    *,
+    by: User | None = None,
+    client: str = "",
+) -> None:
+    """penalty None removes the skill; audited."""
     queue = get_queue(session, queue_name)
     if penalty is not None and not (isinstance(penalty, int) and 0 <= penalty <= 100):
         raise QueueError("penalty", "an integer from 0 to 100")
@@ -163,7 +181,14 @@ def set_skill(session: Session, agent: AgentEndpoint, queue_name: str, penalty: 
         member = member or QueueMember(queue_id=queue.id, endpoint_id=agent.id)
         member.penalty = penalty
         session.add(member)
-    session.commit()
+    audit(
+        session,
+        "agent.skill",
+        user=by,
+        target=agent.username,
+        detail={"queue": queue_name, "penalty": penalty},
+        client=client,
+    )
 
 
 def check_pause_reason(reason: str) -> str:

@@ -37,6 +37,8 @@ class Audio:
             for i in range(start, end + 1, CHUNK):
                 yield self.data[i : min(i + CHUNK, end + 1)]
             return
+        if self.path is None:  # an Audio is built with either `data` or `path`
+            raise ValueError("audio has neither data nor a path")
         with self.path.open("rb") as fh:
             fh.seek(start)
             left = end - start + 1

@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 from recorder import pii
 from recorder.text import TermSet, plain
@@ -101,12 +102,18 @@ def silences(words, duration: float, min_silence: float = 3.0, join_gap: float =
     return {"seconds": round(sum(g["seconds"] for g in gaps), 2), "count": len(gaps), "silences": gaps}
 
 
+class Interruption(TypedDict):
+    by: str  # the speaker who started second
+    at: float
+    overlap: float
+
+
 def interruptions(words, min_overlap: float = 0.3, join_gap: float = JOIN_GAP) -> dict:
     """Times one speaker started talking while the other was mid-turn, overlapping ≥ `min_overlap` s.
     The one who starts second is the interrupter; short backchannels ("ajá") below the threshold
     are not counted."""
     by = {s: turns(words, s, join_gap) for s in SPEAKERS}
-    events = []
+    events: list[Interruption] = []
     for who, other in (SPEAKERS, SPEAKERS[::-1]):
         for a, b in by[who]:
             for c, d in by[other]:

@@ -18,9 +18,11 @@ import subprocess
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from recorder import audio
 
+_audioop: ModuleType | None
 try:  # C speed for frame energies; removed in Python 3.13, where `envelope` falls back to Python
     import warnings
 

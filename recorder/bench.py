@@ -124,7 +124,9 @@ def _run_workers(
         tasks.put(None)
     start = time.perf_counter()
     go.set()
-    docs, rss, wall = [], [], 0.0
+    docs: list[dict] = []  # one result per call
+    rss: list[float] = []  # each worker's peak RSS, MB
+    wall = 0.0
     while len(docs) < len(calls) or len(rss) < workers:
         kind, value = results.get(timeout=900)
         (docs if kind == "done" else rss).append(value)
@@ -157,7 +159,7 @@ def _recordings(calls, spool: Path) -> list[int]:
             )
             session.add(rec)
             session.flush()
-            ids.append(rec.id)
+            ids.append(db.saved_id(rec))
     return ids
 
 
@@ -214,8 +216,8 @@ def run_bench(calls: int = 4, turns: int = 24, progress=None, rounds: int = 2) -
     settings = get_settings()
     model_path = vosk_models.model_path(settings)
     say = progress or (lambda msg: None)
-    with tempfile.TemporaryDirectory(prefix="centralita-bench-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="centralita-bench-") as tmp_name:
+        tmp = Path(tmp_name)
         say(f"synthesizing {calls} calls")
         warm, *made = make_calls(tmp, calls + 1, turns)  # the first one only warms workers up
         audio_s = sum(d for _, d in made)

@@ -22,7 +22,7 @@ import wave
 from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from centralita.timeutil import utcnow
 from recorder.models import Recording
@@ -48,6 +48,7 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
     if not uid:
         return None
     phase = ev.get("Phase", "")
+    direction = ev.get("Direction", "")
     row = session.exec(select(Recording).where(Recording.uniqueid == uid)).first()
     if phase == "start":
         if row is not None:
@@ -56,7 +57,7 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
             uniqueid=uid,
             linkedid=ev.get("Linkedid") or uid,
             caller=ev.get("Caller", "")[:80],
-            direction=ev.get("Direction") if ev.get("Direction") in ("inbound", "outbound", "internal") else "inbound",
+            direction=direction if direction in ("inbound", "outbound", "internal") else "inbound",
             language=ev.get("RecLanguage") or "es",
             wav_path=str(wav_for(host_path(ev.get("File", "")))) if ev.get("File") else "",
             **_scope_fields(ev.get("Scope", ""), ev.get("Name", "")),
@@ -204,7 +205,9 @@ def fill_from_records(session: Session, row: Recording) -> None:
     from api.calls.models import CdrEntry
     from queues.models import QueueCall
 
-    cdr = session.exec(select(CdrEntry).where(CdrEntry.uniqueid == row.uniqueid).order_by(CdrEntry.sequence)).first()
+    cdr = session.exec(
+        select(CdrEntry).where(CdrEntry.uniqueid == row.uniqueid).order_by(col(CdrEntry.sequence))
+    ).first()
     qcall = session.exec(select(QueueCall).where(QueueCall.callid == row.uniqueid)).first()
     if cdr is not None:
         if row.linkedid == row.uniqueid:

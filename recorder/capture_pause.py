@@ -7,11 +7,10 @@ call, i.e. with the recording's linkedid)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlmodel import Session, select
 
 from centralita.errors import Conflict, FieldError, NotFound
+from centralita.telephony.ami import AmiUnavailable
 from centralita.timeutil import utcnow
 from recorder.models import Recording
 
@@ -22,13 +21,13 @@ def _list(result) -> list[dict]:
 
 async def live_channels(ami) -> list[dict]:
     """Every channel Asterisk has now (CoreShowChannels)."""
-    if ami is None or not ami.connected:
+    if ami is None:
         raise FieldError("asterisk", "the AMI link is down; try again", 503)
-    return [
-        m
-        for m in _list(await ami.action({"Action": "CoreShowChannels"}, timeout=5))
-        if m.get("Event") == "CoreShowChannel"
-    ]
+    try:
+        reply = await ami.send({"Action": "CoreShowChannels"}, timeout=5)
+    except AmiUnavailable:
+        raise FieldError("asterisk", "the AMI link is down; try again", 503) from None
+    return [m for m in _list(reply) if m.get("Event") == "CoreShowChannel"]
 
 
 def recording_of(session: Session, uniqueid: str) -> Recording:
@@ -77,8 +76,8 @@ def mark(row: Recording, paused: bool) -> dict:
 async def mute(ami, channel: str, paused: bool) -> None:
     action = {"Action": "MixMonitorMute", "Channel": channel, "Direction": "both", "State": "1" if paused else "0"}
     try:
-        reply = await asyncio.wait_for(ami.manager.send_action(action, as_list=False), ami.settings.external_timeout)
-    except (TimeoutError, ConnectionError):
+        reply = await ami.send(action, single=True)
+    except AmiUnavailable:
         raise FieldError("asterisk", "AMI did not answer; try again", 503) from None
     if dict(reply).get("Response") != "Success":
         raise Conflict("uniqueid", f"Asterisk refused: {dict(reply).get('Message', 'error')}")

@@ -263,20 +263,6 @@ settings_app = typer.Typer(help="Record or not, and the language, per queue / fl
 app.add_typer(settings_app, name="settings")
 
 
-def _reload_dialplan(settings) -> bool:
-    """Apply a settings change to a running Asterisk; False when it is not running (read at start)."""
-    from centralita.telephony.pbx import Asterisk
-    from centralita.telephony.service import reload_config
-
-    try:
-        if not Asterisk(settings).is_running():
-            return False
-        reload_config(settings, "dialplan")
-        return True
-    except Exception:
-        return False
-
-
 @settings_app.command("set")
 def settings_set(
     scope: str = typer.Argument(..., help="queue | flow | campaign"),
@@ -296,7 +282,10 @@ def settings_set(
             out = {"scope": row.scope, "name": row.name, "record": row.record, "language": row.language}
     except FieldError as exc:
         _fail(exc)
-    typer.echo(json.dumps({**out, "reloaded": _reload_dialplan(get_settings())}))
+    from centralita.telephony.apply import after_commit
+
+    # After the commit: False when Asterisk is not running (it reads the setting at its start).
+    typer.echo(json.dumps({**out, "reloaded": after_commit(get_settings(), {"dialplan"}).reloaded}))
 
 
 @settings_app.command("list")

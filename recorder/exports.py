@@ -178,4 +178,5 @@ def run(job_id: int, session_factory, settings) -> ExportJob:
 
 
 def unfinished(session: Session) -> list[int]:
-    return list(session.exec(select(ExportJob.id).where(col(ExportJob.state).in_(("queued", "running")))))
+    ids = session.exec(select(col(ExportJob.id)).where(col(ExportJob.state).in_(("queued", "running"))))
+    return [job_id for job_id in ids if job_id is not None]  # a stored row's id is never None: this only narrows

@@ -125,7 +125,7 @@ def redact_words(words: list, language: str = "es") -> tuple[list, list[Span]]:
     for speaker in {w.speaker for w in words}:
         idx = [i for i, w in enumerate(words) if w.speaker == speaker]
         for run in _digit_runs(idx, words, table):
-            digits = "".join(_digit_of(words[i].word, table) for i in run)
+            digits = "".join(_digit_of(words[i].word, table) or "" for i in run)  # a run's words are all digits
             card = _card_within(digits)
             if card is None:
                 continue

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from centralita.db import saved_id
 from centralita.errors import Conflict, FieldError, NotFound
 from recorder.models import Evaluation, Recording, Scorecard
 
@@ -87,8 +88,8 @@ def evaluate(
     if len(comment) > 1000:
         raise FieldError("comment", "at most 1000 characters")
     row = Evaluation(
-        recording_id=recording.id,
-        scorecard_id=card.id,
+        recording_id=saved_id(recording),
+        scorecard_id=saved_id(card),
         agent=recording.agent,
         evaluator=evaluator,
         answers={k: float(v) for k, v in answers.items()},

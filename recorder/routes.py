@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
-
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.audit.service import record as audit
 from api.deps import client_of, require_admin, require_agent, require_supervisor
+from api.errors import responses
+from api.types import DB_INT_MAX, Id, Offset, Timestamp
 from api.users.models import User
 from centralita import db
 from centralita.db import get_session
-from centralita.errors import FieldError, NotFound, http_error
+from centralita.errors import FieldError, NotFound
 from centralita.settings import get_settings
+from centralita.telephony.apply import after_commit_async
 from recorder import access, capture_pause, capture_settings, exports, quality, search
 from recorder.models import ExportJob, Recording
 from recorder.retention.routes import router as retention_router
@@ -38,22 +38,13 @@ from recorder.schemas import (
 
 router = APIRouter(tags=["recordings"])
 router.include_router(retention_router)
+NOT_FOUND = responses(404)  # no such recording (or not one of the agent's own), export or setting
+LIVE_ERRORS = responses(403, 404, 409, 503)  # not your call; no recording; call over; no AMI link
+AUDIO_ERRORS = responses(404, 416, 502)  # no audio (yet); bad Range; the archive copy failed its check
 
 
 def _out(rec: Recording) -> RecordingOut:
     return RecordingOut(**rec.model_dump(include=set(RecordingOut.model_fields)))
-
-
-async def _reload_dialplan() -> bool:
-    """Render and reload the dialplan; False (not an error) when Asterisk is down: it reads the
-    settings at its next start."""
-    from centralita.telephony.service import reload_config
-
-    try:
-        await asyncio.wait_for(asyncio.to_thread(reload_config, get_settings(), "dialplan"), 30)
-        return True
-    except Exception:
-        return False
 
 
 # Per-scope settings ---------------------------------------------------------------------------------
@@ -74,10 +65,7 @@ async def put_setting(
     user: User = Depends(require_admin),
     session: Session = Depends(get_session),
 ):
-    try:
-        row = capture_settings.put(session, scope, name, body.record, body.language)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    row = capture_settings.put(session, scope, name, body.record, body.language)
     out = SettingOut(scope=row.scope, name=row.name, record=row.record, language=row.language)
     audit(
         session,
@@ -88,11 +76,12 @@ async def put_setting(
         client=client_of(request),
     )
     session.commit()
-    out.reloaded = await _reload_dialplan()
+    # False (not an error) when Asterisk is down: it reads the settings at its next start.
+    out.reloaded = (await after_commit_async(get_settings(), {"dialplan"})).reloaded
     return out
 
 
-@router.delete("/recordings/settings/{scope}/{name}", status_code=204)
+@router.delete("/recordings/settings/{scope}/{name}", status_code=204, responses=responses(404))
 async def delete_setting(
     scope: str,
     name: str,
@@ -100,28 +89,22 @@ async def delete_setting(
     user: User = Depends(require_admin),
     session: Session = Depends(get_session),
 ):
-    try:
-        capture_settings.remove(session, scope, name)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    capture_settings.remove(session, scope, name)
     audit(session, "recording.setting.delete", user=user, target=f"{scope}:{name}", client=client_of(request))
     session.commit()
-    await _reload_dialplan()
+    await after_commit_async(get_settings(), {"dialplan"})
 
 
 # Live calls: pause / resume (PCI DSS) -----------------------------------------------------------------
 async def _pause(uniqueid: str, paused: bool, request: Request, user: User, session: Session) -> PauseOut:
     runtime = request.app.state.runtime
-    try:
-        row = capture_pause.recording_of(session, uniqueid)
-        channels = await capture_pause.live_channels(getattr(runtime, "ami", None))
-        channel = capture_pause.channel_name(channels, uniqueid)  # 409 once the call is over
-        if not capture_pause.may_control(channels, row, user, search.agent_username(session, user)):
-            raise HTTPException(403, "only a supervisor or the agent on this call may pause its recording")
-        await capture_pause.mute(runtime.ami, channel, paused)
-        pause = capture_pause.mark(row, paused)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    row = capture_pause.recording_of(session, uniqueid)
+    channels = await capture_pause.live_channels(getattr(runtime, "ami", None))
+    channel = capture_pause.channel_name(channels, uniqueid)  # 409 once the call is over
+    if not capture_pause.may_control(channels, row, user, search.agent_username(session, user)):
+        raise HTTPException(403, "only a supervisor or the agent on this call may pause its recording")
+    await capture_pause.mute(runtime.ami, channel, paused)
+    pause = capture_pause.mark(row, paused)
     session.add(row)
     audit(
         session,
@@ -135,14 +118,14 @@ async def _pause(uniqueid: str, paused: bool, request: Request, user: User, sess
     return PauseOut(uniqueid=uniqueid, paused=paused, pause=pause, pauses=row.pauses)
 
 
-@router.post("/recordings/live/{uniqueid}/pause", response_model=PauseOut)
+@router.post("/recordings/live/{uniqueid}/pause", response_model=PauseOut, responses=LIVE_ERRORS)
 async def pause_recording(
     uniqueid: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ):
     return await _pause(uniqueid, True, request, user, session)
 
 
-@router.post("/recordings/live/{uniqueid}/resume", response_model=PauseOut)
+@router.post("/recordings/live/{uniqueid}/resume", response_model=PauseOut, responses=LIVE_ERRORS)
 async def resume_recording(
     uniqueid: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ):
@@ -166,10 +149,7 @@ def create_export(
     user: User = Depends(require_supervisor),
     session: Session = Depends(get_session),
 ):
-    try:
-        job = exports.request(session, user.username, body.period, body.since, body.until, body.caller)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    job = exports.request(session, user.username, body.period, body.since, body.until, body.caller)
     audit(
         session, "recording.export", user=user, target=f"export:{job.id}", detail=job.filters, client=client_of(request)
     )
@@ -181,22 +161,27 @@ def create_export(
 def _job(session: Session, export_id: int) -> ExportJob:
     job = session.get(ExportJob, export_id)
     if job is None:
-        raise http_error(NotFound("export_id", f"no export {export_id}"))
+        raise NotFound("export_id", f"no export {export_id}")
     return job
 
 
-@router.get("/recordings/exports/{export_id}", response_model=ExportOut, dependencies=[Depends(require_supervisor)])
-def get_export(export_id: int, session: Session = Depends(get_session)):
+@router.get(
+    "/recordings/exports/{export_id}",
+    response_model=ExportOut,
+    dependencies=[Depends(require_supervisor)],
+    responses=NOT_FOUND,
+)
+def get_export(export_id: Id, session: Session = Depends(get_session)):
     return _export_out(_job(session, export_id))
 
 
-@router.get("/recordings/exports/{export_id}/download")
+@router.get("/recordings/exports/{export_id}/download", responses=responses(404, 409))
 def download_export(
-    export_id: int, request: Request, user: User = Depends(require_supervisor), session: Session = Depends(get_session)
+    export_id: Id, request: Request, user: User = Depends(require_supervisor), session: Session = Depends(get_session)
 ):
     job = _job(session, export_id)
     if job.state != "done":
-        raise http_error(FieldError("export_id", f"export {export_id} is {job.state} ({job.done}/{job.total})", 409))
+        raise FieldError("export_id", f"export {export_id} is {job.state} ({job.done}/{job.total})", 409)
     audit(
         session,
         "recording.export.download",
@@ -223,43 +208,39 @@ def list_scorecards(session: Session = Depends(get_session)):
     return [_card_out(c) for c in session.exec(select(Scorecard).order_by(Scorecard.name))]
 
 
-@router.post("/qa/scorecards", response_model=ScorecardOut, status_code=201)
+@router.post("/qa/scorecards", response_model=ScorecardOut, status_code=201, responses=responses(409))
 def create_scorecard(
     body: ScorecardIn,
     request: Request,
     user: User = Depends(require_supervisor),
     session: Session = Depends(get_session),
 ):
-    try:
-        card = quality.create_scorecard(session, body.name, [c.model_dump() for c in body.criteria])
-    except FieldError as exc:
-        raise http_error(exc) from None
+    card = quality.create_scorecard(session, body.name, [c.model_dump() for c in body.criteria])
     out = _card_out(card)
     audit(session, "qa.scorecard.create", user=user, target=card.name, client=client_of(request))
     session.commit()
     return out
 
 
-@router.get("/qa/report", response_model=list[QualityRow], dependencies=[Depends(require_supervisor)])
+@router.get(
+    "/qa/report", response_model=list[QualityRow], dependencies=[Depends(require_supervisor)], responses=NOT_FOUND
+)
 def quality_report(
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     period: str = "month",
     agent: str = "",
     scorecard: str = "",
     session: Session = Depends(get_session),
 ):
-    try:
-        return quality.report(session, since, until, period, agent, scorecard)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    return quality.report(session, since, until, period, agent, scorecard)
 
 
 # Recordings ---------------------------------------------------------------------------------------
 def _filters(
     q: str = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     agent: str = "",
     queue: str = "",
     caller: str = "",
@@ -269,11 +250,11 @@ def _filters(
     sentiment_max: float | None = Query(None, ge=-1, le=1),
     category: str = "",
     tag: str = "",
-    min_duration: float | None = Query(None, ge=0),
-    max_duration: float | None = Query(None, ge=0),
+    min_duration: float | None = Query(None, ge=0, le=DB_INT_MAX),
+    max_duration: float | None = Query(None, ge=0, le=DB_INT_MAX),
     stage: str = "",
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = Query(50, ge=1, le=search.MAX_LIMIT),
+    offset: Offset = 0,
 ) -> search.Filters:
     return search.Filters(
         q=q,
@@ -301,25 +282,19 @@ def search_recordings(
     f: search.Filters = Depends(_filters), user: User = Depends(require_agent), session: Session = Depends(get_session)
 ):
     """Full text (`q`: every word must occur in the transcript) and filters; agents see their own calls."""
-    try:
-        rows, total = search.search(session, search.restrict_to_own(session, user, f))
-    except FieldError as exc:
-        raise http_error(exc) from None
+    rows, total = search.search(session, search.restrict_to_own(session, user, f))
     return SearchPage(items=[_out(r) for r in rows], total=total, limit=f.limit, offset=f.offset)
 
 
 def _visible(session: Session, user: User, recording_id: int) -> Recording:
-    try:
-        rec = access.get_recording(session, recording_id)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    rec = access.get_recording(session, recording_id)
     if not search.visible(session, user, rec):  # as if absent: an agent learns nothing of others' calls
-        raise http_error(NotFound("recording_id", f"no recording {recording_id}"))
+        raise NotFound("recording_id", f"no recording {recording_id}")
     return rec
 
 
-@router.get("/recordings/{recording_id}", response_model=RecordingDetail)
-def get_recording(recording_id: int, user: User = Depends(require_agent), session: Session = Depends(get_session)):
+@router.get("/recordings/{recording_id}", response_model=RecordingDetail, responses=NOT_FOUND)
+def get_recording(recording_id: Id, user: User = Depends(require_agent), session: Session = Depends(get_session)):
     rec = _visible(session, user, recording_id)
     return RecordingDetail(
         **_out(rec).model_dump(),
@@ -334,11 +309,9 @@ def _serve(rec: Recording, request: Request, user: User, session: Session, actio
 
     try:
         audio = access.source(rec)
-        rng = access.parse_range(request.headers.get("range"), audio.size)
-    except FieldError as exc:
-        raise http_error(exc) from None
-    except StorageError as exc:  # the archive could not be read or failed its checksum
-        raise HTTPException(502, f"archive copy unavailable: {exc}") from None
+    except StorageError as exc:  # the archive could not be read or failed its checksum: not the client's fault
+        raise FieldError("recording_id", f"archive copy unavailable: {exc}", 502) from None
+    rng = access.parse_range(request.headers.get("range"), audio.size)
     start, end = rng or (0, audio.size - 1)
     access.audit_access(
         session,
@@ -360,17 +333,17 @@ def _serve(rec: Recording, request: Request, user: User, session: Session, actio
     )
 
 
-@router.get("/recordings/{recording_id}/audio")
+@router.get("/recordings/{recording_id}/audio", responses=AUDIO_ERRORS)
 def play_recording(
-    recording_id: int, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+    recording_id: Id, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
 ):
     """Streaming playback with seek (HTTP Range → 206); audited."""
     return _serve(_visible(session, user, recording_id), request, user, session, "recording.play")
 
 
-@router.get("/recordings/{recording_id}/download")
+@router.get("/recordings/{recording_id}/download", responses=AUDIO_ERRORS)
 def download_recording(
-    recording_id: int,
+    recording_id: Id,
     request: Request,
     user: User = Depends(require_supervisor),
     session: Session = Depends(get_session),
@@ -378,9 +351,9 @@ def download_recording(
     return _serve(_visible(session, user, recording_id), request, user, session, "recording.download")
 
 
-@router.put("/recordings/{recording_id}/tags", response_model=RecordingOut)
+@router.put("/recordings/{recording_id}/tags", response_model=RecordingOut, responses=NOT_FOUND)
 def set_tags(
-    recording_id: int,
+    recording_id: Id,
     body: TagsIn,
     request: Request,
     user: User = Depends(require_supervisor),
@@ -390,7 +363,7 @@ def set_tags(
     tags = sorted({t.strip().lower() for t in body.tags if t.strip()})
     bad = next((t for t in tags if len(t) > 40), None)
     if bad:
-        raise http_error(FieldError("tags", f"{bad[:20]}…: at most 40 characters"))
+        raise FieldError("tags", f"{bad[:20]}…: at most 40 characters")
     rec.tags = tags
     session.add(rec)
     audit(
@@ -406,21 +379,20 @@ def set_tags(
     return _out(rec)
 
 
-@router.post("/recordings/{recording_id}/evaluations", response_model=EvaluationOut, status_code=201)
+@router.post(
+    "/recordings/{recording_id}/evaluations", response_model=EvaluationOut, status_code=201, responses=NOT_FOUND
+)
 def evaluate(
-    recording_id: int,
+    recording_id: Id,
     body: EvaluationIn,
     request: Request,
     user: User = Depends(require_supervisor),
     session: Session = Depends(get_session),
 ):
     rec = _visible(session, user, recording_id)
-    try:
-        ev = quality.evaluate(
-            session, rec, quality.scorecard(session, body.scorecard), body.answers, user.username, body.comment
-        )
-    except FieldError as exc:
-        raise http_error(exc) from None
+    ev = quality.evaluate(
+        session, rec, quality.scorecard(session, body.scorecard), body.answers, user.username, body.comment
+    )
     out = EvaluationOut(**ev.model_dump())
     audit(
         session,
@@ -434,7 +406,7 @@ def evaluate(
     return out
 
 
-@router.get("/recordings/{recording_id}/evaluations", response_model=list[EvaluationOut])
-def list_evaluations(recording_id: int, user: User = Depends(require_agent), session: Session = Depends(get_session)):
+@router.get("/recordings/{recording_id}/evaluations", response_model=list[EvaluationOut], responses=NOT_FOUND)
+def list_evaluations(recording_id: Id, user: User = Depends(require_agent), session: Session = Depends(get_session)):
     rec = _visible(session, user, recording_id)
     return [EvaluationOut(**e.model_dump()) for e in quality.evaluations(session, rec.id)]

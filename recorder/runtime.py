@@ -21,7 +21,7 @@ RECONCILE_INTERVAL = 1.0
 
 
 class RecorderRuntime:
-    def __init__(self, runtime):
+    def __init__(self, runtime) -> None:
         self.runtime = runtime
         paths = instance_paths(runtime.settings)
         self.host_path = paths.host

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.types import Timestamp
+
 
 class RecordingOut(BaseModel):
     id: int
@@ -72,9 +74,9 @@ class PauseOut(BaseModel):
 
 class ExportIn(BaseModel):
     period: str = ""  # 2026-11 or 2026-Q4
-    since: datetime | None = None
-    until: datetime | None = None
-    caller: str = ""
+    since: Timestamp | None = None
+    until: Timestamp | None = None
+    caller: str = Field("", max_length=80)
 
 
 class ExportOut(BaseModel):

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import String, cast, false, func, text
+from sqlalchemy import ColumnElement, String, cast, false, func, text
 from sqlmodel import Session, col, select
 
 from centralita.errors import FieldError
@@ -67,7 +67,7 @@ def _json_contains(column, value: str):
     return cast(column, String).like(f"%{needle}%", escape="\\")
 
 
-def conditions(session: Session, f: Filters) -> list:
+def conditions(session: Session, f: Filters) -> list[ColumnElement[bool]]:
     if f.limit < 1 or f.limit > MAX_LIMIT:
         raise FieldError("limit", f"between 1 and {MAX_LIMIT}")
     if f.offset < 0:
@@ -79,7 +79,7 @@ def conditions(session: Session, f: Filters) -> list:
     ):
         if lo is not None and hi is not None and _cmp(hi) < _cmp(lo):
             raise FieldError(name, "is before/below the lower bound")
-    out = [false()] if f.deny_all else []
+    out: list[ColumnElement[bool]] = [false()] if f.deny_all else []
     if f.q.strip():
         if len(f.q) > 200:
             raise FieldError("q", "at most 200 characters")
@@ -97,24 +97,26 @@ def conditions(session: Session, f: Filters) -> list:
                 func.to_tsvector("simple", Recording.transcript_text).op("@@")(func.plainto_tsquery("simple", f.q))
             )
     if f.since:
-        out.append(Recording.started_at >= _aware(f.since))
+        out.append(col(Recording.started_at) >= _aware(f.since))
     if f.until:
-        out.append(Recording.started_at < _aware(f.until))
+        out.append(col(Recording.started_at) < _aware(f.until))
     for name in ("agent", "queue", "direction", "campaign", "stage"):
         if getattr(f, name):
             out.append(getattr(Recording, name) == getattr(f, name))
     if f.caller:
         out.append(
-            col(Recording.caller).startswith(f.caller[:-1]) if f.caller.endswith("*") else Recording.caller == f.caller
+            col(Recording.caller).startswith(f.caller[:-1])
+            if f.caller.endswith("*")
+            else col(Recording.caller) == f.caller
         )
     if f.sentiment_min is not None:
-        out.append(Recording.sentiment_caller >= f.sentiment_min)
+        out.append(col(Recording.sentiment_caller) >= f.sentiment_min)
     if f.sentiment_max is not None:
-        out.append(Recording.sentiment_caller <= f.sentiment_max)
+        out.append(col(Recording.sentiment_caller) <= f.sentiment_max)
     if f.min_duration is not None:
-        out.append(Recording.duration >= f.min_duration)
+        out.append(col(Recording.duration) >= f.min_duration)
     if f.max_duration is not None:
-        out.append(Recording.duration <= f.max_duration)
+        out.append(col(Recording.duration) <= f.max_duration)
     if f.category:
         out.append(_json_contains(Recording.categories, f.category))
     if f.tag:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 
 def plain(word: str) -> str:
@@ -14,7 +15,7 @@ def plain(word: str) -> str:
 class TermSet:
     """Terms where a trailing '*' matches any ending ('cancel*' matches 'cancelar', 'canceló')."""
 
-    def __init__(self, terms):
+    def __init__(self, terms: Iterable[tuple[str, object]]) -> None:
         self.exact: dict[str, object] = {}
         self.prefixes: list[tuple[str, object]] = []
         for term, value in terms:

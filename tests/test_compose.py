@@ -248,3 +248,40 @@ def test_images_use_debian_defaults():
         text = dockerfile.read_text()
         # Packages come from the image's own Debian sources: no mirror is named or configured.
         assert "://" not in text and "sources.list" not in text, dockerfile
+
+
+# What each service's command runs, and the Debian packages that provides. A service whose image lacks
+# one fails only at run time (the `render` service used to die on its first spoken prompt).
+COMMAND_NEEDS = {
+    "asterisk render": {"espeak-ng", "sox"},  # centralita.telephony.render.tts_wav
+    "serve api": {"espeak-ng", "sox", "ffmpeg"},  # re-renders prompts; converts uploaded prompts
+    "recorder worker": {"ffmpeg"},  # recorder.transcribe / recorder.archive
+    "asterisk -f": {"asterisk"},
+}
+
+
+def _apt_packages(dockerfile: Path) -> set[str]:
+    """Every package named by an `apt-get install` in the Dockerfile (line continuations joined)."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    packages: set[str] = set()
+    for m in re.finditer(r"apt-get install ([^&\n]*)", text):
+        packages |= {word for word in m.group(1).split() if not word.startswith("-")}
+    return packages
+
+
+def test_each_image_installs_what_its_service_runs(spec):
+    checked = set()
+    for name, svc in spec["services"].items():
+        build = svc.get("build")
+        if not build:
+            continue
+        dockerfile = REPO / build["context"] / build.get("dockerfile", "Dockerfile")
+        image_command = re.search(r"^CMD (.*)$", dockerfile.read_text(), re.M)
+        command = svc.get("command") or (json.loads(image_command.group(1)) if image_command else [])
+        command = " ".join(command if isinstance(command, list) else [command])
+        installed = _apt_packages(dockerfile)
+        for needle, needs in COMMAND_NEEDS.items():
+            if needle in command:
+                checked.add(needle)
+                assert needs <= installed, f"{name}: `{needle}` needs {sorted(needs - installed)} in {dockerfile.name}"
+    assert {"asterisk render", "serve api", "recorder worker", "asterisk -f"} <= checked, checked

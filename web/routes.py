@@ -11,13 +11,14 @@ import jinja2
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.audit.service import record
-from api.calls.models import CallRecord
+from api.calls.service import recent_calls
 from api.deps import SESSION_MARKER, SESSION_USER, client_of, optional_user, web_user
 from api.users import service
 from api.users.models import User
+from api.users.throttle import Locked
 from centralita.db import get_session
 
 _env = jinja2.Environment(
@@ -73,7 +74,16 @@ def login(
     if not _csrf_ok(request, csrf):
         request.session.pop("csrf", None)
         return _login_page(request, "La sesión del formulario caducó; vuelva a intentarlo.", username, 400)
-    user = service.authenticate(session, username, password, client=client_of(request), channel="web")
+    try:
+        now = request.app.state.clock()
+        user = service.authenticate(session, username, password, client=client_of(request), channel="web", now=now)
+    except Locked as exc:
+        minutes = max(1, round(exc.retry_after / 60))
+        page = _login_page(
+            request, f"Demasiados intentos fallidos: vuelva a intentarlo en {minutes} min.", username, 429
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if user is None:
         return _login_page(request, "Usuario o contraseña incorrectos.", username, 401)
     request.session.clear()  # nothing from before the login survives it
@@ -104,7 +114,7 @@ def logout(
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: User = Depends(web_user), session: Session = Depends(get_session)) -> Response:
-    calls = session.exec(select(CallRecord).order_by(col(CallRecord.start).desc()).limit(RECENT_CALLS)).all()
+    calls = recent_calls(session, user, RECENT_CALLS)  # an agent sees only their own calls
     return templates.TemplateResponse(
         request,
         "dashboard.html",

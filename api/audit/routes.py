@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from api.audit import service
 from api.audit.schemas import AuditEntry, AuditPage
 from api.deps import require_admin
+from api.types import Offset, Timestamp
 from centralita.db import get_session
 
 router = APIRouter(tags=["audit"])
@@ -19,10 +18,10 @@ router = APIRouter(tags=["audit"])
 def list_audit(
     action: str | None = Query(None, max_length=64, description="Exact action, e.g. auth.login_failed"),
     user: str | None = Query(None, max_length=64, description="Username that acted"),
-    since: datetime | None = Query(None, description="From this time (inclusive; naive means UTC)"),
-    until: datetime | None = Query(None, description="Up to this time (exclusive; naive means UTC)"),
+    since: Timestamp | None = Query(None, description="From this time (inclusive; naive means UTC)"),
+    until: Timestamp | None = Query(None, description="Up to this time (exclusive; naive means UTC)"),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     session: Session = Depends(get_session),
 ) -> AuditPage:
     rows, total = service.search(

@@ -220,3 +220,34 @@ def list_calls(session: Session, filters: CallFilters, limit: int, offset: int) 
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(session.exec(query.order_by(CallRecord.start.desc(), CallRecord.id.desc()).offset(offset).limit(limit)))
     return total, rows
+
+
+def own_calls(session: Session, user) -> list:
+    """Conditions limiting call records to what `user` may see: everything for supervisors and admins;
+    for an agent only the calls their softphone was on (a channel `PJSIP/<endpoint>-…`) or that were
+    recorded as theirs — the same endpoint /recordings identifies them by (recorder.search.agent_username).
+    An agent without an endpoint sees none."""
+    if getattr(user, "role", "") != "agent":
+        return []
+    from sqlalchemy import String, cast, false, or_
+
+    from recorder.models import Recording
+    from recorder.search import agent_username
+
+    endpoint = agent_username(session, user)
+    if not endpoint:
+        return [false()]
+    # The channels column is a JSON list of names: match the quoted start of one, LIKE-escaped.
+    needle = ('"PJSIP/' + endpoint + "-").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [
+        or_(
+            cast(CallRecord.channels, String).like(f"%{needle}%", escape="\\"),
+            CallRecord.linkedid.in_(select(Recording.linkedid).where(Recording.agent == endpoint)),
+        )
+    ]
+
+
+def recent_calls(session: Session, user, limit: int) -> list[CallRecord]:
+    """The newest `limit` call records `user` may see (the dashboard)."""
+    query = select(CallRecord).where(*own_calls(session, user))
+    return list(session.exec(query.order_by(CallRecord.start.desc(), CallRecord.id.desc()).limit(limit)))

@@ -8,7 +8,7 @@ from centralita.settings import get_settings
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", responses={503: {"description": "The stack is down (the same document, status down)"}})
 async def get_health(request: Request, response: Response) -> dict:
     result = await health(get_settings(), request.app.state.runtime)
     if result["status"] == "down":

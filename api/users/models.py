@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import Enum
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from centralita.timeutil import utcnow
@@ -39,3 +40,18 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked: bool = False
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one username or one source address, and its lockout (api/users/throttle.py).
+    In the database, so a lockout holds across API restarts and processes, with or without Redis."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_login_throttle_scope_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=8)  # "user" | "address"
+    key: str = Field(max_length=64)  # the normalized username, or the address
+    failures: int = 0  # within the window that started at window_start
+    window_start: datetime | None = None
+    locked_until: datetime | None = Field(default=None, index=True)
+    lockouts: int = 0  # since the last successful login: each lockout lasts twice the one before

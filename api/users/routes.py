@@ -8,11 +8,12 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.deps import client_of, current_user, require_admin
+from api.errors import responses
+from api.types import Id
 from api.users import service
 from api.users.models import Role, User
 from api.users.schemas import LoginRequest, TokenOut, UserCreate, UserOut, UserUpdate
 from centralita.db import get_session
-from centralita.errors import http_error
 
 router = APIRouter()
 
@@ -23,9 +24,6 @@ _LOGIN_BODY = {
         "application/x-www-form-urlencoded": {"schema": LoginRequest.model_json_schema()},
     },
 }
-
-
-service_error = http_error
 
 
 async def login_body(request: Request) -> LoginRequest:
@@ -46,11 +44,18 @@ async def login_body(request: Request) -> LoginRequest:
         ) from None
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["auth"], openapi_extra={"requestBody": _LOGIN_BODY})
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    tags=["auth"],
+    openapi_extra={"requestBody": _LOGIN_BODY},
+    responses=responses(401, 422, 429),
+)
 def issue_token(
     request: Request, body: LoginRequest = Depends(login_body), session: Session = Depends(get_session)
 ) -> TokenOut:
-    user = service.authenticate(session, body.username, body.password, client=client_of(request))
+    now = request.app.state.clock()
+    user = service.authenticate(session, body.username, body.password, client=client_of(request), now=now)
     if user is None:
         # One message for unknown user and bad password: the answer must not reveal which usernames exist.
         raise HTTPException(
@@ -80,27 +85,26 @@ def list_users(session: Session = Depends(get_session)) -> list[User]:
     return service.list_users(session)
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
+@router.post(
+    "/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"], responses=responses(409)
+)
 def create_user(
     body: UserCreate, request: Request, admin: User = Depends(require_admin), session: Session = Depends(get_session)
 ) -> User:
-    try:
-        return service.create_user(
-            session,
-            body.username,
-            body.password,
-            role=body.role,
-            full_name=body.full_name,
-            by=admin,
-            client=client_of(request),
-        )
-    except service.ServiceError as exc:
-        raise service_error(exc) from None
+    return service.create_user(
+        session,
+        body.username,
+        body.password,
+        role=body.role,
+        full_name=body.full_name,
+        by=admin,
+        client=client_of(request),
+    )
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
+@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"], responses=responses(404, 409))
 def update_user(
-    user_id: int,
+    user_id: Id,
     body: UserUpdate,
     request: Request,
     admin: User = Depends(require_admin),
@@ -109,8 +113,5 @@ def update_user(
     fields = body.model_dump(exclude_unset=True)
     for key in ("role", "active"):
         if key in fields and fields[key] is None:  # explicit null would mean "no role"
-            raise service_error(service.ServiceError(key, "must not be null"))
-    try:
-        return service.update_user(session, user_id, by=admin, client=client_of(request), **fields)
-    except service.ServiceError as exc:
-        raise service_error(exc) from None
+            raise service.ServiceError(key, "must not be null")
+    return service.update_user(session, user_id, by=admin, client=client_of(request), **fields)

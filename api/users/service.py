@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.audit.service import record
+from api.users import throttle
 from api.users.models import ApiToken, Role, User
 from centralita.errors import Conflict, FieldError, NotFound
 from centralita.settings import get_settings
@@ -209,13 +210,25 @@ def ensure_first_admin(session: Session, *, client: str = "cli") -> str | None:
 
 # Authentication and tokens ----------------------------------------------------------------------
 def authenticate(
-    session: Session, username: str, password: str, *, client: str = "", channel: str = "api"
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    client: str = "",
+    channel: str = "api",
+    now: datetime | None = None,
 ) -> User | None:
-    """The user when the password matches an active account, else None. Both outcomes are audited."""
+    """The user when the password matches an active account, else None. Both outcomes are audited.
+
+    Raises throttle.Locked, without checking the password, while the username or the client address
+    is locked out after too many failures (api/users/throttle.py)."""
+    now = now or utcnow()
+    throttle.check(session, username, client, now)
     user = get_by_username(session, username)
     ok = _hasher.verify(password or "", user.password_hash if user else _dummy_hash())
     if ok and user is not None and user.active:
         record(session, "auth.login", user=user, target=f"user:{user.username}", detail={"via": channel}, client=client)
+        throttle.succeeded(session, username, now)
         session.commit()
         return user
     reason = "unknown user" if user is None else ("inactive" if not user.active else "bad password")
@@ -226,6 +239,8 @@ def authenticate(
         detail={"via": channel, "reason": reason},
         client=client,
     )
+    session.commit()  # the failure is on record even if counting it below loses a race
+    throttle.failed(session, username, client, now, channel=channel)
     session.commit()
     return None
 

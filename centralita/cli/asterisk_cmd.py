@@ -50,12 +50,16 @@ def stop() -> None:
 @asterisk_app.command()
 def reload(what: str = typer.Argument("all", help="pjsip, dialplan, queues or all")) -> None:
     """Re-render the config and reload only the named part (never a restart)."""
-    from centralita.telephony.service import reload_config
+    from centralita.telephony.apply import MODULES, after_commit
 
-    if what not in ("pjsip", "dialplan", "queues", "all"):
-        typer.echo("what: must be one of pjsip, dialplan, queues, all", err=True)
+    if what not in (*MODULES, "all"):
+        typer.echo(f"what: must be one of {', '.join(MODULES)}, all", err=True)
         raise typer.Exit(2)
-    typer.echo(reload_config(get_settings(), what))
+    applied = after_commit(get_settings(), MODULES if what == "all" else [what])
+    if not applied.reloaded:
+        typer.echo(f"asterisk: {applied.warning}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"reloaded {', '.join(applied.modules)}")
 
 
 @asterisk_app.command()

@@ -160,3 +160,43 @@ def transcribe(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("soak")
+def soak(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    minutes: float = typer.Option(20.0, min=0.05, max=240.0, help="Traffic time at the derived rate."),
+    calls: int | None = typer.Option(None, min=3, max=100000, help="Calls in all, instead of --minutes."),
+    port_base: int = typer.Option(32000, min=1024, max=60000, help="First of the ~600 loopback ports it binds."),
+    agents: int = typer.Option(5, min=1, max=9, help="sipp agents answering the inbound queue."),
+    dialer_agents: int = typer.Option(2, min=1, max=4, help="sipp agents of the campaign's queue."),
+    keep: bool = typer.Option(False, help="Keep the soak's data directory (logs, database) afterwards."),
+    drain: float | None = typer.Option(
+        None,
+        min=10,
+        max=7200,
+        help="Seconds to wait for the recorder's backlog after the traffic (default: "
+        "half the traffic time, at least 300).",
+    ),
+) -> None:
+    """Mixed traffic (IVR lookups, queues with sipp agents, a progressive campaign, every call recorded)
+    at ten times the busiest seed's peak hour, on a stack of its own; then the account of every call,
+    memory and open files of the API and the recorder worker, and the event stream's latency.
+    Exit 0 when every check holds, 1 otherwise."""
+    import json
+    import sys
+
+    from centralita.soak.run import run_soak
+
+    doc = run_soak(
+        minutes=minutes,
+        calls=calls,
+        port_base=port_base,
+        agents=agents,
+        dialer_agents=dialer_agents,
+        keep=keep,
+        drain_seconds=drain,
+        progress=lambda msg: print(f"soak: {msg}", file=sys.stderr),
+    )
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+    raise typer.Exit(0 if doc["ok"] else 1)

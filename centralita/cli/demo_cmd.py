@@ -16,16 +16,14 @@ def _seed_and_apply(settings) -> None:
 
     from centralita import db
     from centralita.demo import seed
-    from centralita.telephony.pbx import Asterisk
-    from centralita.telephony.service import render_config
+    from centralita.telephony.apply import MODULES, after_commit
 
     db.upgrade()
     with Session(db.get_engine()) as session:
         result = seed(session, settings)
-    render_config(settings)
-    pbx = Asterisk(settings)
-    if pbx.is_running():
-        pbx.reload("all")  # pjsip, dialplan and queues only: never a restart
+    applied = after_commit(settings, MODULES)  # pjsip, dialplan and queues only: never a restart
+    if applied.warning:
+        typer.echo(f"asterisk: {applied.warning}", err=True)
     for line in result.created:
         typer.echo(f"created {line}")
     if not result.created:

@@ -1,4 +1,11 @@
-"""A thin asyncio ARI client: REST over httpx, events over one websocket, reconnecting with backoff."""
+"""A thin asyncio ARI client: REST over httpx, events over one websocket, reconnecting with backoff.
+
+What it is for, today: the API process keeps the Stasis application's websocket open so
+`GET /api/health` reports `ari` (Asterisk's HTTP server and the ARI credentials work). No call is
+controlled through it: the dialer originates over AMI into dialplan contexts (AMD(), Queue()) and
+spying is ChanSpy originated over AMI, because both are dialplan work that AMI drives with one
+action. ARI is where call control that needs a channel in our hands goes next (e.g. externalMedia
+for live transcription, a snoop channel to record one leg); `request` and `on_event` are that door."""
 
 from __future__ import annotations
 

@@ -130,16 +130,7 @@ class Asterisk:
         """Start Asterisk in the foreground (`-f`) as our child; the caller owns the process."""
         if not self.paths.host(self.paths.config_file).exists():
             raise SettingsError("Asterisk config is not rendered (run `centralita asterisk render`)")
-        for sub in (
-            self.paths.log,
-            self.paths.spool,
-            self.paths.run,
-            self.paths.lib,
-            f"{self.paths.log}/cdr-custom",
-            f"{self.paths.log}/cel-custom",
-        ):
-            self.paths.host(sub).mkdir(parents=True, exist_ok=True)
-        self._clear_stale_socket()
+        self.prepare_dirs()
         log_file.parent.mkdir(parents=True, exist_ok=True)
         out = log_file.open("ab")
         # -f: stay in the foreground so our supervisor sees it die; no -U root (astdb fails to open).
@@ -150,6 +141,20 @@ class Asterisk:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def prepare_dirs(self) -> None:
+        """The instance's directories Asterisk writes to but never creates itself (cdr_custom and
+        cel_custom only log "Unable to write"), and no stale control socket: every start path calls this."""
+        for sub in (
+            self.paths.log,
+            self.paths.spool,
+            self.paths.run,
+            self.paths.lib,
+            f"{self.paths.log}/cdr-custom",
+            f"{self.paths.log}/cel-custom",
+        ):
+            self.paths.host(sub).mkdir(parents=True, exist_ok=True)
+        self._clear_stale_socket()
 
     def wait_booted(self, timeout: float = 60, proc: subprocess.Popen | None = None) -> None:
         deadline = time.monotonic() + timeout

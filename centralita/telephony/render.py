@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from centralita.capabilities import contributions
 from centralita.settings import REPO_ROOT, Settings, SettingsError
+from centralita.telephony import channel_vars
 from centralita.telephony.pbx import CONFIG_FILES, TEMPLATE_DIR, Paths, atomic_write_dir
 
 PROMPTS_FILE = REPO_ROOT / "asterisk" / "prompts.yaml"
@@ -21,28 +22,7 @@ PROMPTS_FILE = REPO_ROOT / "asterisk" / "prompts.yaml"
 
 def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
     from centralita.telephony.models import Trunk
-    from ivr.models import Did, Flow
-    from queues.models import AgentEndpoint, Queue, QueueMember
 
-    endpoints, queues, dids = [], [], []
-    if session is not None:
-        endpoints = list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
-        by_id = {e.id: e for e in endpoints}
-        for q in session.exec(select(Queue).order_by(Queue.name)):
-            members = [
-                {"username": by_id[m.endpoint_id].username, "penalty": m.penalty}
-                for m in session.exec(select(QueueMember).where(QueueMember.queue_id == q.id))
-                if m.endpoint_id in by_id
-            ]
-            queues.append({**q.model_dump(), "members": members})
-        flows = {f.id: f.name for f in session.exec(select(Flow))}
-        dids = [
-            {"number": d.number, "flow": flows.get(d.flow_id, "")}
-            for d in session.exec(select(Did).order_by(Did.number))
-        ]
-    if not any(q["name"] == settings.default_queue for q in queues):
-        # The fallback path always needs its queue, even on an empty database.
-        queues.append({**Queue(name=settings.default_queue).model_dump(), "members": []})
     trunks = []
     if settings.trunk_host or settings.trunk_match:
         trunks.append(
@@ -63,14 +43,13 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
     ctx = {
         "s": settings,
         "paths": paths,
-        "endpoints": endpoints,
-        "queues": queues,
-        "dids": dids,
         "trunks": trunks,
         "ami_permit": ami_permit,
-        "default_max_wait": max((q["max_wait_seconds"] for q in queues), default=300),
+        **channel_vars.template_context(),
     }
-    for _name, module in contributions("render"):  # capability data for their own templates
+    # Capability data (queues' endpoints and queues, the IVR's DIDs and flows, ...): telephony
+    # knows no capability's models, each one renders its own part.
+    for _name, module in contributions("render"):
         ctx.update(module.context(settings, paths, session))
     return ctx
 

@@ -1,4 +1,7 @@
-"""Asterisk operations that need settings and the database together (render, start, reload)."""
+"""Asterisk operations that need settings and the database together (render, start).
+
+Migrations are not run here: `centralita db upgrade`, `init`, `up` and `asterisk start` run them,
+never a reload (centralita/telephony/apply.py re-renders from an already migrated database)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from centralita.telephony.render import render
 
 
 def render_config(settings: Settings, out_dir: Path | None = None) -> Path:
-    db.upgrade()
     paths = standard_paths(out_dir) if out_dir else instance_paths(settings)
     with Session(db.get_engine()) as session:
         return render(settings, paths, session, out_dir=out_dir)
@@ -24,12 +26,8 @@ def start_detached(settings: Settings, timeout: float = 60) -> int:
     pbx = Asterisk(settings)
     if pbx.is_running():
         return pbx.pid() or 0
+    db.upgrade()  # a start, like `up`: the schema the config is rendered from
     render_config(settings)
     proc: subprocess.Popen = pbx.spawn(settings.log_dir / "asterisk.log")
     pbx.wait_booted(timeout, proc)
     return proc.pid
-
-
-def reload_config(settings: Settings, what: str) -> str:
-    render_config(settings)
-    return Asterisk(settings).reload(what)

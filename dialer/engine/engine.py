@@ -308,8 +308,6 @@ class DialerEngine:
     async def _hang_up(self, run: CampaignRun, channels: list) -> None:
         """Hang up the ringing calls the policy names, each only once it has rung the minimum
         (`dialer_min_ring_seconds`); the attempt then ends as no_answer on its Hangup event."""
-        from queues.control import send
-
         if not channels or not self.ami.connected:
             return
         min_ring = self.settings.dialer_min_ring_seconds
@@ -319,8 +317,8 @@ class DialerEngine:
                 continue
             try:
                 # Cause 19: no answer from the user (alerted); the uniqueid serves when no event named it yet.
-                reply = await send(
-                    self.ami, {"Action": "Hangup", "Channel": call.name or call.channel, "Cause": "19"}, single=True
+                reply = await self.ami.send(
+                    {"Action": "Hangup", "Channel": call.name or call.channel, "Cause": "19"}, single=True
                 )
                 reply = reply[0] if isinstance(reply, list) else reply
                 if reply.get("Response") == "Error":
@@ -331,8 +329,6 @@ class DialerEngine:
             run.calls.cancelled(channel, run.clock(time.time()))
 
     async def _originate(self, run: CampaignRun, claim: claims.Claim) -> None:
-        from queues.control import send
-
         campaign = run.campaign
         message = await self._message(run, claim)
         amd = campaign.amd_action if campaign.amd_action in ("hangup", "message", "agent") else "hangup"
@@ -341,7 +337,7 @@ class DialerEngine:
         run.calls.placed(call)  # before sending: the first events may come back at once
         self.by_channel[claim.channel_id] = run
         try:
-            reply = await send(self.ami, action, single=True)
+            reply = await self.ami.send(action, single=True)
             if (reply[0] if isinstance(reply, list) else reply).get("Response") == "Error":
                 raise ConnectionError(str((reply[0] if isinstance(reply, list) else reply).get("Message")))
         except (ConnectionError, TimeoutError, OSError) as exc:
@@ -379,9 +375,7 @@ class DialerEngine:
 
     # -- restart safety ---------------------------------------------------------------------------
     async def _channels(self) -> dict[str, dict]:
-        from queues.control import send
-
-        reply = await send(self.ami, {"Action": "CoreShowChannels"}, timeout=5)
+        reply = await self.ami.send({"Action": "CoreShowChannels"}, timeout=5)
         return {
             m.get("Uniqueid", ""): dict(m)
             for m in (reply if isinstance(reply, list) else [reply])

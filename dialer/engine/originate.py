@@ -13,6 +13,7 @@ import re
 import string
 from pathlib import Path
 
+from centralita.telephony import channel_vars as cv
 from dialer.engine.claims import Claim
 from dialer.models import Campaign
 
@@ -50,7 +51,7 @@ def contact_json(claim: Claim, campaign: Campaign, limit: int = MAX_VARIABLE_LIN
         if key in doc:
             continue
         trial = {**doc, key: value}
-        if len(f"__CENTRALITA_LOOKUP={escape(dump(trial))}".encode()) > limit - 20:
+        if len(f"{cv.inherited(cv.LOOKUP)}={escape(dump(trial))}".encode()) > limit - 20:
             doc["more"] = True
             break
         doc = trial
@@ -72,14 +73,14 @@ def originate_action(
         "__DIALER_CONTACT": str(claim.contact_id),
         "__DIALER_CAMPAIGN": campaign.name,
         "__DIALER_CONTACT_NAME": claim.name,
-        "__CENTRALITA_LOOKUP": contact_json(claim, campaign),
+        cv.inherited(cv.LOOKUP): contact_json(claim, campaign),
         "DIALER_QUEUE": campaign.queue_name,
         "DIALER_MODE": "broadcast" if campaign.mode == "broadcast" else "agents",
         "DIALER_AMD": amd,
         "DIALER_MESSAGE": message,
         "DIALER_DIGIT": campaign.broadcast_agent_digit,
         # The recording's "caller" is the other party: the contact, not our own caller ID.
-        "CENTRALITA_REC_PARTY": claim.phone,
+        cv.REC_PARTY: claim.phone,
     }
     return {
         "Action": "Originate",

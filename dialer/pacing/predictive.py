@@ -61,10 +61,13 @@ gained nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from dialer.pacing.base import PacingPolicy, progressive_gap
 from dialer.simulator import Observation
 
+# Per whole second of ringing: P(human answer within each τ | still ringing), and its variance.
+QRow = tuple[list[float], list[float]]
 _SQRT2 = math.sqrt(2.0)
 _TAU_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
 
@@ -92,7 +95,7 @@ def kaplan_meier(deaths: list[float], censored_bins: list[int]) -> list[float]:
     return surv
 
 
-def smooth_counts(counts: list[float], half_width: int) -> list[float]:
+def smooth_counts(counts: Sequence[float], half_width: int) -> list[float]:
     """Spread each count evenly over ±half_width bins (a box kernel), keeping the total.
 
     Few completed calls make a step-shaped survival whose jumps look like certain frees at the
@@ -256,7 +259,7 @@ class PredictivePolicy(PacingPolicy):
         self._taus: list[float] = []
         self._masses: list[float] = []
         self._new_call: list[float] = []
-        self._q_rows: list = []
+        self._q_rows: list[QRow | None] = []
         self._free_rows: dict = {}
         self._talk_surv: list[float] = []
         self._talk_mean = 0.0
@@ -360,7 +363,7 @@ class PredictivePolicy(PacingPolicy):
         self._new_call = [p_human * d for d in done_by]
         # Per whole second of ringing: P(human answer within each τ | still ringing), and its
         # Bernoulli variance. Tables are cheaper than recomputing per call per decision.
-        q_rows = []
+        q_rows: list[QRow | None] = []
         for e in range(len(surv)):
             s_e = surv[e]
             denom = p_answer * s_e + p_none

@@ -193,13 +193,18 @@ def test_engine_hangs_up_over_ami_only_what_the_setting_allows():
 
     sent = []
 
-    class Manager:  # records the AMI actions the engine sends
+    from centralita.telephony.ami import AmiClient
+
+    class Manager:  # stands in for panoramisk's: records the AMI actions the engine sends through AmiClient
+        link_up = authenticated = True
+
         async def send_action(self, action, as_list=False):
             sent.append(action)
             return {"Response": "Success"}
 
     engine = DialerEngine.__new__(DialerEngine)
-    engine.ami = SimpleNamespace(connected=True, manager=Manager(), settings=SimpleNamespace(external_timeout=2))
+    engine.ami = AmiClient(SimpleNamespace(external_timeout=2))
+    engine.ami.manager, engine.ami.logged_in = Manager(), True
     engine.settings = SimpleNamespace(dialer_min_ring_seconds=15.0)
     run = CampaignRun(Campaign(id=1, name="x", mode="predictive"), None, epoch=time.time() - 100.0)
     run.calls.placed(LiveCall(1, "dialer-1-x", 1, placed=80.0))  # rung about 20 s

@@ -147,7 +147,10 @@ def test_api_flow_lifecycle_and_errors(client):
     del bad["nodes"]["main"]["prompt"]
     r = client.put("/api/ivr/flows/tramites", json={"definition": bad}, headers=h)
     assert r.status_code == 422
-    assert {"node": "main", "field": "prompt", "message": "Field required"} in r.json()["detail"]["errors"]
+    errors = r.json()["detail"]  # FastAPI's 422 shape, each item also naming the node and field
+    found = [e for e in errors if (e["node"], e["field"]) == ("main", "prompt")]
+    assert found and found[0]["loc"] == ["body", "definition", "nodes", "main", "prompt"]
+    assert found[0]["message"] == "Field required" and found[0]["type"] == "flowinvalid"
     r = client.post("/api/ivr/flows/tramites/validate", json={"definition": bad}, headers=h)
     assert r.json()["valid"] is False
     assert client.put("/api/ivr/flows/Bad Name", json={"definition": sample_flow()}, headers=h).status_code == 422

@@ -55,7 +55,6 @@ def get(settings: Settings):
             import dramatiq
 
             actor = dramatiq.actor(
-                runner.run_job,
                 actor_name=ACTOR,
                 queue_name=QUEUE,
                 broker=broker,
@@ -63,7 +62,7 @@ def get(settings: Settings):
                 min_backoff=int(settings.recorder_retry_backoff * 1000),
                 max_backoff=int(settings.recorder_retry_backoff * 1000 * 64),
                 time_limit=int(settings.recorder_job_time_limit * 1000),
-            )
+            )(runner.run_job)  # the decorator form: dramatiq's overloads do not type `actor(fn, **options)`
             _cache[key] = (broker, actor)
         return _cache[key]
 

@@ -10,6 +10,7 @@ import threading
 from datetime import timedelta
 
 from sqlalchemy import or_, update
+from sqlmodel import col
 
 from centralita import db
 from centralita.timeutil import utcnow
@@ -26,8 +27,12 @@ def acquire(recording_id: int, owner: str, lease: float) -> bool:
     stmt = (
         update(Recording)
         .where(
-            Recording.id == recording_id,
-            or_(Recording.claimed_until.is_(None), Recording.claimed_until < now, Recording.claimed_by == owner),
+            col(Recording.id) == recording_id,
+            or_(
+                col(Recording.claimed_until).is_(None),
+                col(Recording.claimed_until) < now,
+                col(Recording.claimed_by) == owner,
+            ),
         )
         .values(claimed_by=owner, claimed_until=now + timedelta(seconds=lease))
     )
@@ -38,7 +43,7 @@ def acquire(recording_id: int, owner: str, lease: float) -> bool:
 def renew(recording_id: int, owner: str, lease: float) -> bool:
     stmt = (
         update(Recording)
-        .where(Recording.id == recording_id, Recording.claimed_by == owner)
+        .where(col(Recording.id) == recording_id, col(Recording.claimed_by) == owner)
         .values(claimed_until=utcnow() + timedelta(seconds=lease))
     )
     with db.session_scope() as session:
@@ -48,7 +53,7 @@ def renew(recording_id: int, owner: str, lease: float) -> bool:
 def release(recording_id: int, owner: str) -> None:
     stmt = (
         update(Recording)
-        .where(Recording.id == recording_id, Recording.claimed_by == owner)
+        .where(col(Recording.id) == recording_id, col(Recording.claimed_by) == owner)
         .values(claimed_by="", claimed_until=None)
     )
     with db.session_scope() as session:

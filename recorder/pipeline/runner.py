@@ -12,7 +12,7 @@ import logging
 import threading
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from centralita import db
 from centralita.settings import Settings, get_settings
@@ -102,7 +102,11 @@ def run(recording_id: int, settings: Settings | None = None, heartbeat=None) -> 
                 nxt = steps.next_stage(stage)
                 moved = session.exec(
                     update(Recording)
-                    .where(Recording.id == recording_id, Recording.stage == stage, Recording.claimed_by == owner)
+                    .where(
+                        col(Recording.id) == recording_id,
+                        col(Recording.stage) == stage,
+                        col(Recording.claimed_by) == owner,
+                    )
                     .values(stage=nxt, attempts=0, last_error="", updated_at=utcnow())
                 ).rowcount
                 if moved != 1:
@@ -121,9 +125,12 @@ def _counts(exc: BaseException) -> bool:
     return isinstance(exc, TimeLimitExceeded)
 
 
-def _fail(session: Session, recording_id: int, stage: str, exc: Exception, settings: Settings) -> bool:
+def _fail(session: Session, recording_id: int, stage: str, exc: BaseException, settings: Settings) -> bool:
     """Count the attempt; True when the recording is now `failed` (no retry)."""
     rec = session.get(Recording, recording_id)
+    if rec is None:  # deleted while its step ran (we held the claim): nothing is left to retry
+        log.warning("recording %s vanished during %s: %s", recording_id, stage, exc)
+        return True
     rec.attempts += 1
     rec.last_error = f"{stage}: {type(exc).__name__}: {exc}"[:500]
     final = isinstance(exc, steps.PermanentError) or rec.attempts > settings.recorder_max_retries

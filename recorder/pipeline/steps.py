@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from centralita.timeutil import utcnow
 from recorder import analytics, archive, audio, storage
 from recorder.models import Recording
 from recorder.pipeline import media
-from recorder.transcribe import Transcript
+from recorder.transcribe import Transcriber, Transcript
 
 ORDER = ("ended", "verified", "transcribed", "analysed", "encoded", "stored", "indexed", "done")
 TERMINAL = ("done", "failed", "purged")
@@ -33,7 +34,7 @@ class PermanentError(ValueError):
 @dataclass
 class Job:
     settings: Settings
-    transcriber_factory: object  # (language) -> Transcriber, the process's one for that language
+    transcriber_factory: Callable[[str], Transcriber]  # the process's one Transcriber for a language
     cache: dict = field(default_factory=dict)
 
     def transcriber(self, rec: Recording):

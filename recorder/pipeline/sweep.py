@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import or_
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from centralita import db
 from centralita.settings import Settings
@@ -22,18 +22,17 @@ ACTIVE = tuple(s for s in steps.ORDER if s not in steps.TERMINAL)  # ended .. in
 def stuck(settings: Settings, limit: int = 1000) -> list[int]:
     now = utcnow()
     with Session(db.get_engine()) as session:
-        return list(
-            session.exec(
-                select(Recording.id)
-                .where(
-                    Recording.stage.in_(ACTIVE),
-                    Recording.updated_at < now - timedelta(seconds=settings.recorder_sweep_stale),
-                    or_(Recording.claimed_until.is_(None), Recording.claimed_until < now),
-                )
-                .order_by(Recording.id)
-                .limit(limit)
+        ids = session.exec(
+            select(col(Recording.id))
+            .where(
+                col(Recording.stage).in_(ACTIVE),
+                Recording.updated_at < now - timedelta(seconds=settings.recorder_sweep_stale),
+                or_(col(Recording.claimed_until).is_(None), col(Recording.claimed_until) < now),
             )
+            .order_by(col(Recording.id))
+            .limit(limit)
         )
+        return [rid for rid in ids if rid is not None]  # a stored row's id is never None: this only narrows
 
 
 def sweep(settings: Settings, send) -> list[int]:
@@ -49,7 +48,7 @@ def backlog() -> dict:
     pipeline are finished (done, failed or purged)."""
     with Session(db.get_engine()) as session:
         rows = dict(session.exec(select(Recording.stage, func.count()).group_by(Recording.stage)).all())
-        oldest = session.exec(select(func.min(Recording.updated_at)).where(Recording.stage.in_(ACTIVE))).one()
+        oldest = session.exec(select(func.min(Recording.updated_at)).where(col(Recording.stage).in_(ACTIVE))).one()
     stages = {s: rows.get(s, 0) for s in STAGES}
     pending = sum(stages[s] for s in ACTIVE)
     finished = sum(stages[s] for s in steps.TERMINAL)

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
 
 from api.deps import client_of, require_admin, require_supervisor
+from api.errors import responses
+from api.types import Id
 from api.users.models import User
 from centralita.db import get_session
-from centralita.errors import FieldError, http_error
 from recorder.retention import service
 from recorder.retention.schemas import HoldIn, HoldOut, PolicyIn, PolicyOut
 
@@ -28,10 +29,7 @@ def put_policy(
     session: Session = Depends(get_session),
     user: User = Depends(require_admin),
 ):
-    try:
-        policy = service.save_policy(session, name, body.days, body.match)
-    except FieldError as exc:
-        raise http_error(exc) from None
+    policy = service.save_policy(session, name, body.days, body.match)
     from api.audit.service import record
 
     record(
@@ -47,17 +45,14 @@ def put_policy(
 
 
 def _hold(fn, recording_id: int, body: HoldIn, request: Request, session: Session, user: User) -> HoldOut:
-    try:
-        rec = fn(session, recording_id, body.reason, user=user, client=client_of(request))
-    except FieldError as exc:
-        raise http_error(exc) from None
+    rec = fn(session, recording_id, body.reason, user=user, client=client_of(request))
     session.commit()
     return HoldOut(id=rec.id, legal_hold=rec.legal_hold, legal_hold_reason=rec.legal_hold_reason)
 
 
-@router.post("/recordings/{recording_id}/hold", response_model=HoldOut)
+@router.post("/recordings/{recording_id}/hold", response_model=HoldOut, responses=responses(404, 409))
 def set_hold(
-    recording_id: int,
+    recording_id: Id,
     body: HoldIn,
     request: Request,
     session: Session = Depends(get_session),
@@ -66,9 +61,9 @@ def set_hold(
     return _hold(service.set_hold, recording_id, body, request, session, user)
 
 
-@router.post("/recordings/{recording_id}/release", response_model=HoldOut)
+@router.post("/recordings/{recording_id}/release", response_model=HoldOut, responses=responses(404, 409))
 def release_hold(
-    recording_id: int,
+    recording_id: Id,
     body: HoldIn,
     request: Request,
     session: Session = Depends(get_session),

@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 
 class PolicyIn(BaseModel):
-    days: int = Field(..., ge=1, description="How long recordings of this class are kept.")
+    days: int = Field(
+        ..., ge=1, le=36_500, strict=True, description="How long recordings of this class are kept (at most 100 years)."
+    )
     match: dict[str, str] = Field(default_factory=dict, description='e.g. {"direction": "outbound"} or {"queue": "x"}')
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import record as audit
 from centralita import db
@@ -32,7 +32,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def policies(session: Session) -> list[RetentionPolicy]:
-    return list(session.exec(select(RetentionPolicy).order_by(RetentionPolicy.id)))
+    return list(session.exec(select(RetentionPolicy).order_by(col(RetentionPolicy.id))))
 
 
 def matches(policy: RetentionPolicy, recording: Recording) -> bool:
@@ -112,12 +112,12 @@ def expired(session: Session, now: datetime | None = None, limit: int = 1000) ->
         session.exec(
             select(Recording)
             .where(
-                Recording.retain_until.is_not(None),
-                Recording.retain_until < now,
-                Recording.legal_hold.is_(False),
-                Recording.stage.in_(PURGEABLE),
+                col(Recording.retain_until).is_not(None),
+                col(Recording.retain_until) < now,
+                col(Recording.legal_hold).is_(False),
+                col(Recording.stage).in_(PURGEABLE),
             )
-            .order_by(Recording.retain_until)
+            .order_by(col(Recording.retain_until))
             .limit(limit)
         )
     )
@@ -141,6 +141,8 @@ def purge(
             continue
         with db.session_scope() as session:
             rec = session.get(Recording, rid)
+            if rec is None:  # deleted since the listing: nothing left to purge
+                continue
             if rec.legal_hold or rec.stage not in PURGEABLE:  # a hold set since the listing wins
                 continue
             try:

@@ -4,7 +4,7 @@ stopped; the archive files are never read or rewritten."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from centralita import db
 from centralita.settings import Settings, get_settings
@@ -23,8 +23,12 @@ def rotate(batch: int = 500, settings: Settings | None = None) -> dict:
             rows = list(
                 session.exec(
                     select(Recording)
-                    .where(Recording.id > last_id, Recording.wrapped_key != "", Recording.key_id != ring.current)
-                    .order_by(Recording.id)
+                    .where(
+                        col(Recording.id) > last_id,
+                        col(Recording.wrapped_key) != "",
+                        col(Recording.key_id) != ring.current,
+                    )
+                    .order_by(col(Recording.id))
                     .limit(batch)
                 )
             )
@@ -36,5 +40,5 @@ def rotate(batch: int = 500, settings: Settings | None = None) -> dict:
                 session.add(rec)
             session.commit()
             rewrapped += len(rows)
-            last_id = rows[-1].id
+            last_id = db.saved_id(rows[-1])
     return {"current_key": ring.current, "rewrapped": rewrapped}

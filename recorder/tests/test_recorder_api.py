@@ -119,7 +119,7 @@ def test_full_text_search_with_filters_and_paging(client):
     page = get(limit=2, offset=2).json()
     assert page["total"] == 3 and [r["id"] for r in page["items"]] == [1]
     r = get(limit=0)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "limit"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "limit"]
     r = get(since="2026-11-01T00:00:00Z", until="2026-10-01T00:00:00Z")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "until"]
 

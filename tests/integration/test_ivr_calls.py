@@ -71,18 +71,17 @@ class AmiEvents:
         return self
 
     async def _run(self):
-        from panoramisk import Manager
+        from centralita.telephony.ami import AmiClient
 
-        s = self.settings
-        manager = Manager(
-            host="127.0.0.1", port=s.ami_port, username=s.ami_user, secret=s.ami_secret, ping_delay=0, events="on"
-        )
-        manager.register_event("*", lambda _m, event: self.events.append(dict(event)))
-        await manager.connect()
+        ami = AmiClient(self.settings)
+        await ami.start()
+        ami.on("*", lambda _m, event: self.events.append(dict(event)))
+        while not ami.connected and not self._stop:  # __enter__ gives up after 10 s
+            await asyncio.sleep(0.05)
         self._ready.set()
         while not self._stop:
             await asyncio.sleep(0.1)
-        manager.close()
+        await ami.stop()
 
     def __exit__(self, *exc):
         time.sleep(0.5)
@@ -336,7 +335,7 @@ def test_invalid_flow_rejected_naming_the_node_and_published_version_stays(stack
     broken["nodes"]["menu"]["options"]["5"] = {"type": "node", "node": "nowhere"}
     r = _api(stack, "PUT", "/api/ivr/flows/pruebas", token, json={"definition": broken})
     assert r.status_code == 422
-    errors = r.json()["detail"]["errors"]
+    errors = [{k: e[k] for k in ("node", "field", "message")} for e in r.json()["detail"]]
     assert {"node": "menu", "field": "options.5", "message": "leads to node 'nowhere', which does not exist"} in errors
     flow = _api(stack, "GET", "/api/ivr/flows/pruebas", token).json()
     assert flow["published_version"] == 1 and flow["latest_version"] == 1

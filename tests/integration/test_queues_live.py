@@ -346,3 +346,48 @@ def test_new_agent_softphone_registers_with_its_generated_password(stack, phones
     assert Asterisk(stack.settings()).pid() == pid
     # The password is never shown again.
     assert "sip_password" not in stack.get("/api/agents", boss).text
+
+
+def test_the_apply_path_reloads_only_the_module_that_changed(stack, monkeypatch):
+    """One commit holding a PJSIP change (an agent), a queue (queues.conf) and its dialplan context;
+    then after_commit per module: Asterisk shows each part only once its own module was reloaded."""
+    from sqlmodel import Session
+
+    from centralita import db
+    from centralita.settings import reset_settings_cache
+    from centralita.telephony.apply import after_commit
+    from centralita.telephony.pbx import Asterisk
+    from queues import service
+
+    for key, value in stack.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(stack.data_dir)
+    reset_settings_cache()
+    db.reset_engine_cache()
+    settings = stack.settings()
+    pid = Asterisk(settings).pid()
+    try:
+        with Session(db.get_engine()) as session:
+            service.save_queue(session, {"name": "applyq"}, client="test")
+            service.create_agent(session, "applyx", "1077", contact="sip:applyx@127.0.0.1:5999", client="test")
+            session.commit()
+
+        def live() -> dict:
+            return {
+                "queues": "applyq has" in asterisk(stack, "queue show applyq"),
+                "dialplan": "Context 'centralita-q-applyq'" in asterisk(stack, "dialplan show centralita-q-applyq"),
+                "pjsip": "applyx" in asterisk(stack, "pjsip show endpoints"),
+            }
+
+        assert live() == {"queues": False, "dialplan": False, "pjsip": False}  # committed, not applied yet
+        applied = after_commit(settings, {"queues"})
+        assert (applied.reloaded, applied.modules) == (True, ["queues"])
+        assert live() == {"queues": True, "dialplan": False, "pjsip": False}
+        assert after_commit(settings, {"dialplan"}).modules == ["dialplan"]
+        assert live() == {"queues": True, "dialplan": True, "pjsip": False}
+        assert after_commit(settings, {"pjsip"}).modules == ["pjsip"]
+        assert live() == {"queues": True, "dialplan": True, "pjsip": True}
+        assert Asterisk(settings).pid() == pid  # reloads, never a restart
+    finally:
+        db.reset_engine_cache()
+        reset_settings_cache()

@@ -120,3 +120,46 @@ def test_inactive_user_cannot_log_in(client):
     with session_scope() as s:
         service.set_active(s, service.get_by_username(s, "marta").id, False)
     assert web_login(client).status_code == 401
+
+
+def test_an_agent_sees_only_their_own_calls_on_the_dashboard(client):
+    from queues.models import AgentEndpoint
+    from recorder.models import Recording
+
+    start = utcnow() - timedelta(hours=1)
+
+    def call(linkedid: str, caller: str, channels: list[str], minutes: int) -> CallRecord:
+        at = start + timedelta(minutes=minutes)
+        return CallRecord(
+            linkedid=linkedid,
+            start=at,
+            end=at + timedelta(seconds=30),
+            duration=30,
+            billsec=20,
+            caller=caller,
+            did="311",
+            disposition="ANSWERED",
+            channels=channels,
+        )
+
+    with session_scope() as s:
+        for name in ("ana", "beto"):
+            user = service.create_user(s, name, PW, role="agent")
+            s.add(AgentEndpoint(user_id=user.id, username=name, sip_password="x" * 16, extension=f"10{len(name)}"))
+        service.create_user(s, "carla", PW, role="agent")  # an agent without a softphone
+        s.add(call("1.1", "+50760000001", ["PJSIP/trunk-00000001", "PJSIP/ana-00000002"], 1))  # answered by ana
+        s.add(call("2.1", "+50760000002", ["PJSIP/trunk-00000003", "PJSIP/beto-00000004"], 2))  # beto's
+        s.add(call("3.1", "+50760000003", ["PJSIP/trunk-00000005", "PJSIP/anabel-00000006"], 3))  # not ana's
+        s.add(call("4.1", "+50760000004", ["Local/s@centralita-queue-00000001;1"], 4))  # recorded as ana's
+        s.add(Recording(linkedid="4.1", uniqueid="4.1", agent="ana", started_at=start))
+        s.commit()
+
+    def shown(username: str) -> set[str]:
+        client.cookies.clear()
+        assert web_login(client, username).status_code == 303
+        return set(re.findall(r"\+5076000000\d", client.get("/").text))
+
+    assert shown("ana") == {"+50760000001", "+50760000004"}
+    assert shown("beto") == {"+50760000002"}
+    assert shown("carla") == set()
+    assert shown("marta") == {"+50760000001", "+50760000002", "+50760000003", "+50760000004"}  # a supervisor

@@ -1,0 +1,120 @@
+"""In the API process: Asterisk's security events (AMI class `security`) → the security log and bans;
+bans applied to PJSIP's ACL (re-render + `module reload res_pjsip.so`, no restart) and lifted when
+they expire; the dialplan's refused toll-fraud attempts → the security log and the audit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlmodel import Session
+
+from centralita import db
+from centralita.timeutil import utcnow
+from security import service
+
+log = logging.getLogger("centralita.security")
+EXPIRY_INTERVAL = 1.0
+EVENTS = sorted(service.FAILURES)
+
+
+class SecurityRuntime:
+    def __init__(self, runtime):
+        self.runtime, self.settings = runtime, runtime.settings
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+        self.apply_lock = asyncio.Lock()
+        self.applied = 0  # reloads done (health/debugging)
+        self.apply_error = ""
+
+    async def start(self) -> None:
+        for name in EVENTS:
+            self.runtime.ami.on(name, lambda _m, message: self.inbox.put_nowait(dict(message)))
+        self.runtime.ami.on("UserEvent", self._user_event)
+        self.tasks.append(asyncio.create_task(self._consume(), name="security-events"))
+        self.tasks.append(asyncio.create_task(self._expire_loop(), name="security-expiry"))
+
+    def _user_event(self, _manager, message) -> None:
+        if message.get("UserEvent") == "CentralitaTollRefused":
+            self.inbox.put_nowait(dict(message))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self.inbox.get()
+            try:
+                changed = await asyncio.to_thread(self._handle, event)
+                if changed:
+                    await self.apply()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("security event not handled: %s", event.get("Event"))
+
+    def _handle(self, event: dict) -> bool:
+        """Store one event; True when it banned its source (Asterisk's ACL must change)."""
+        with Session(db.get_engine()) as session:
+            if event.get("Event") == "UserEvent":
+                row = service.note_toll_refused(session, event, utcnow())
+                session.commit()
+                log.warning("refused call to %s from %s (%s)", row.detail.get("number"), row.ip, row.account)
+                return False
+            ip = service.remote_ip(event.get("RemoteAddress", ""))
+            if not ip:
+                return False
+            ban = service.note_failure(
+                session,
+                self.settings,
+                event.get("Event", ""),
+                ip,
+                utcnow(),
+                account=event.get("AccountID", ""),
+                service=event.get("Service", ""),
+            )
+            session.commit()
+            if ban is not None:
+                log.warning("banned %s for %d s: %s", ip, self.settings.security_ban_seconds, ban.reason)
+            return ban is not None
+
+    async def _expire_loop(self) -> None:
+        while True:
+            try:
+                lifted = await asyncio.to_thread(self._expire)
+                if lifted:
+                    log.info("ban expired: %s", ", ".join(lifted))
+                    await self.apply()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("ban expiry failed")
+            await asyncio.sleep(EXPIRY_INTERVAL)
+
+    def _expire(self) -> list[str]:
+        with Session(db.get_engine()) as session:
+            lifted = [b.ip for b in service.expire(session, utcnow())]
+            session.commit()
+            return lifted
+
+    async def apply(self) -> None:
+        """Re-render and reload PJSIP (the one apply path) so its ACL denies exactly the addresses banned now."""
+        from centralita.telephony.apply import after_commit_async
+
+        async with self.apply_lock:
+            result = await after_commit_async(self.settings, {"pjsip"}, [("security.bans", {})])
+            self.applied += 1
+            # A failed reload leaves the ban stored; the next apply (or Asterisk's start) carries it.
+            self.apply_error = result.warning
+
+
+async def start(runtime) -> None:
+    runtime.security = SecurityRuntime(runtime)
+    await runtime.security.start()
+
+
+async def stop(runtime) -> None:
+    if getattr(runtime, "security", None) is not None:
+        await runtime.security.stop()
