@@ -83,7 +83,7 @@ Destination = Annotated[
 TERMINAL_TYPES = {"queue", "agent", "external", "voicemail", "hangup", "booking", "flow"}
 
 
-def label(dest: _Dest) -> str:
+def label(dest: Destination) -> str:
     """How a destination appears in a call's path, e.g. `queue:atencion`."""
     value = {
         "node": "",

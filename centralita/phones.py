@@ -222,3 +222,29 @@ def caller_e164(raw: str, region: str) -> str:
     if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# What a caller's own number may be for us to call it back: the caller chooses the caller ID they
+# present, so a callback is a way out through the trunk (toll fraud: present a premium or foreign
+# number, press the callback key, hang up). Numbers of the trunk's own region that are not premium.
+_REFUSED_TYPES = {phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST}
+
+
+def callback_refusal(raw: str, region: str) -> str:
+    """Why `raw` must not be called back ('' when it may): not a number, another country, premium rate."""
+    text = (raw or "").strip()
+    if not re.fullmatch(r"\+?[0-9]{3,20}", text):
+        return "not a phone number"
+    meta = _metadata(region)
+    international = text.startswith("+") or any(
+        text.startswith(prefix) for prefix in ("00", "011", meta.international_prefix or "00") if prefix.isdigit()
+    )
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return "not a phone number"
+    if international and phonenumbers.region_code_for_number(number) != region:
+        return "outside the region"
+    if phonenumbers.number_type(number) in _REFUSED_TYPES:
+        return "premium rate"
+    return ""

@@ -18,7 +18,7 @@ from api.deps import client_of, require_admin, require_agent, require_supervisor
 from api.errors import responses
 from api.types import Day, Id, Offset
 from api.users.models import User
-from centralita.db import get_session
+from centralita.db import get_session, saved_id
 from dialer import service
 from dialer.errors import DialerError
 from dialer.imports import import_file
@@ -254,7 +254,7 @@ def campaign_stats(key: str, request: Request, session: Session = Depends(get_se
 
     campaign = service.get_campaign(session, key)
     engine = getattr(getattr(request.app.state, "runtime", None), "dialer", None)
-    return stats(session, campaign.id, engine.figures_for(campaign.id) if engine else None)
+    return stats(session, saved_id(campaign), engine.figures_for(campaign.id) if engine else None)
 
 
 def _report(session: Session, key: str, since: date | None, until: date | None) -> dict:

@@ -79,7 +79,7 @@ class ListCreate(BaseModel):
 class ListUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     campaign: CampaignKey | None = None
-    active: bool | None = None
+    active: bool | None = Field(None, strict=True)  # strict: 0/1 and "yes" are not booleans
 
 
 class ListOut(BaseModel):
@@ -185,7 +185,7 @@ class DispositionIn(BaseModel):
         ..., max_length=64, description="Result code; 'callback' reschedules, 'retry' dials again."
     )
     right_party: bool | None = Field(
-        None, description="Spoke with the person sought (default: yes unless wrong_party)."
+        None, strict=True, description="Spoke with the person sought (default: yes unless wrong_party)."
     )
     callback_at: Timestamp | None = Field(None, description="For 'callback': when, with its time zone.")
 

@@ -15,11 +15,11 @@ from api.errors import responses
 from api.types import DB_INT_MAX, Id
 from centralita.db import get_session
 from centralita.errors import FieldError
-from centralita.settings import get_settings
+from centralita.settings import Settings, get_settings
 from centralita.telephony.apply import after_commit
 from ivr import demo_integration, metrics, service
 from ivr import schemas as s
-from ivr.models import Contact, HoursOverride, Prompt, SurveyAnswer
+from ivr.models import Contact, FlowVersion, HoursOverride, Prompt, SurveyAnswer
 from ivr.validation import FlowInvalid
 
 router = APIRouter(prefix="/ivr", tags=["ivr"])
@@ -69,12 +69,7 @@ def validate_flow(name: str, body: s.FlowIn, session: Session = Depends(get_sess
     return {"valid": True, "errors": []}
 
 
-def _publish(session: Session, name: str, version: int | None, user, rollback: bool) -> dict:
-    settings = get_settings()
-    if rollback:
-        row = service.rollback(session, name, version, user=user, settings=settings)
-    else:
-        row = service.publish(session, name, version, user=user, settings=settings)
+def _published(session: Session, name: str, row: FlowVersion, settings: Settings) -> dict:
     session.commit()  # the dialplan changes only once the database has the new state
     reloaded = after_commit(settings, {"dialplan"}).reloaded
     return {"flow": name, "published_version": row.version, "dialplan_reloaded": reloaded}
@@ -82,12 +77,16 @@ def _publish(session: Session, name: str, version: int | None, user, rollback: b
 
 @router.post("/flows/{name}/publish", response_model=s.PublishOut, responses=NOT_FOUND)
 def publish_flow(name: str, body: s.PublishIn, session: Session = Depends(get_session), user=Depends(require_admin)):
-    return _publish(session, name, body.version, user, rollback=False)
+    settings = get_settings()
+    row = service.publish(session, name, body.version, user=user, settings=settings)
+    return _published(session, name, row, settings)
 
 
 @router.post("/flows/{name}/rollback", response_model=s.PublishOut, responses=NOT_FOUND)
 def rollback_flow(name: str, body: s.RollbackIn, session: Session = Depends(get_session), user=Depends(require_admin)):
-    return _publish(session, name, body.version, user, rollback=True)
+    settings = get_settings()
+    row = service.rollback(session, name, body.version, user=user, settings=settings)
+    return _published(session, name, row, settings)
 
 
 @router.get(
@@ -249,7 +248,7 @@ async def upload_prompt(
 # -- contacts and surveys ---------------------------------------------------------------------
 @router.get("/contacts", response_model=list[s.ContactOut], dependencies=[Depends(require_supervisor)])
 def list_contacts(session: Session = Depends(get_session), limit: int = Query(100, ge=1, le=1000)):
-    return list(session.exec(select(Contact).order_by(Contact.id).limit(limit)))
+    return list(session.exec(select(Contact).order_by(col(Contact.id)).limit(limit)))
 
 
 @router.post("/contacts", response_model=s.ContactOut, status_code=201, dependencies=[Depends(require_admin)])

@@ -64,8 +64,8 @@ class SimulateIn(BaseModel):
     version: int | None = Field(
         None, ge=1, le=DB_INT_MAX, strict=True, description="Default: the newest saved version."
     )
-    known_caller: bool = False
-    lookups: bool = Field(True, description="Call the lookup services for real.")
+    known_caller: bool = Field(False, strict=True)  # strict: 0/1 and "yes" are not booleans
+    lookups: bool = Field(True, strict=True, description="Call the lookup services for real.")
 
 
 class SimulateOut(BaseModel):

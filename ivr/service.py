@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.audit.service import record as audit
 from centralita import errors
+from centralita.db import saved_id
 from centralita.settings import Settings
 from centralita.timeutil import utcnow
 from ivr import validation
@@ -83,7 +84,7 @@ def save(
     stored = parsed.model_dump(mode="json", exclude_defaults=False)
     last = session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.flow_id == flow.id)).one() or 0
     version = FlowVersion(
-        flow_id=flow.id,
+        flow_id=saved_id(flow),
         version=last + 1,
         definition=stored,
         comment=comment[:200],
@@ -144,8 +145,8 @@ def set_did(session: Session, number: str, flow_name: str, *, user=None) -> Did:
     flow = session.exec(select(Flow).where(Flow.name == flow_name)).first()
     if flow is None:  # a reference in the body, not the resource addressed: 422
         raise errors.FieldError("flow", f"flow '{flow_name}' not found")
-    did = session.exec(select(Did).where(Did.number == number)).first() or Did(number=number, flow_id=flow.id)
-    did.flow_id = flow.id
+    did = session.exec(select(Did).where(Did.number == number)).first() or Did(number=number, flow_id=saved_id(flow))
+    did.flow_id = saved_id(flow)
     session.add(did)
     audit(session, "ivr.did.set", user=user, target=f"did:{number}", detail={"flow": flow_name})
     return did
@@ -190,7 +191,7 @@ def _cached_version(flow: str, version: int, url: str) -> FlowDefinition | None:
     with Session(db.get_engine()) as session:
         row = session.exec(
             select(FlowVersion)
-            .join(Flow, Flow.id == FlowVersion.flow_id)
+            .join(Flow, col(Flow.id) == col(FlowVersion.flow_id))
             .where(Flow.name == flow, FlowVersion.version == version)
         ).first()
         return FlowDefinition.model_validate(row.definition) if row else None

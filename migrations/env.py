@@ -22,7 +22,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # centralita.db.migrate always sets it; a bare `alembic` run must too
+        raise RuntimeError("sqlalchemy.url is not set in the Alembic config")
+    engine = make_engine(url)
     with engine.connect() as connection:
         # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

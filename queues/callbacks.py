@@ -27,13 +27,31 @@ def position_for(callers: list[dict], queue: str, entered_at: float) -> int:
 
 
 def _claim() -> list[dict]:
-    """Mark every requested callback 'queued' (committed) and return what to place."""
+    """Mark every requested callback 'queued' (committed) and return what to place. A number we must
+    not call (the caller chose it: foreign, premium) is 'refused', logged and audited instead."""
+    from api.audit import service as audit
+    from centralita.phones import callback_refusal
+    from centralita.settings import get_settings
+
+    region = get_settings().default_region
     with Session(db.get_engine()) as session:
         due = list(
             session.exec(select(Callback).where(Callback.status == "requested").order_by(col(Callback.entered_at)))
         )
         out = []
         for cb in due:
+            refusal = callback_refusal(cb.number, region)
+            if refusal:
+                log.warning("callback %s to %s refused: %s (call %s)", cb.id, cb.number, refusal, cb.callid)
+                cb.status = "refused"
+                session.add(cb)
+                audit.record(
+                    session,
+                    "queues.callback_refused",
+                    target=cb.number,
+                    detail={"reason": refusal, "queue": cb.queue, "callid": cb.callid},
+                )
+                continue
             queue = session.exec(select(Queue).where(Queue.name == cb.queue)).first()
             cb.status, cb.placed_at = "queued", utcnow()
             session.add(cb)

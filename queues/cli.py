@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import NoReturn
 
 import typer
 
@@ -19,7 +20,7 @@ app = typer.Typer(
 )
 
 
-def _fail(exc: service.QueueError) -> None:
+def _fail(exc: service.QueueError) -> NoReturn:
     typer.echo(f"error: {exc.field}: {exc.message}", err=True)
     raise typer.Exit(2 if exc.status == 422 else 1)
 

@@ -110,6 +110,7 @@ class Callback(SQLModel, table=True):
     queue: str = Field(max_length=64)
     number: str = Field(max_length=80)
     entered_at: datetime  # the original ENTERQUEUE time decides the place in line
-    # requested → queued (placeholder waiting in the queue) → dialled | failed
+    # requested → queued (placeholder waiting in the queue) → dialled | failed; or refused (a number we
+    # must not call: centralita.phones.callback_refusal)
     status: str = Field(default="requested", max_length=16)
     placed_at: datetime | None = None

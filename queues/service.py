@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.audit.service import record as audit
 from api.users import service as users
 from api.users.models import Role, User
+from centralita.db import saved_id
 from centralita.destinations import QUEUE_NAME_RULE, is_queue_name
 from centralita.errors import FieldError
 from queues.destinations import validate_overflow
@@ -150,7 +151,7 @@ def skills(session: Session, agent: AgentEndpoint) -> list[tuple[str, int]]:
     """[(queue name, penalty)] the agent serves."""
     rows = session.exec(
         select(Queue.name, QueueMember.penalty)
-        .join(QueueMember, QueueMember.queue_id == Queue.id)
+        .join(QueueMember, col(QueueMember.queue_id) == col(Queue.id))
         .where(QueueMember.endpoint_id == agent.id)
         .order_by(Queue.name)
     )
@@ -178,7 +179,7 @@ def set_skill(
             raise not_found("queue", f"agent '{agent.username}' has no skill '{queue_name}'")
         session.delete(member)
     else:
-        member = member or QueueMember(queue_id=queue.id, endpoint_id=agent.id)
+        member = member or QueueMember(queue_id=saved_id(queue), endpoint_id=saved_id(agent))
         member.penalty = penalty
         session.add(member)
     audit(

@@ -156,13 +156,21 @@ def cleanup(raw: Path) -> None:
             pass
 
 
+def file_clock(host_dir: Path) -> float:
+    """Now, as the file system stamps files: a file's age is measured against this, not the process's
+    clock (the two differ on a network file system, or under a test's shifted clock)."""
+    probe = host_dir / ".clock"
+    probe.touch()
+    return probe.stat().st_mtime
+
+
 def closed_files(host_dir: Path, now: float | None = None) -> list[Path]:
     """Raw recordings Asterisk has finished writing (their `.done` marker exists). A raw file nobody
     has written to for STALE_RAW seconds lost its writer (Asterisk crashed mid-call: no marker will
     come; MixMonitor writes every 20 ms while a call lasts, muted or not): it gets its marker here."""
     if not host_dir.is_dir():
         return []
-    now = now or time.time()
+    now = now or file_clock(host_dir)
     for raw in host_dir.glob("*/*.raw"):
         marker = Path(f"{raw}{DONE}")
         try:
@@ -225,13 +233,15 @@ def fill_from_records(session: Session, row: Recording) -> None:
 def reconcile(session_factory, host_dir: Path, enqueue, now: float | None = None) -> list[int]:
     """Finish every closed recording: rows whose end event came (or never will), and files with no
     row at all. Returns the ids handed to the pipeline."""
-    now = now or time.time()
-    prune_days(host_dir, time.strftime("%Y%m%d", time.gmtime(now - 86400)))
+    # Day directories are named by Asterisk's clock (the process's); file ages by the file system's.
+    prune_days(host_dir, time.strftime("%Y%m%d", time.gmtime((now or time.time()) - 86400)))
+    if now is None and host_dir.is_dir():
+        now = file_clock(host_dir)
     done: list[int] = []
     for raw in closed_files(host_dir, now):
         uid = raw.stem
         try:
-            marker_age = now - Path(f"{raw}{DONE}").stat().st_mtime
+            marker_age = (now or time.time()) - Path(f"{raw}{DONE}").stat().st_mtime
         except FileNotFoundError:
             continue
         with session_factory() as session:

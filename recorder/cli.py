@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -15,7 +16,7 @@ app.add_typer(keys_app, name="keys")
 top_level = {"models": models_app}  # `centralita models download es-small`, as the issue names it
 
 
-def _fail(exc: Exception, code: int = 2) -> None:
+def _fail(exc: Exception, code: int = 2) -> NoReturn:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code)
 
@@ -416,10 +417,13 @@ def export_cmd(
         if sys.stderr.isatty():
             with Session(db.get_engine()) as session:
                 job = session.get(ExportJob, job_id)
-                print(f"\r{job.done}/{job.total} recordings", end="", file=sys.stderr)
+                if job is not None:
+                    print(f"\r{job.done}/{job.total} recordings", end="", file=sys.stderr)
         time.sleep(0)
     with Session(db.get_engine()) as session:
         job = session.get(ExportJob, job_id)
+        if job is None:  # deleted while it ran: no result to print
+            _fail(LookupError(f"export job {job_id} no longer exists"), 1)
         typer.echo(
             json.dumps({"id": job.id, "state": job.state, "total": job.total, "path": job.path, "error": job.error})
         )

@@ -12,7 +12,7 @@ from api.errors import responses
 from api.types import DB_INT_MAX, Id, Offset, Timestamp
 from api.users.models import User
 from centralita import db
-from centralita.db import get_session
+from centralita.db import get_session, saved_id
 from centralita.errors import FieldError, NotFound
 from centralita.settings import get_settings
 from centralita.telephony.apply import after_commit_async
@@ -154,7 +154,7 @@ def create_export(
         session, "recording.export", user=user, target=f"export:{job.id}", detail=job.filters, client=client_of(request)
     )
     session.commit()
-    background.add_task(run_export, job.id)
+    background.add_task(run_export, saved_id(job))
     return _export_out(job)
 
 
@@ -409,4 +409,4 @@ def evaluate(
 @router.get("/recordings/{recording_id}/evaluations", response_model=list[EvaluationOut], responses=NOT_FOUND)
 def list_evaluations(recording_id: Id, user: User = Depends(require_agent), session: Session = Depends(get_session)):
     rec = _visible(session, user, recording_id)
-    return [EvaluationOut(**e.model_dump()) for e in quality.evaluations(session, rec.id)]
+    return [EvaluationOut(**e.model_dump()) for e in quality.evaluations(session, saved_id(rec))]

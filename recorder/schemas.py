@@ -49,8 +49,8 @@ class SearchPage(BaseModel):
 
 
 class SettingIn(BaseModel):
-    record: bool | None = None
-    language: str | None = None
+    record: bool | None = Field(None, strict=True)  # strict: 0/1 and "yes" are not booleans
+    language: str | None = Field(None, max_length=8)
 
 
 class SettingOut(BaseModel):

@@ -29,7 +29,7 @@ def outbound_routes(settings: Settings) -> list[str]:
 
 def voicemail_pin(settings: Settings, box: str) -> str:
     """A box's PIN: derived from the secret key, so it is stable across renders and guessable by nobody.
-    VoiceMailMain (where a PIN would be typed) is reachable from no context; see security/README."""
+    VoiceMailMain (where a PIN would be typed) is in no context: callers only leave messages."""
     digest = hmac.new(settings.secret_key.encode() or b"-", f"voicemail:{box}".encode(), hashlib.sha256)
     return str(int(digest.hexdigest(), 16))[-8:]
 
@@ -61,7 +61,7 @@ def context(settings: Settings, paths, session: Session | None) -> dict:
 
 
 def files(settings: Settings, paths, session: Session | None) -> dict[str, bytes]:
-    if not _tls(settings)["enabled"]:
+    if not _tls(settings)["enabled"] or settings.sip_tls_cert is None or settings.sip_tls_key is None:
         return {}
     out = {
         f"{TLS_DIR}/sip.crt": settings.sip_tls_cert.read_bytes(),

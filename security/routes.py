@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import IPvAnyAddress
 from sqlmodel import Session
 
 from api.deps import client_of, require_admin
@@ -35,13 +36,13 @@ def list_bans(session: Session = Depends(get_session)) -> list[BanOut]:
     responses={404: {"description": "the address is not banned"}, 422: {"description": "not an IP address"}},
 )
 async def delete_ban(
-    ip: str, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+    ip: IPvAnyAddress, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
 ) -> UnbanOut:
     """Lift a ban now (audited); PJSIP's ACL is reloaded without a restart."""
     from centralita.telephony.apply import after_commit_async
 
     try:
-        row = service.unban(session, ip, utcnow(), user=user, client=client_of(request))
+        row = service.unban(session, str(ip), utcnow(), user=user, client=client_of(request))
     except FieldError as exc:
         raise http_error(exc) from None
     address = row.ip

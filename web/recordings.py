@@ -53,7 +53,8 @@ def recordings_page(
         limit=50,
         offset=max(0, offset),
     )
-    error, rows, total = "", [], 0
+    error, total = "", 0
+    rows: list = []
     try:
         rows, total = search.search(session, search.restrict_to_own(session, user, f))
     except FieldError as exc:

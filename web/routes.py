@@ -47,7 +47,7 @@ def _csrf_ok(request: Request, sent: str) -> bool:
     if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
         return False  # a cross-site form post
     expected = request.session.get("csrf")
-    return bool(expected and sent) and secrets.compare_digest(expected, sent)
+    return isinstance(expected, str) and bool(expected and sent) and secrets.compare_digest(expected, sent)
 
 
 def _login_page(request: Request, error: str = "", username: str = "", code: int = 200) -> Response:

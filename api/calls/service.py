@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.calls.models import CallRecord, CdrEntry, IngestCursor
 
@@ -113,7 +113,7 @@ def ingest_file(session: Session, path: Path) -> IngestResult:
     """Read new complete lines of `path`; commit entries, call records and the cursor together."""
     result = IngestResult()
     complete, cursor = read_new_lines(session, path)
-    if not complete:
+    if not complete or cursor is None:
         return result
     linkedids: set[str] = set()
     for row in csv.reader(io.StringIO(complete.decode("utf-8", "replace"))):
@@ -150,7 +150,7 @@ def _first_line_sha1(path: Path) -> str:
 
 def _fold_call(session: Session, linkedid: str) -> CallRecord:
     """One call record from every CDR of the call (IVR leg, queue attempts, agent leg...)."""
-    entries = list(session.exec(select(CdrEntry).where(CdrEntry.linkedid == linkedid).order_by(CdrEntry.start)))
+    entries = list(session.exec(select(CdrEntry).where(CdrEntry.linkedid == linkedid).order_by(col(CdrEntry.start))))
     first = entries[0]
     start = min(e.start for e in entries)
     end = max(e.end for e in entries)
@@ -206,7 +206,7 @@ class CallFilters:
 def list_calls(session: Session, filters: CallFilters, limit: int, offset: int) -> tuple[int, list[CallRecord]]:
     query = select(CallRecord)
     if filters.caller:
-        query = query.where(CallRecord.caller.contains(filters.caller))
+        query = query.where(col(CallRecord.caller).contains(filters.caller))
     if filters.did:
         query = query.where(CallRecord.did == filters.did)
     if filters.disposition:
@@ -218,7 +218,11 @@ def list_calls(session: Session, filters: CallFilters, limit: int, offset: int) 
     if filters.linkedid:
         query = query.where(CallRecord.linkedid == filters.linkedid)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(CallRecord.start.desc(), CallRecord.id.desc()).offset(offset).limit(limit)))
+    rows = list(
+        session.exec(
+            query.order_by(col(CallRecord.start).desc(), col(CallRecord.id).desc()).offset(offset).limit(limit)
+        )
+    )
     return total, rows
 
 
@@ -242,7 +246,7 @@ def own_calls(session: Session, user) -> list:
     return [
         or_(
             cast(CallRecord.channels, String).like(f"%{needle}%", escape="\\"),
-            CallRecord.linkedid.in_(select(Recording.linkedid).where(Recording.agent == endpoint)),
+            col(CallRecord.linkedid).in_(select(Recording.linkedid).where(Recording.agent == endpoint)),
         )
     ]
 
@@ -250,4 +254,4 @@ def own_calls(session: Session, user) -> list:
 def recent_calls(session: Session, user, limit: int) -> list[CallRecord]:
     """The newest `limit` call records `user` may see (the dashboard)."""
     query = select(CallRecord).where(*own_calls(session, user))
-    return list(session.exec(query.order_by(CallRecord.start.desc(), CallRecord.id.desc()).limit(limit)))
+    return list(session.exec(query.order_by(col(CallRecord.start).desc(), col(CallRecord.id).desc()).limit(limit)))

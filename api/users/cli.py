@@ -66,7 +66,7 @@ def passwd(
             user = service.get_by_username(session, username)
             if user is None:
                 raise service.NotFound("username", f"no user {service.normalize_username(username)!r}")
-            service.set_password(session, user.id, password, client="cli")
+            service.set_password(session, user.id or 0, password, client="cli")
             name = user.username
     except service.ServiceError as exc:
         _fail(exc)

@@ -47,5 +47,5 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     full_name: str | None = Field(None, max_length=200)
     role: Role | None = None
-    active: bool | None = None
+    active: bool | None = Field(None, strict=True)  # strict: 0/1 and "yes" are not booleans
     password: str | None = Field(None, max_length=1024)

@@ -253,6 +253,7 @@ def session_marker(user: User) -> str:
 def issue_token(session: Session, user: User) -> tuple[str, ApiToken]:
     """A new bearer token; only its sha256 is stored, so the raw value is returned this once."""
     raw = secrets.token_urlsafe(32)
+    assert user.id is not None  # a stored user
     token = ApiToken(
         user_id=user.id,
         token_hash=token_digest(raw),

@@ -104,7 +104,7 @@ def failed(session: Session, username: str, address: str, now: datetime, *, chan
 
 def succeeded(session: Session, username: str, now: datetime) -> None:
     """A successful login clears its username's failures and lockout history. Caller commits."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(LoginThrottle).where(
             col(LoginThrottle.scope) == "user", col(LoginThrottle.key) == (username or "").strip().lower()[:64]
         )
@@ -115,7 +115,7 @@ def _forget_stale(session: Session, now: datetime) -> None:
     # Keys guessed at once and never again (random usernames) must not pile up: a row whose window
     # and lockout both ended a day ago carries nothing worth keeping.
     old = now - timedelta(days=1)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(LoginThrottle).where(
             or_(col(LoginThrottle.window_start).is_(None), col(LoginThrottle.window_start) < old),
             or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) < old),

@@ -116,7 +116,7 @@ def down(timeout: float = 40) -> None:
 
     settings = get_settings()
     pid = read_pid(settings)
-    if not _pid_alive(pid):
+    if pid is None or not _pid_alive(pid):
         pid_file(settings).unlink(missing_ok=True)
         typer.echo("the stack is not running")
         return

@@ -23,9 +23,15 @@ PAIRS = {
 PING_INTERVAL = 1.0
 
 
+CLK = os.sysconf("SC_CLK_TCK")
+
+
 def process(pid: int) -> dict | None:
-    """Resident memory (MB) and open file descriptors of one process; None once it is gone."""
+    """Resident memory (MB), open file descriptors and CPU seconds (its own and its reaped children's:
+    the worker's ffmpeg runs) of one process; None once it is gone."""
     try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = sum(int(x) for x in fields[11:15]) / CLK
         rss_kb = next(
             int(line.split()[1])
             for line in Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -34,7 +40,7 @@ def process(pid: int) -> dict | None:
         fds = len(os.listdir(f"/proc/{pid}/fd"))
     except (OSError, StopIteration, ValueError):
         return None
-    return {"rss_mb": round(rss_kb / 1024, 1), "fds": fds}
+    return {"rss_mb": round(rss_kb / 1024, 1), "fds": fds, "cpu_s": round(cpu, 1)}
 
 
 def percentile(values: list[float], share: float) -> float | None:

@@ -21,6 +21,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from api.users.models import User
+from centralita.db import saved_id
+from dialer.errors import NotFound
 from dialer.models import Attempt, Campaign, Contact, ContactList, DncEntry
 from dialer.scheduling import apply_outcome, in_window, zone
 
@@ -58,7 +60,7 @@ _zones_cache: dict[tuple[str, int], tuple[float, list[str]]] = {}  # (database, 
 
 def _open_zones(session: Session, campaign: Campaign, lists, now: datetime) -> list[str]:
     """The contacts' time-zone values ('' = the campaign's default) whose call window is open now."""
-    key = (str(session.get_bind().url), campaign.id)
+    key = (str(session.get_bind().engine.url), saved_id(campaign))
     cached = _zones_cache.get(key)
     if cached is None or cached[0] < time.monotonic():
         values = list(
@@ -97,7 +99,7 @@ def _candidates(session: Session, campaign: Campaign, now: datetime, limit: int)
             due,
             col(Contact.timezone).in_(zones),
         )
-        .order_by(Contact.attempts, Contact.id)
+        .order_by(col(Contact.attempts), col(Contact.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -118,32 +120,34 @@ def claim_due(session: Session, campaign: Campaign, now: datetime, limit: int) -
         if contact.phone in blocked:  # added to the list since the import: close it, never dial
             session.execute(
                 update(Contact)
-                .where(Contact.id == contact.id, col(Contact.status).in_(("new", "scheduled")))
+                .where(col(Contact.id) == contact.id, col(Contact.status).in_(("new", "scheduled")))
                 .values(status="dnc")
             )
         elif len(chosen) < limit:
             chosen.append(contact)
     claims = []
     try:
-        for contact in sorted(chosen, key=lambda c: c.id):  # one lock order for every claimer
+        for contact in sorted(chosen, key=saved_id):  # one lock order for every claimer
             due = or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now)
-            won = session.execute(
+            won = session.exec(
                 update(Contact)
-                .where(Contact.id == contact.id, col(Contact.status).in_(("new", "scheduled")), due)
+                .where(col(Contact.id) == contact.id, col(Contact.status).in_(("new", "scheduled")), due)
                 .values(status="dialing", claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
             if won.rowcount != 1:
                 continue
-            attempt = Attempt(campaign_id=campaign.id, contact_id=contact.id, phone=contact.phone, started_at=now)
+            attempt = Attempt(
+                campaign_id=saved_id(campaign), contact_id=saved_id(contact), phone=contact.phone, started_at=now
+            )
             session.add(attempt)
             session.flush()
-            attempt.linkedid = channel_id(attempt.id)
+            attempt.linkedid = channel_id(saved_id(attempt))
             claims.append(
                 Claim(
-                    attempt.id,
+                    saved_id(attempt),
                     attempt.linkedid,
-                    contact.id,
+                    saved_id(contact),
                     contact.phone,
                     contact.name,
                     dict(contact.fields or {}),
@@ -158,7 +162,10 @@ def claim_due(session: Session, campaign: Campaign, now: datetime, limit: int) -
 
 
 def _contact_and_campaign(session: Session, attempt: Attempt) -> tuple[Contact, Campaign]:
-    return session.get(Contact, attempt.contact_id), session.get(Campaign, attempt.campaign_id)
+    contact, campaign = session.get(Contact, attempt.contact_id), session.get(Campaign, attempt.campaign_id)
+    if contact is None or campaign is None:  # the foreign keys forbid it: say so rather than crash on None
+        raise NotFound("attempt", f"attempt {attempt.id} has lost its contact or campaign")
+    return contact, campaign
 
 
 def mark(session: Session, attempt_id: int, **values) -> Attempt | None:
@@ -206,6 +213,8 @@ def release(session: Session, attempt_id: int) -> None:
     if attempt is None or attempt.ended_at is not None:
         return
     contact = session.get(Contact, attempt.contact_id)
+    if contact is None:  # the foreign key forbids it: say so rather than crash on None
+        raise NotFound("attempt", f"attempt {attempt_id} has lost its contact")
     if contact.status == "dialing":
         contact.status, contact.claimed_at = ("scheduled" if contact.attempts else "new"), None
         session.add(contact)
@@ -220,7 +229,7 @@ def heartbeat(session: Session, attempt_ids: list[int], now: datetime) -> None:
     contacts = select(Attempt.contact_id).where(col(Attempt.id).in_(attempt_ids))
     session.execute(
         update(Contact)
-        .where(col(Contact.id).in_(contacts), Contact.status == "dialing")
+        .where(col(Contact.id).in_(contacts), col(Contact.status) == "dialing")
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -233,7 +242,7 @@ def stale_attempts(session: Session, now: datetime, older_than: float) -> list[A
     return list(
         session.exec(
             select(Attempt)
-            .join(Contact, Contact.id == Attempt.contact_id)
+            .join(Contact, col(Contact.id) == col(Attempt.contact_id))
             .where(Contact.status == "dialing", col(Contact.claimed_at) < cutoff, col(Attempt.ended_at).is_(None))
         )
     )
@@ -246,8 +255,8 @@ def recover(session: Session, attempts: list[Attempt], live_channels: set[str], 
     for attempt in attempts:
         if attempt.linkedid in live_channels:
             continue
-        finish(session, attempt.id, "failed", now)
-        recovered.append(attempt.id)
+        finish(session, saved_id(attempt), "failed", now)
+        recovered.append(saved_id(attempt))
     return recovered
 
 
@@ -256,7 +265,7 @@ def close_undisposed(session: Session, now: datetime, timeout: float) -> int:
     cutoff = now - timedelta(seconds=timeout)
     rows = session.exec(
         select(Attempt)
-        .join(Contact, Contact.id == Attempt.contact_id)
+        .join(Contact, col(Contact.id) == col(Attempt.contact_id))
         .where(
             Attempt.outcome == "connected",
             col(Attempt.disposed_at).is_(None),

@@ -68,7 +68,7 @@ def _new_policy(campaign: Campaign, connect_within: float, min_ring: float = 15.
 
 
 class DialerEngine:
-    def __init__(self, runtime):
+    def __init__(self, runtime) -> None:
         self.runtime, self.ami, self.redis, self.settings = runtime, runtime.ami, runtime.redis, runtime.settings
         self.runs: dict[int, CampaignRun] = {}
         self.by_channel: dict[str, CampaignRun] = {}
@@ -120,11 +120,11 @@ class DialerEngine:
         name = ev.get("Event", "")
         channel = ev.get("Uniqueid") or ev.get("ActionID", "")
         run = self.by_channel.get(channel)
-        if run is None:
+        attempt_id = claims.attempt_of(channel)
+        if run is None or attempt_id is None:  # not a call of ours (our channel ids name the attempt)
             return
         calls, wall = run.calls, time.time()
         now = run.clock(wall)
-        attempt_id = claims.attempt_of(channel)
         # OriginateResponse's Channel is the dial string asked for, not the channel's name.
         calls.seen(
             channel, "" if name == "OriginateResponse" else ev.get("Channel", ""), str(ev.get("ChannelState", "")), now
@@ -260,7 +260,7 @@ class DialerEngine:
 
     def _forget_if_idle(self, run: CampaignRun) -> None:
         if not run.running and not run.calls.calls:
-            self.runs.pop(run.campaign.id, None)
+            self.runs.pop(db.saved_id(run.campaign), None)
 
     def _agents(self, queue: str, wall: float, epoch: float) -> dict[str, tuple[str, float]]:
         """The queue's agents from queues/' live state (same process), times on the run's clock."""
@@ -385,13 +385,13 @@ class DialerEngine:
     async def _adopt(self) -> None:
         """After a restart: the calls Asterisk still has are followed to their end, not redialled."""
         channels = await self._channels()
-        ours = [uid for uid in channels if claims.attempt_of(uid) and uid not in self.by_channel]
+        ours = {uid: aid for uid in channels if (aid := claims.attempt_of(uid)) and uid not in self.by_channel}
 
         def load():
             with Session(db.get_engine()) as session:
                 out = []
-                for uid in ours:
-                    attempt = session.get(Attempt, claims.attempt_of(uid))
+                for uid, attempt_id in ours.items():
+                    attempt = session.get(Attempt, attempt_id)
                     campaign = session.get(Campaign, attempt.campaign_id) if attempt else None
                     if attempt is not None and attempt.ended_at is None and campaign is not None:
                         session.expunge(campaign)
@@ -415,7 +415,7 @@ class DialerEngine:
                     campaign, self._policy(campaign), time.time(), running=campaign.state == "running"
                 )
             now = run.clock(time.time())
-            call = LiveCall(claims.attempt_of(uid), uid, contact_id, now, amd=amd, agent=agent)
+            call = LiveCall(ours[uid], uid, contact_id, now, amd=amd, agent=agent)
             run.calls.placed(call)
             if answered is not None:  # replay what the database knows through the same state machine
                 run.calls.answered(uid, now)

@@ -33,7 +33,7 @@ def contact_json(claim: Claim, campaign: Campaign, limit: int = MAX_VARIABLE_LIN
     """What the agent's screen pop shows (CENTRALITA_LOOKUP): the contact and the attempt. Custom
     fields that would not fit in one AMI line are left out (`"more": true`); the full contact
     reaches the agent in the `agent.dialer.contact` event, read from the database."""
-    doc = {
+    doc: dict[str, object] = {
         "dialer": {
             "campaign": campaign.name,
             "campaign_id": campaign.id,

@@ -24,6 +24,19 @@ NEWCHANNEL = {
     "CallerIDNum": "5551234",
     "ChannelStateDesc": "Down",
 }
+# An agent logs in meanwhile: an event that is published, so the stored copy holds the channel.
+MEMBER_ADDED = {
+    "Event": "QueueMemberAdded",
+    "Queue": "atencion",
+    "MemberName": "agent1",
+    "Interface": "PJSIP/agent1",
+    "Status": "1",
+    "Paused": "0",
+    "InCall": "0",
+    "LastCall": "0",
+    "Wrapuptime": "0",
+    "Penalty": "0",
+}
 HANGUP = {
     "Event": "Hangup",
     "Channel": CHANNEL,
@@ -54,6 +67,7 @@ async def _scenario(url: str, tmp_path) -> tuple[dict, dict, dict]:
     consumer = asyncio.create_task(runtime._consume())
     try:
         runtime.inbox.put_nowait(dict(NEWCHANNEL))
+        runtime.inbox.put_nowait(dict(MEMBER_ADDED))
         await _settle(runtime)
         during = await _stored(client)
         runtime.inbox.put_nowait(dict(HANGUP))
