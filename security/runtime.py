@@ -19,7 +19,7 @@ EVENTS = sorted(service.FAILURES)
 
 
 class SecurityRuntime:
-    def __init__(self, runtime):
+    def __init__(self, runtime) -> None:
         self.runtime, self.settings = runtime, runtime.settings
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.tasks: list[asyncio.Task] = []
