@@ -160,7 +160,8 @@ def file_clock(host_dir: Path) -> float:
     """Now, as the file system stamps files: a file's age is measured against this, not the process's
     clock (the two differ on a network file system, or under a test's shifted clock)."""
     probe = host_dir / ".clock"
-    probe.touch()
+    probe.unlink(missing_ok=True)  # a new file: its stamp is the kernel's (touching an old one is utime)
+    probe.write_bytes(b"")
     return probe.stat().st_mtime
 
 

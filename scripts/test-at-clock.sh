@@ -4,8 +4,10 @@
 #
 # libfaketime (Debian package faketime) shifts the wall clock of every process started below by one
 # offset, so the test processes, Redis, PostgreSQL and Asterisk (the library is copied into its chroot)
-# agree on the time; monotonic clocks move by the same offset (libfaketime 0.9.10 with
-# DONT_FAKE_MONOTONIC breaks Python's time.sleep with EINVAL), so intervals stay real. The integration ports are
+# agree on the time; monotonic clocks stay real (a shifted monotonic clock makes libfaketime 0.9.10 hang
+# every timed wait on a lock or an event). That libfaketime answers EINVAL to Python's time.sleep
+# (an absolute clock_nanosleep) without a shifted monotonic clock, so a sitecustomize on PYTHONPATH makes
+# time.sleep a select() with a relative timeout. The integration ports are
 # shifted (CENTRALITA_TEST_PORT_SHIFT, default 6000) so this can run beside another suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,20 @@ trap 'rm -rf "$wrappers"' EXIT
 printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "$real_redis" > "$wrappers/redis-server"
 chmod +x "$wrappers/redis-server"
 export PATH="$wrappers:$PATH"
-export LD_PRELOAD="$lib" FAKETIME="${sign}${offset}"
+cat > "$wrappers/sitecustomize.py" <<'PY'
+import select
+import time
+
+
+def _sleep(seconds):
+    if seconds > 0:
+        select.select([], [], [], seconds)
+
+
+time.sleep = _sleep
+PY
+export PYTHONPATH="$wrappers${PYTHONPATH:+:$PYTHONPATH}"
+export LD_PRELOAD="$lib" FAKETIME="${sign}${offset}" DONT_FAKE_MONOTONIC=1
 export CENTRALITA_TEST_PORT_SHIFT="${CENTRALITA_TEST_PORT_SHIFT:-6000}"
 date -u '+test-at-clock: the processes see %A %F %T UTC'
 .venv/bin/pytest -q -p no:cacheprovider "$@"
