@@ -49,10 +49,3 @@ class FieldErrors(FieldError):
 
 def error_body(exc: FieldError) -> dict:
     return {"detail": exc.details()}
-
-
-def http_error(exc: FieldError):
-    """The HTTPException for `exc` (for code that must raise one; routes simply let `exc` propagate)."""
-    from fastapi import HTTPException
-
-    return HTTPException(exc.status, detail=exc.details())

@@ -9,7 +9,6 @@ from sqlmodel import Session
 from api.deps import client_of, require_admin
 from api.users.models import User
 from centralita.db import get_session
-from centralita.errors import FieldError, http_error
 from centralita.settings import get_settings
 from centralita.timeutil import utcnow
 from security import service
@@ -41,10 +40,7 @@ async def delete_ban(
     """Lift a ban now (audited); PJSIP's ACL is reloaded without a restart."""
     from centralita.telephony.apply import after_commit_async
 
-    try:
-        row = service.unban(session, str(ip), utcnow(), user=user, client=client_of(request))
-    except FieldError as exc:
-        raise http_error(exc) from None
+    row = service.unban(session, str(ip), utcnow(), user=user, client=client_of(request))
     address = row.ip
     session.commit()
     applied = await after_commit_async(get_settings(), {"pjsip"}, [("security.bans", {})])
