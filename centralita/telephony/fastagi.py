@@ -100,6 +100,8 @@ class FastAgiServer:
             await handler(call)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
+        except AgiError as exc:  # Asterisk refused a command: most often the caller hung up mid-prompt
+            log.warning("FastAGI script stopped: %s", exc)
         except Exception:  # one broken call must never take the server down
             log.exception("FastAGI script failed")
         finally:
