@@ -231,6 +231,18 @@ def fill_from_records(session: Session, row: Recording) -> None:
         row.agent = row.agent or qcall.agent[:64]
 
 
+# When this process first saw each `.done` marker (monotonic). The marker's own stamp says when Asterisk
+# closed the file, but `touch` stamps it with its own clock, which may run ahead of the file system's
+# (a shifted clock, a skewed host): then the time we have seen it is the age that counts.
+_marker_seen: dict[str, float] = {}
+
+
+def marker_age(marker: Path, now: float) -> float:
+    stamp_age = now - marker.stat().st_mtime
+    seen = _marker_seen.setdefault(str(marker), time.monotonic())
+    return max(stamp_age, time.monotonic() - seen)
+
+
 def reconcile(session_factory, host_dir: Path, enqueue, now: float | None = None) -> list[int]:
     """Finish every closed recording: rows whose end event came (or never will), and files with no
     row at all. Returns the ids handed to the pipeline."""
@@ -239,10 +251,13 @@ def reconcile(session_factory, host_dir: Path, enqueue, now: float | None = None
     if now is None and host_dir.is_dir():
         now = file_clock(host_dir)
     done: list[int] = []
-    for raw in closed_files(host_dir, now):
+    closed = closed_files(host_dir, now)
+    for gone in set(_marker_seen) - {f"{raw}{DONE}" for raw in closed}:
+        del _marker_seen[gone]
+    for raw in closed:
         uid = raw.stem
         try:
-            marker_age = (now or time.time()) - Path(f"{raw}{DONE}").stat().st_mtime
+            age = marker_age(Path(f"{raw}{DONE}"), now or time.time())
         except FileNotFoundError:
             continue
         with session_factory() as session:
@@ -252,7 +267,7 @@ def reconcile(session_factory, host_dir: Path, enqueue, now: float | None = None
                 continue
             if row is None or row.ended_at is None:
                 # The end event may still be on its way: wait a little for the richer metadata.
-                if marker_age < ORPHAN_GRACE:
+                if age < ORPHAN_GRACE:
                     continue
                 if row is None:
                     row = from_records(session, uid, raw)

@@ -275,3 +275,22 @@ def test_a_file_asterisk_never_closed_is_finished_once_nobody_writes_it(stack_en
     capture.closed_files(tmp_path / "rec", later)  # marks it
     os.utime(Path(f"{raw}.done"), (later - capture.ORPHAN_GRACE - 1,) * 2)
     assert capture.reconcile(lambda: Session(db.get_engine()), tmp_path / "rec", queued.append, now=later) == [1]
+
+
+def test_a_marker_stamped_ahead_of_the_file_system_counts_from_when_it_was_seen(monkeypatch, tmp_path):
+    """`touch` may stamp the `.done` marker with a clock ahead of the file system's (a skewed host, a
+    shifted test clock): its age then runs from when we first saw it, never stuck below the grace."""
+    import os
+
+    marker = tmp_path / "1.raw.done"
+    marker.touch()
+    now = capture.file_clock(tmp_path)
+    os.utime(marker, (now + 86400, now + 86400))  # a day ahead
+    clock = [1000.0]
+    monkeypatch.setattr(capture.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(capture, "_marker_seen", {})
+    assert capture.marker_age(marker, now) == 0.0
+    clock[0] += capture.ORPHAN_GRACE + 1
+    assert capture.marker_age(marker, now) == capture.ORPHAN_GRACE + 1
+    os.utime(marker, (now - 30, now - 30))  # a normal stamp: its own age counts at once
+    assert capture.marker_age(marker, now) == pytest.approx(30, abs=0.01)
