@@ -61,7 +61,7 @@ def api(tmp_path_factory):
         "CENTRALITA_AMI_SECRET": secrets.token_hex(8),
         "CENTRALITA_ARI_SECRET": secrets.token_hex(8),
         "CENTRALITA_DIALER_ENGINE": "false",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         # Nothing listens here: whatever would reach Redis fails at once instead of reaching a developer's.
         "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
     }

@@ -93,7 +93,10 @@ def test_behind_a_tls_proxy_on_this_machine_the_cookie_is_secure(app, stack_env,
         "import uvicorn; from api.app import create_app; "
         f"uvicorn.run(create_app(with_runtime=False), host='127.0.0.1', port={port}, log_level='warning')"
     )
-    env = {**os.environ, "PYTHONPATH": str(TEMPLATES.parent.parent)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TEMPLATES.parent.parent), os.environ.get("PYTHONPATH")])),
+    }
     env.pop("FORWARDED_ALLOW_IPS", None)
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env)
     url = f"http://127.0.0.1:{port}"
