@@ -75,6 +75,19 @@ def check(session: Session, username: str, address: str, now: datetime) -> None:
 
 def failed(session: Session, username: str, address: str, now: datetime, *, channel: str) -> None:
     """Count one failed login for both keys; lock those that reach their limit (audited). Caller commits."""
+    # No autoflush while reading the second key: the first key's new row must reach the database in the
+    # one flush below, where a concurrent insert of the same key is caught (the fuzzer's parallel
+    # requests hit it as an IntegrityError inside the query otherwise).
+    with session.no_autoflush:
+        _count(session, username, address, now, channel)
+    try:
+        session.flush()
+    except IntegrityError:  # the same key's first failure, counted concurrently: this one is lost
+        session.rollback()
+    _forget_stale(session, now)
+
+
+def _count(session: Session, username: str, address: str, now: datetime, channel: str) -> None:
     for scope, key in _keys(username, address):
         policy = POLICIES[scope]
         row = _row(session, scope, key) or LoginThrottle(scope=scope, key=key)
@@ -95,11 +108,6 @@ def failed(session: Session, username: str, address: str, now: datetime, *, chan
                 client=address,
             )
         session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:  # the same key's first failure, counted concurrently: this one is lost
-        session.rollback()
-    _forget_stale(session, now)
 
 
 def succeeded(session: Session, username: str, now: datetime) -> None:
