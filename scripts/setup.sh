@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(debootstrap sip-tester redis-server espeak-ng sox ffmpeg)
-TEST_PACKAGES=(postgresql faketime sipvicious)
+TEST_PACKAGES=(postgresql faketime sipvicious chromium baresip)
 want=("${PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
 
