@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.requests import HTTPConnection
 
 from api.users import service
 from api.users.models import Role, User
@@ -25,7 +26,8 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _session_user(request: Request, session: Session) -> User | None:
+def _session_user(request: HTTPConnection, session: Session) -> User | None:
+    # HTTPConnection: a websocket (the event stream) carries the same session as a page request.
     if "session" not in request.scope:  # no SessionMiddleware (e.g. a bare test app)
         return None
     user_id = request.session.get(SESSION_USER)

@@ -138,6 +138,52 @@ def seed(session: Session, settings: Settings) -> SeedResult:
 class DemoCallResult:
     sipp: SippCall
     record: CallRecord | None
+    legs: dict | None = None  # per leg of the call's recording: RMS level and whether it carries audio
+
+
+LEG_AUDIO_RMS = 100.0  # a leg above this (of 32767) carries audio: speech, a tone, prompts or music
+
+
+def recording_legs(session_factory, settings: Settings, linkedid: str, wait: float = 15.0) -> dict | None:
+    """Each leg's level in the call's recording: the caller's (what sipp sent) and the other one (the
+    prompts, hold music or agent the caller heard). Read from the WAV, or from the archive copy when the
+    pipeline already stored it."""
+    import math
+    import tempfile
+    from array import array
+    from pathlib import Path
+
+    from recorder import audio, storage
+    from recorder.models import Recording
+
+    deadline = time.monotonic() + wait
+    while True:
+        with session_factory() as session:
+            row = session.exec(select(Recording).where(Recording.linkedid == linkedid)).first()
+        if row is not None and row.stage not in ("recording", "failed", "purged"):
+            try:
+                if row.wav_path and Path(row.wav_path).is_file():
+                    pcm = audio.decode_pcm(Path(row.wav_path), 8000, 2)
+                elif row.archive_verified_at is not None:
+                    with tempfile.NamedTemporaryFile(suffix=".opus") as tmp:
+                        tmp.write(storage.fetch(row, settings))
+                        tmp.flush()
+                        pcm = audio.decode_pcm(Path(tmp.name), 8000, 2)
+                else:
+                    pcm = b""
+            except (OSError, audio.AudioError):
+                pcm = b""  # moved between the check and the read: look again
+            if pcm:
+                out = {}
+                for leg, data in zip(audio.LEGS, audio.split_stereo(pcm)):
+                    samples = array("h")
+                    samples.frombytes(data)
+                    rms = math.sqrt(sum(x * x for x in samples) / max(len(samples), 1))
+                    out[leg] = {"rms": round(rms, 1), "audio": rms > LEG_AUDIO_RMS}
+                return out
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.3)
 
 
 def call(
@@ -148,8 +194,9 @@ def call(
     wait_record: float = 20.0,
     number: str = DEMO_DID,
 ) -> DemoCallResult:
-    """Place a real SIP call and wait for its call record (found by the SIP Call-ID)."""
-    result = place_call(settings, number, digits=digits, hold_seconds=hold_seconds)
+    """Place a real SIP call (the caller sends a tone while it stays) and wait for its call record
+    (found by the SIP Call-ID) and its recording's legs."""
+    result = place_call(settings, number, digits=digits, hold_seconds=hold_seconds, tone=True)
     record = None
     if result.call_id:
         deadline = time.monotonic() + wait_record
@@ -159,4 +206,5 @@ def call(
             if record is not None:
                 break
             time.sleep(0.5)
-    return DemoCallResult(sipp=result, record=record)
+    legs = recording_legs(session_factory, settings, record.linkedid) if record is not None else None
+    return DemoCallResult(sipp=result, record=record, legs=legs)

@@ -64,6 +64,21 @@ class Settings(BaseSettings):
     ari_port: int = Field(8088, description="Asterisk HTTP/ARI port.")
     sip_bind: str = Field("127.0.0.1", description="Address PJSIP listens on; 0.0.0.0 for remote softphones.")
     sip_port: int = Field(5060, description="SIP (UDP) port.")
+    sip_external_media_address: str = Field(
+        "", description="Public address put in SDP for softphones outside the LAN (server behind NAT); empty: none."
+    )
+    sip_external_signaling_address: str = Field(
+        "", description="Public address put in SIP headers for softphones outside the LAN; empty: none."
+    )
+    sip_local_net: str = Field(
+        "", description="Comma list of networks reached without NAT (e.g. 192.168.0.0/16,10.0.0.0/8)."
+    )
+    sip_agent_codecs: str = Field(
+        "alaw,ulaw,g722,opus",
+        pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$",
+        description="Codecs offered to softphones in order: G.711 first (recordings stay whole), then G.722 "
+        "and opus for phones that offer only those.",
+    )
     rtp_start: int = Field(10000, description="First RTP port.")
     rtp_end: int = Field(10999, description="Last RTP port.")
 
@@ -111,6 +126,22 @@ class Settings(BaseSettings):
     ivr_clock: str = Field(
         "",
         description="Fixed 'now' (ISO 8601, e.g. 2026-12-24T20:00-05:00) for business hours; empty is the real clock.",
+    )
+
+    report_timezone: str = Field(
+        "UTC", description="The center's time zone (IANA, e.g. America/Panama) for report days, hours and weeks."
+    )
+    report_day_start: str = Field(
+        "00:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="When the wallboard's day begins (HH:MM)."
+    )
+    report_fcr_days: int = Field(
+        7, ge=1, le=90, description="First-contact resolution window: days within which a repeat call counts."
+    )
+    report_short_abandon_s: int = Field(
+        5, ge=0, le=600, description="Abandons within this many seconds are short (a queue may set its own)."
+    )
+    report_sl_threshold_s: int = Field(
+        20, ge=1, le=3600, description="Service-level threshold in seconds (a queue may set its own)."
     )
 
     recorder_model_path: Path | None = Field(
@@ -274,7 +305,23 @@ class Settings(BaseSettings):
         description="Media encryption of softphones and the trunk: none, sdes (SRTP keys in SDP, use with TLS) or dtls.",
     )
 
-    @field_validator("security_allow")
+    # Outgoing email (messaging/email.py): scheduled reports, and later booking reminders and surveys.
+    smtp_host: str = Field("", description="SMTP server host; empty: email is not configured (sending fails, named).")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 submission, 465 with SMTP_SSL).")
+    smtp_user: str = Field("", description="SMTP login user; empty: no authentication.")
+    smtp_password: str = Field("", description="SMTP login password.")
+    smtp_from: str = Field("", description="From address (required to send email), e.g. informes@example.org.")
+    smtp_starttls: bool = Field(True, description="Upgrade with STARTTLS (fails if the server does not offer it).")
+    smtp_ssl: bool = Field(False, description="Implicit TLS from the first byte (port 465); excludes STARTTLS.")
+    smtp_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds to connect and for each SMTP reply.")
+    report_schedule_tick_s: float = Field(
+        60.0, gt=0, le=3600, description="Seconds between checks for due scheduled reports (and retries)."
+    )
+    report_schedule_max_attempts: int = Field(
+        10, ge=1, le=100, description="Tries of a scheduled report (next tick, then doubling to 1 h) before it fails."
+    )
+
+    @field_validator("security_allow", "sip_local_net")
     @classmethod
     def _networks(cls, value: str) -> str:
         import ipaddress
@@ -285,6 +332,14 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(item, strict=False)
                 except ValueError:
                     raise ValueError(f"'{item}' is not an address or network (e.g. 127.0.0.1, 10.0.0.0/8)")
+        return value
+
+    @field_validator("sip_external_media_address", "sip_external_signaling_address")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        # Written into pjsip.conf as is: one host name or address, nothing that could start a new option.
+        if value and not all(c.isalnum() or c in ".-:" for c in value):
+            raise ValueError(f"'{value}' is not a host name or address")
         return value
 
     @field_validator("secret_key", "ami_secret", "ari_secret")

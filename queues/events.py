@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-QUEUE_EVENTS = ("agent.", "queue.", "call.", "spy.", "state.", "bench.", "dialer.")
+# "reports.": the KPI engine's live figures (reports.kpi, for the wallboard); no agent field, so agents never get them.
+QUEUE_EVENTS = ("agent.", "queue.", "call.", "spy.", "state.", "bench.", "dialer.", "reports.")
 
 
 def wanted(event: dict, queue: str | None, agent: str | None) -> bool:

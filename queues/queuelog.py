@@ -101,11 +101,41 @@ class Folder:
 
     def _complete(self, line: QueueLogLine) -> None:
         call = self.call(line)
-        if call is not None:
+        if call is not None and call.ended_at is None:  # a transfer closed it already: that part stands
             call.talk_seconds, call.ended_at = float(_int(line.data, 1)), line.at
             self.session.add(call)
 
     on_COMPLETEAGENT = on_COMPLETECALLER = _complete
+
+    def _transfer(self, line: QueueLogLine) -> None:
+        """The agent handed the caller on: their part ends here with queue_log's calltime. Asterisk writes
+        no COMPLETE* after a transfer. BLINDTRANSFER exten|context|hold|call|pos, ATTENDEDTRANSFER
+        BRIDGE|id|hold|call|pos or APP|app|… or LINK|local1|local2|hold|call|pos (Local channels),
+        TRANSFER exten|context|hold|call[|pos]. The next agent's part is their own visit (a new
+        ENTERQUEUE of the same callid when transferred to a queue)."""
+        call = self.call(line)
+        if call is None or call.ended_at is not None:
+            return
+        calltime = _int(line.data, 3) if line.event == "TRANSFER" else _int(line.data, len(line.data) - 2)
+        call.talk_seconds, call.ended_at = float(calltime), line.at
+        if not call.agent and not line.agent.startswith("Local/"):
+            call.agent = line.agent
+        self.session.add(call)
+        self.session.flush()
+
+    on_BLINDTRANSFER = on_ATTENDEDTRANSFER = on_TRANSFER = _transfer
+
+    def on_QUEUESTART(self, line: QueueLogLine) -> None:
+        """Asterisk (re)started: a call still open in a queue was cut by the restart. Waiting callers
+        become 'restart'; answered calls end here (their talk is unknown: no COMPLETE* came)."""
+        for call in self.session.exec(
+            select(QueueCall).where(col(QueueCall.ended_at).is_(None), QueueCall.entered_at <= line.at)
+        ):
+            if call.outcome == "waiting":
+                call.outcome = "restart"
+            call.ended_at = line.at
+            self.session.add(call)
+        self.session.flush()
 
     def on_ABANDON(self, line: QueueLogLine) -> None:
         self._finish(line, "abandoned", _int(line.data, 2), ended_at=line.at)

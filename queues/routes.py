@@ -310,16 +310,25 @@ async def spy(
 # Event stream ---------------------------------------------------------------------------------------
 @router.websocket("/events")
 async def event_stream(websocket: WebSocket, token: str = "", queue: str | None = None, agent: str | None = None):
-    """Queue, agent and call events as JSON text frames. Auth: ?token= or 'Authorization: Bearer'.
-    Agents see only their own events."""
+    """Queue, agent and call events as JSON text frames. Auth: ?token=, 'Authorization: Bearer', or the
+    web session cookie (the wallboard page). Agents see only their own events."""
+    from urllib.parse import urlsplit
+
+    from api.deps import _session_user
     from api.users.service import resolve_token
     from centralita.db import get_engine
 
     raw = token or websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
     with Session(get_engine()) as session:
-        user = resolve_token(session, raw)
+        user = resolve_token(session, raw) if raw else _session_user(websocket, session)
     if user is None:
         await websocket.close(code=4401, reason="invalid, expired or revoked token")
+        return
+    origin = websocket.headers.get("origin")
+    if not raw and origin and urlsplit(origin).netloc != websocket.headers.get("host"):
+        # A cookie rides along on any same-site page (another port of this host included): only our own
+        # pages may open the stream with it (cross-site websocket hijacking).
+        await websocket.close(code=4403, reason="cross-origin use of the web session")
         return
     if Role(user.role) == Role.agent:
         agent = user.username

@@ -39,6 +39,18 @@ class ArchiveError(RuntimeError):
     """Encoding failed or the archive does not match its source; the message says how."""
 
 
+class LegsError(ArchiveError):
+    """The archive's legs do not match the source's. Encoding is deterministic, so a retry would fail
+    the same way: the pipeline fails the recording at once instead of retrying it."""
+
+
+# A leg whose 20 ms envelope varies less than this (standard deviation / mean) is steady: a tone, hold
+# music, a fax. Its envelope is nearly flat, so correlating it with the archive's only compares noise
+# (0.03 for a perfect copy of a tone); for such a leg the archive must follow the level instead.
+STEADY_VARIATION = 0.15
+STEADY_MAX_ERROR = 0.25  # relative RMS difference of the envelopes a steady leg may have after Opus
+
+
 @dataclass(frozen=True)
 class Archived:
     path: Path
@@ -158,6 +170,24 @@ def correlation(a: list[float], b: list[float]) -> float:
     return cov / math.sqrt(va * vb) if va and vb else 0.0
 
 
+def variation(env: list[float]) -> float:
+    """Coefficient of variation of an envelope: 0 for a constant level."""
+    if not env:
+        return 0.0
+    mean = sum(env) / len(env)
+    return math.sqrt(sum((x - mean) ** 2 for x in env) / len(env)) / mean if mean else 0.0
+
+
+def envelope_error(src: list[float], dec: list[float]) -> float:
+    """RMS difference of two envelopes relative to the source's mean level (0: identical)."""
+    n = min(len(src), len(dec))
+    if not n:
+        return 1.0
+    mean = sum(src[:n]) / n
+    diff = math.sqrt(sum((a - b) ** 2 for a, b in zip(src[:n], dec[:n])) / n)
+    return diff / mean if mean else 1.0
+
+
 def leg_report(source_wav: str | Path, archive: str | Path, source: audio.Legs | None = None) -> dict:
     """Per leg: source and decoded RMS, envelope correlation, and the correlation with the *other*
     source leg (high means the legs were mixed). `source`: the legs already decoded (the pipeline
@@ -176,6 +206,8 @@ def leg_report(source_wav: str | Path, archive: str | Path, source: audio.Legs |
             "rms_archive": round(rms_dec, 1),
             "correlation": round(correlation(env_src[i], env_dec[i]), 3),
             "correlation_other_leg": round(correlation(env_src[1 - i], env_dec[i]), 3),
+            "variation": round(variation(env_src[i]), 3),
+            "envelope_error": round(envelope_error(env_src[i], env_dec[i]), 3),
         }
     return report
 
@@ -190,7 +222,10 @@ def legs_problems(report: dict, silent_rms: float = 30.0) -> list[str]:
             continue
         if not 0.5 <= r["rms_archive"] / r["rms_source"] <= 2.0:
             problems.append(f"{leg} leg lost its level: RMS {r['rms_source']} -> {r['rms_archive']}")
-        if r["correlation"] < 0.9:
+        if r.get("variation", 1.0) < STEADY_VARIATION:
+            if r["envelope_error"] > STEADY_MAX_ERROR:
+                problems.append(f"{leg} leg (steady) does not follow its source (envelope error {r['envelope_error']})")
+        elif r["correlation"] < 0.9:
             problems.append(f"{leg} leg does not match its source (envelope correlation {r['correlation']})")
         elif r["correlation_other_leg"] > r["correlation"]:
             problems.append(f"{leg} leg resembles the other leg more than its own (legs mixed)")
@@ -212,5 +247,5 @@ def verify(
         raise ArchiveError(str(exc)) from None
     problems = legs_problems(report)
     if problems:
-        raise ArchiveError(f"{archive}: " + "; ".join(problems))
+        raise LegsError(f"{archive}: " + "; ".join(problems))
     return report

@@ -49,6 +49,8 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
         return None
     phase = ev.get("Phase", "")
     direction = ev.get("Direction", "")
+    if phase == "agent":
+        return _add_agent_to_call(session, ev.get("Linkedid") or uid, ev.get("Agent", ""))
     row = session.exec(select(Recording).where(Recording.uniqueid == uid)).first()
     if phase == "start":
         if row is not None:
@@ -77,9 +79,30 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
     elif phase == "end":
         row.ended_at = row.ended_at or utcnow()
         row.agent = (ev.get("Agent") or row.agent)[:64]
+        row.agents = _with_agent(row.agents, row.agent, first=True)
         row.queue = (ev.get("Queue") or row.queue)[:64]
         row.ivr_path = (ev.get("Path") or row.ivr_path)[:255]
         row.disposition = (ev.get("Disposition") or row.disposition)[:32]
+    row.updated_at = utcnow()
+    session.add(row)
+    return row
+
+
+def _with_agent(agents: list, agent: str, first: bool = False) -> list:
+    """`agents` naming `agent` once (a new list: the JSON column sees the change)."""
+    if not agent or agent in agents:
+        return list(agents)
+    return [agent, *agents] if first else [*agents, agent]
+
+
+def _add_agent_to_call(session: Session, linkedid: str, agent: str) -> Recording | None:
+    """An agent's phone answered a call that reached them by transfer or dialling ([centralita-record-agent]
+    runs on their channel, which shares the call's linkedid): the call's recording names them too."""
+    row = session.exec(select(Recording).where(Recording.linkedid == linkedid).order_by(col(Recording.id))).first()
+    if row is None or not agent:
+        return row
+    row.agents = _with_agent(row.agents, agent[:64])
+    row.agent = row.agent or agent[:64]
     row.updated_at = utcnow()
     session.add(row)
     return row
@@ -132,6 +155,9 @@ def finalize(session: Session, row: Recording, raw: Path) -> bool:
         return False
     if raw.exists():
         row.duration = round(raw_to_wav(raw, wav), 3)
+        from recorder import capture_agents
+
+        capture_agents.merge(raw, wav, row.pauses)  # the agent leg's silent stretches, from each agent's own
     elif wav.exists():  # converted before a crash, row not yet updated
         with wave.open(str(wav), "rb") as w:
             row.duration = round(w.getnframes() / w.getframerate(), 3)
@@ -149,6 +175,9 @@ def finalize(session: Session, row: Recording, raw: Path) -> bool:
 
 def cleanup(raw: Path) -> None:
     """After the row is committed as `ended`: the raw copy and the marker are no longer needed."""
+    from recorder import capture_agents
+
+    capture_agents.cleanup(raw)
     for path in (raw, Path(f"{raw}{DONE}")):
         try:
             path.unlink()
@@ -229,6 +258,7 @@ def fill_from_records(session: Session, row: Recording) -> None:
     if qcall is not None:
         row.queue = row.queue or qcall.queue
         row.agent = row.agent or qcall.agent[:64]
+        row.agents = _with_agent(row.agents, row.agent, first=True)
 
 
 # When this process first saw each `.done` marker (monotonic). The marker's own stamp says when Asterisk

@@ -44,7 +44,9 @@ class Recording(SQLModel, table=True):
     duration: float = 0.0  # seconds of audio
     direction: str = Field(default="inbound", max_length=16)
     caller: str = Field(default="", index=True, max_length=80)
-    agent: str = Field(default="", index=True, max_length=64)  # agent endpoint username
+    agent: str = Field(default="", index=True, max_length=64)  # agent endpoint username (who answered)
+    # Every agent who spoke, in order: a transferred call names the agents it was handed to as well.
+    agents: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     queue: str = Field(default="", index=True, max_length=64)
     flow: str = Field(default="", max_length=64)
     campaign: str = Field(default="", index=True, max_length=64)

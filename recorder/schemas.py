@@ -19,6 +19,7 @@ class RecordingOut(BaseModel):
     direction: str
     caller: str
     agent: str
+    agents: list
     queue: str
     flow: str
     campaign: str

@@ -134,3 +134,15 @@ router.include_router(_recordings_pages)
 from web.campaigns import router as _campaign_pages  # noqa: E402
 
 router.include_router(_campaign_pages)
+
+from web.wallboard import router as _wallboard_page  # noqa: E402
+
+router.include_router(_wallboard_page)
+
+from web.reports import router as _report_pages  # noqa: E402
+
+router.include_router(_report_pages)
+
+from web.staffing import router as _staffing_page  # noqa: E402
+
+router.include_router(_staffing_page)

@@ -28,7 +28,16 @@ def _register() -> None:
     register_stack_commands(app)
     from centralita.capabilities import contributions
 
+    groups: dict[str, typer.Typer] = {}
     for name, module in contributions("cli"):
+        parent, _, leaf = name.rpartition(".")
+        if parent:  # "reports.staffing" → `centralita reports staffing` (parent listed first, or made here)
+            if parent not in groups:
+                groups[parent] = typer.Typer(help=f"{parent} commands.", no_args_is_help=True)
+                app.add_typer(groups[parent], name=parent)
+            groups[parent].add_typer(module.app, name=leaf)
+            continue
+        groups[name] = module.app
         app.add_typer(module.app, name=name)
         for command, sub_app in getattr(module, "top_level", {}).items():  # e.g. `centralita flow`
             app.add_typer(sub_app, name=command)

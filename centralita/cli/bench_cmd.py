@@ -200,3 +200,58 @@ def soak(
     )
     typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
     raise typer.Exit(0 if doc["ok"] else 1)
+
+
+@bench_app.command("reports")
+def reports_bench(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    calls: int = typer.Option(1_000_000, min=100, max=20_000_000, help="Generated calls (90 days, 20 queues)."),
+    backend: list[str] = typer.Option(["sqlite", "postgresql"], help="sqlite and/or postgresql."),
+    postgres_url: str = typer.Option("", help="A PostgreSQL server to use; empty: a temporary cluster."),
+    repeats: int = typer.Option(20, min=1, max=1000, help="Draws of each standard query."),
+    incremental: int = typer.Option(50, min=1, max=10_000, help="Finished calls fed to the incremental path."),
+    seed: int = typer.Option(1),
+    days: int = typer.Option(90, min=1, max=400),
+    queues: int = typer.Option(20, min=1, max=500),
+    agents: int = typer.Option(100, min=1, max=5000),
+) -> None:
+    """KPI queries through reports.service.kpi() on N generated calls, against the raw records."""
+    import json
+
+    from reports.bench import run_bench
+
+    unknown = [b for b in backend if b not in ("sqlite", "postgresql")]
+    if unknown:
+        raise typer.BadParameter(f"unknown backend {unknown[0]!r}: sqlite or postgresql", param_hint="--backend")
+    doc = run_bench(
+        calls,
+        tuple(backend),
+        days=days,
+        queues=queues,
+        agents=agents,
+        repeats=repeats,
+        incremental=incremental,
+        seed=seed,
+        postgres_url=postgres_url or None,
+    )
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("wallboard")
+def wallboard(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    events: int = typer.Option(100, min=1, max=10000, help="reports.kpi events to publish."),
+    rate: float = typer.Option(10.0, min=0.1, max=1000.0, help="Events per second."),
+) -> None:
+    """Event → screen latency of /wallboard in Chromium (needs the running stack and /usr/bin/chromium)."""
+    import json
+
+    from centralita.settings import get_settings
+    from web.bench_wallboard import run
+
+    try:
+        doc = run(get_settings(), events, rate)
+    except (ConnectionError, OSError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}; start the stack with `centralita up -d`", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))

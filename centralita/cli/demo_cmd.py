@@ -78,6 +78,8 @@ def call_command(
             did=r.did,
             caller=r.caller,
         )
+    if result.legs is not None:
+        summary.update(legs=result.legs, both_legs_audio=all(leg["audio"] for leg in result.legs.values()))
     typer.echo(json.dumps(summary, indent=2))
     if not result.sipp.ok:
         typer.echo(f"the SIP call failed (sipp exit {result.sipp.exit_code}):\n{result.sipp.output}", err=True)

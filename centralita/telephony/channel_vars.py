@@ -28,6 +28,8 @@ REC_FILE = "CENTRALITA_REC_FILE"  # the MixMonitor file of the call
 REC_LANGUAGE = "CENTRALITA_REC_LANGUAGE"  # the recording's language
 REC_PARTY = "CENTRALITA_REC_PARTY"  # the other party's number when CALLERID is ours (outbound)
 REC_ID = "CENTRALITA_REC_ID"  # the MixMonitor id, to stop it
+REC_BASE = "CENTRALITA_REC_BASE"  # the call's recording file without .raw, inherited by the agents' channels
+REC_T0 = "CENTRALITA_REC_T0"  # when the call's recording started (epoch ms), inherited likewise
 
 ALL: dict[str, str] = {k: v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str)}
 

@@ -52,3 +52,38 @@ def write(digits: str, directory: Path) -> tuple[str, int]:
     path = directory / "dtmf.pcap"
     path.write_bytes(data)
     return str(path), duration
+
+
+def _alaw(sample: int) -> int:
+    """One 16-bit sample as G.711 A-law (ITU-T G.711 segment encoding)."""
+    sign = 0x80 if sample >= 0 else 0
+    magnitude = min(sample if sample >= 0 else -sample - 1, 32635) >> 3  # one's complement, as G.711's reference
+    if magnitude < 32:
+        code = magnitude >> 1
+    else:
+        exponent = magnitude.bit_length() - 5
+        code = (exponent << 4) | ((magnitude >> exponent) & 0x0F)
+    return (code | sign) ^ 0x55
+
+
+def tone(seconds: float, directory: Path, freq: float = 440.0, start_seq: int = 1000) -> str:
+    """`seconds` of a sine tone as G.711 A-law RTP (payload 8) in a pcap: what the demo caller says, so
+    the caller's leg of the demo recording carries audio. Same SSRC as the digits, later sequence numbers."""
+    import math
+
+    samples_per_packet = 8 * PACKET_MS
+    packets = []
+    for n in range(int(seconds * 1000 / PACKET_MS)):
+        ts = n * samples_per_packet
+        body = bytes(
+            _alaw(int(8000 * math.sin(2 * math.pi * freq * (ts + i) / 8000))) for i in range(samples_per_packet)
+        )
+        header = struct.pack("!BBHII", 0x80, 8, (start_seq + n) & 0xFFFF, 160000 + ts, 0x43454E54)
+        packets.append((n * PACKET_MS, header + body))
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for at_ms, rtp in packets:
+        frame = _udp_frame(rtp)
+        out += struct.pack("<IIII", at_ms // 1000, (at_ms % 1000) * 1000, len(frame), len(frame)) + frame
+    path = directory / "tone.pcap"
+    path.write_bytes(bytes(out))
+    return str(path)

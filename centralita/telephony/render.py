@@ -45,6 +45,7 @@ def _context(settings: Settings, paths: Paths, session: Session | None) -> dict:
         "paths": paths,
         "trunks": trunks,
         "ami_permit": ami_permit,
+        "linear_moh": bool(_gsm_hold_music(paths)) and shutil.which("sox") is not None,
         **channel_vars.template_context(),
     }
     # Capability data (queues' endpoints and queues, the IVR's DIDs and flows, ...): telephony
@@ -82,6 +83,7 @@ def render(settings: Settings, paths: Paths, session: Session | None, out_dir: P
     files = render_files(settings, paths, session)
     files.update(speak_prompts(settings.language, target / "prompts"))
     files.update(apology_hold_music(files["prompts/fallback.wav"], paths))
+    files.update(linear_hold_music(paths, target / "prompts"))
     for _name, module in contributions("render"):  # capability files (e.g. the IVR's custom prompts)
         files.update(module.files(settings, paths, session))
     atomic_write_dir(files, target)
@@ -98,6 +100,40 @@ def apology_hold_music(apology: bytes, paths: Paths) -> dict[str, bytes]:
     tracks = sorted(p for p in music_dir.glob("*") if p.suffix in (".gsm", ".wav")) if music_dir.is_dir() else []
     if tracks:
         out[f"prompts/moh-apology/10-music{tracks[0].suffix}"] = tracks[0].read_bytes()
+    return out
+
+
+def _gsm_hold_music(paths: Paths) -> list[Path]:
+    music_dir = paths.host("/usr/share/asterisk/moh")
+    return sorted(music_dir.glob("*.gsm")) if music_dir.is_dir() else []
+
+
+def linear_hold_music(paths: Paths, existing_dir: Path) -> dict[str, bytes]:
+    """The default hold music as 8 kHz 16-bit WAV (`prompts/moh-default`, musiconhold.conf's [default]).
+
+    Why not Debian's GSM files as they are: Asterisk 22 hands a bridged channel's hold music to
+    MixMonitor only when its frames are signed linear (ast_write hooks those before translating). GSM
+    music played to a caller on hold never reached the recording (its agent leg was silent through
+    every hold); the same music as WAV does. Converted by sox once, then reused."""
+    tracks = _gsm_hold_music(paths)
+    out: dict[str, bytes] = {}
+    if not tracks or not shutil.which("sox"):
+        return out  # musiconhold.conf then plays the GSM directory (recordings miss hold music)
+    for track in tracks:
+        name = f"prompts/moh-default/{track.stem}.wav"
+        existing = existing_dir / "moh-default" / f"{track.stem}.wav"
+        if existing.is_file() and existing.stat().st_size > 44:
+            out[name] = existing.read_bytes()
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / "music.wav"
+            subprocess.run(
+                ["sox", str(track), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(wav)],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            out[name] = wav.read_bytes()
     return out
 
 

@@ -67,6 +67,12 @@ def digit_steps(digits: str, directory: Path) -> list[str | int]:
     return [pcap, max(duration_ms - 600, 0)]
 
 
+def _tone(seconds: float, directory: Path) -> str:
+    from centralita.telephony import dtmf_pcap
+
+    return dtmf_pcap.tone(max(seconds - 0.5, 0.5), directory)
+
+
 def place_call(
     settings: Settings,
     number: str,
@@ -75,6 +81,7 @@ def place_call(
     caller: str = "5551234",
     first_digit_ms: int = 2500,
     timeout: float = 90,
+    tone: bool = False,
 ) -> SippCall:
     sipp = shutil.which("sipp")
     if not sipp:
@@ -87,6 +94,7 @@ def place_call(
             first_digit_ms=first_digit_ms,
             hold_ms=int(hold_seconds * 1000),
             digit_pcaps=digit_steps(digits, Path(tmp)),
+            tone_pcap=_tone(hold_seconds, Path(tmp)) if tone else "",
         )
         xml, log = Path(tmp) / "uac.xml", Path(tmp) / "calls.log"
         xml.write_text(scenario)

@@ -142,7 +142,10 @@ def encode(job: Job, rec: Recording) -> None:
     if not opus.is_file():  # resumed after the work copy was lost
         archive.encode(_wav(rec), opus, job.settings.recorder_opus_kbps)
     # The legs at the model's rate, when this job decoded them, spare decoding the WAV again.
-    archive.verify(_wav(rec), opus, source=job.cache.get("legs"))
+    try:
+        archive.verify(_wav(rec), opus, source=job.cache.get("legs"))
+    except archive.LegsError as exc:  # the same encode would fail the same check again: no retries
+        raise PermanentError(str(exc)) from None
     checkpoint("analysed", rec)
     rec.archive_bytes = opus.stat().st_size
 

@@ -294,3 +294,60 @@ def test_a_marker_stamped_ahead_of_the_file_system_counts_from_when_it_was_seen(
     assert capture.marker_age(marker, now) == capture.ORPHAN_GRACE + 1
     os.utime(marker, (now - 30, now - 30))  # a normal stamp: its own age counts at once
     assert capture.marker_age(marker, now) == pytest.approx(30, abs=0.01)
+
+
+def test_every_agent_who_answered_the_call_is_named(stack_env, tmp_path):
+    """[centralita-record-agent] runs on each agent's channel as they answer (queue, transfer, dial):
+    its event carries the agent channel's own Uniqueid and the call's Linkedid."""
+    from centralita import db
+    from recorder.models import Recording
+
+    host = lambda p: tmp_path / p.lstrip("/")
+    with Session(db.get_engine()) as s:
+        capture.on_event(s, _event("start", Direction="inbound", Scope="queue", Name="atencion", Caller="555"), host)
+        for uid, agent in (("1795.8", "agent1"), ("1795.8", "agent1"), ("1795.9", "agent2")):
+            capture.on_event(s, {**_event("agent", uid=uid, Agent=agent), "Linkedid": ["1795.7"]}, host)
+        capture.on_event(s, _event("end", Agent="agent1", Queue="atencion"), host)
+        s.commit()
+        row = s.exec(select(Recording)).one()
+        assert (row.agent, row.agents) == ("agent1", ["agent1", "agent2"])
+        # An agent event for a call nobody records changes nothing.
+        assert capture.on_event(s, {**_event("agent", uid="9.9", Agent="agent3"), "Linkedid": ["9.9"]}, host) is None
+
+
+def test_the_agent_leg_silent_stretches_are_filled_from_each_agents_own_file(tmp_path):
+    """Where the D file's agent leg went silent (after a hold in a bridge, an attended transfer) while
+    an agent's own recording has their voice at that offset, the leg takes it; the rest is untouched."""
+    from recorder import capture_agents
+
+    n = 8000 * 3
+    left = [1000] * n
+    right = [3000] * 8000 + [0] * (2 * 8000)  # the agent was heard for a second, then nothing
+    frames = array("h", bytes(4 * n))
+    frames[0::2], frames[1::2] = array("h", left), array("h", right)
+    raw = tmp_path / "1795.7.raw"
+    wav = tmp_path / "1795.7.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(frames.tobytes())
+    # agent2 answered 1.5 s into the recording and spoke for a second
+    (tmp_path / "1795.7.agent-1500-1795.9.sln").write_bytes(array("h", [-5000] * 8000).tobytes())
+    filled = capture_agents.merge(raw, wav)
+    with wave.open(str(wav)) as w:
+        out = array("h", w.readframes(w.getnframes()))
+    right_out = out[1::2]
+    assert filled == 50  # one second of 20 ms blocks
+    assert set(right_out[:8000]) == {3000}  # what the caller heard stays
+    assert set(right_out[8000:12000]) == {0} and set(right_out[12000:20000]) == {-5000}
+    assert set(right_out[20000:]) == {0} and set(out[0::2]) == {1000}  # the caller leg is never touched
+    # A PCI pause stays silent: the agents' own files were not muted by it.
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(frames.tobytes())
+    assert capture_agents.merge(raw, wav, [{"start": 1.0, "end": 3.0}]) == 0
+    capture_agents.cleanup(raw)
+    assert not list(tmp_path.glob("*.sln"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import wave
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -227,3 +228,46 @@ def test_sweep_recovers_recordings_whose_messages_were_lost(pipeline_env):
         proc.terminate()
         proc.wait(timeout=30)
     assert not wav.exists()
+
+
+def test_a_steady_tone_on_one_leg_ends_done(stack_env, tmp_path):
+    """Hold music, a tone or a fax on one leg: its level is nearly constant, so the archive check
+    compares levels there instead of envelope correlation (which is noise on a flat envelope)."""
+    import math
+    from array import array
+
+    from recorder import archive, testaudio
+
+    wav = tmp_path / "tone.wav"
+    testaudio.write_call(wav, [("agent", "여보세요 네 예약 번호")])
+    with wave.open(str(wav)) as w:
+        frames = array("h", w.readframes(w.getnframes()))
+    n = len(frames) // 2
+    frames[0::2] = array("h", (int(6000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(n)))
+    testaudio.write_wav(wav, frames.tobytes(), channels=2)
+    # The caller leg is steady: the check follows its level there, and the Opus copy keeps it.
+    opus = tmp_path / "check.opus"
+    archive.encode(wav, opus, 16)
+    report = archive.leg_report(wav, opus)
+    assert report["caller"]["variation"] < archive.STEADY_VARIATION <= report["agent"]["variation"]
+    assert report["caller"]["envelope_error"] < archive.STEADY_MAX_ERROR and archive.legs_problems(report) == []
+    rid = _add(stage="ended", wav_path=str(wav))
+    assert runner.run(rid, heartbeat=lambda: None) == "done"
+    with Session(db.get_engine()) as session:
+        rec = session.get(Recording, rid)
+        assert rec.stage == "done" and rec.attempts == 0 and rec.last_error == ""
+
+
+def test_archive_legs_that_do_not_match_fail_at_once(stack_env, tmp_path, monkeypatch):
+    """A legs check that fails would fail the same way on every retry: the recording is `failed` at
+    once with the reason, never left retrying."""
+    from recorder import archive, testaudio
+
+    wav = tmp_path / "call.wav"
+    testaudio.write_call(wav, [("agent", "여보세요 네"), ("caller", "예약 번호")])
+    rid = _add(stage="ended", wav_path=str(wav))
+    monkeypatch.setattr(archive, "legs_problems", lambda report, silent_rms=30.0: ["caller leg lost its level"])
+    assert runner.run(rid, heartbeat=lambda: None) == "failed"
+    with Session(db.get_engine()) as session:
+        rec = session.get(Recording, rid)
+        assert rec.attempts == 1 and "caller leg lost its level" in rec.last_error

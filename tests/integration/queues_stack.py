@@ -23,7 +23,7 @@ def start(
     _require_tools()
     s = Stack(data_dir, f"sqlite:///{data_dir / 'centralita.db'}", port_base=port_base)
     s.env.update(extra_env or {})
-    s.passwords = {}
+    s.passwords, s.sip_passwords = {}, {}
     s.cli("db", "upgrade")
     s.cli("user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1])
     code = (
@@ -41,6 +41,7 @@ def start(
             "queues", "agent-add", username, extension, "--contact", f"sip:{username}@127.0.0.1:{port}", "--role", role
         ).stdout
         s.passwords[username] = out.split("web password: ")[1].split()[0]  # printed once, kept for the tests
+        s.sip_passwords[username] = out.split("softphone: user ")[1].split("password ")[1].split()[0]
         for queue in skills:
             s.cli("queues", "skill", username, queue)
     s.start_redis()

@@ -35,6 +35,10 @@ def test_demo_call_runs_the_flow_and_is_recorded(stack):
     assert call["did"] == "5551000"
     assert call["disposition"] == "ANSWERED"
     assert abs(call["billsec"] - call["sipp_seconds"]) < 1.0, call
+    # The caller streams a tone while it waits: its leg carries audio, and so does the other (the menu,
+    # then the queue's music), both measured on the call's recording.
+    assert call["both_legs_audio"] is True, call.get("legs")
+    assert call["legs"]["caller"]["rms"] > 500 and call["legs"]["agent"]["rms"] > 100, call["legs"]
 
     token = stack.token("boss", "boss-password-1")
     [record] = _records(stack, token, call["sip_call_id"])
