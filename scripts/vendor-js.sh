@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 VENDOR=web/static/vendor
 UPDATE="${1:-}"
 command -v npm >/dev/null || { echo "vendor-js: npm is needed to rebuild the vendored files" >&2; exit 1; }
+# The registry is the machine's own npm configuration (a mirror where one is set): never written here.
+echo "vendor-js: npm registry $(npm config get registry)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
