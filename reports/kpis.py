@@ -42,43 +42,6 @@ KPI_NAMES = (
 EXTRA = ("handled", "exits_empty", "restart_lost")
 
 
-# the sums compute() reads (report_kpi_15m's columns)
-_SUMS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "timeouts",
-    "exits_key",
-    "exits_empty",
-    "overflows",
-    "restart_lost",
-    "callbacks_requested",
-    "callbacks_made",
-    "transfers",
-    "sl_answered",
-    "sl_abandoned",
-    "wait_answered_s",
-    "wait_s",
-    "wait_n",
-    "max_wait_s",
-    "handled",
-    "talk_s",
-    "hold_s",
-    "wrapup_s",
-    "fcr_n",
-    "fcr_resolved",
-    "ivr_calls",
-    "ivr_self_service",
-    "csat_sum",
-    "csat_n",
-    "csat_top2",
-    "nps_promoters",
-    "nps_detractors",
-    "nps_n",
-)
-
-
 def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 4) if den else None
 
