@@ -103,6 +103,7 @@ def queue_calls(
     limit: int = Query(100, ge=1, le=1000),
     session: Session = Depends(get_session),
 ) -> list:
+    """The newest queue calls; `agents` gives every agent's part, those reached by a transfer included."""
     return history.calls(session, queue, limit)
 
 

@@ -94,6 +94,23 @@ class ActionOut(BaseModel):
     queues: list[str] = []
 
 
+class AgentPartOut(BaseModel):
+    agent: str
+    via: Literal["queue", "transfer"] = Field(
+        description="queue: the queue rang them (queue_log CONNECT); transfer: the call was transferred to their "
+        "extension (their part comes from the CDRs)."
+    )
+    connected_at: datetime
+    ended_at: datetime | None
+    talk_seconds: float = Field(description="Their own talk, hold excluded.")
+    hold_seconds: float
+    ended_by: str = Field(
+        description="caller | agent | blindtransfer | attendedtransfer | transfer | restart | open; a part after a "
+        "transfer: transfer (another agent took it on), agent (the call went on without them) or hangup (it ended "
+        "with the call: the CDRs do not say which side hung up)."
+    )
+
+
 class QueueCallOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     callid: str
@@ -102,10 +119,13 @@ class QueueCallOut(BaseModel):
     entered_at: datetime
     position: int
     outcome: str
-    agent: str
+    agent: str = Field(description="The agent who answered.")
     wait_seconds: float | None
-    talk_seconds: float | None
+    talk_seconds: float | None = Field(description="The answering agent's own talk (until a transfer).")
     ended_at: datetime | None
+    agents: list[AgentPartOut] = Field(
+        default_factory=list, description="Every agent's part in order, those reached by a transfer included."
+    )
 
 
 class SessionOut(BaseModel):

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, String, cast, false, func, text
+from sqlalchemy import ColumnElement, String, cast, false, func, or_, text
 from sqlmodel import Session, col, select
 
 from centralita.errors import FieldError
@@ -100,7 +100,11 @@ def conditions(session: Session, f: Filters) -> list[ColumnElement[bool]]:
         out.append(col(Recording.started_at) >= _aware(f.since))
     if f.until:
         out.append(col(Recording.started_at) < _aware(f.until))
-    for name in ("agent", "queue", "direction", "campaign", "stage"):
+    if f.agent:
+        # Every agent who spoke on the call (a call transferred to them names them in `agents`); `agent`
+        # too, for recordings made before `agents` existed.
+        out.append(or_(col(Recording.agent) == f.agent, _json_contains(Recording.agents, f.agent)))
+    for name in ("queue", "direction", "campaign", "stage"):
         if getattr(f, name):
             out.append(getattr(Recording, name) == getattr(f, name))
     if f.caller:
@@ -151,7 +155,8 @@ def agent_username(session: Session, user) -> str:
 
 
 def restrict_to_own(session: Session, user, f: Filters) -> Filters:
-    """Agents see only their own calls: the agent filter is forced to their endpoint."""
+    """Agents see only their own calls — those they answered or spoke on after a transfer: the agent filter
+    is forced to their endpoint."""
     if getattr(user, "role", "") == "agent":
         f.agent = agent_username(session, user)
         f.deny_all = not f.agent
@@ -162,4 +167,4 @@ def visible(session: Session, user, recording: Recording) -> bool:
     if getattr(user, "role", "") != "agent":
         return True
     mine = agent_username(session, user)
-    return bool(mine) and recording.agent == mine
+    return bool(mine) and (recording.agent == mine or mine in (recording.agents or []))

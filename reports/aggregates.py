@@ -13,7 +13,15 @@ from sqlmodel import Session, col, delete, select
 
 from queues.models import AgentPause, AgentSession
 from reports.facts import QUARTER, floor15
-from reports.models import ReportAgent15m, ReportAgentLeg, ReportCall, ReportKpi15m, ReportKpiDay, ReportQueueVisit
+from reports.models import (
+    ReportAgent15m,
+    ReportAgentLeg,
+    ReportCall,
+    ReportCenter15m,
+    ReportKpi15m,
+    ReportKpiDay,
+    ReportQueueVisit,
+)
 
 ALL = "*"
 KPI_SUMS = (
@@ -392,23 +400,14 @@ def recompute_days(session: Session, days: set[str], zone: ZoneInfo) -> None:
             .group_by(k.queue)
         ):
             for queue in (record[0], ALL):
-                row = rows[queue]
-                for name, value in zip(KPI_SUMS, record[1:-1], strict=True):
-                    row[name] += value or 0
-                row["max_wait_s"] = max(row["max_wait_s"], record[-1] or 0)
+                _add_kpi_record(rows[queue], record[1:])
         agent_columns: list = [a.queue, a.logged_in_s, a.paused_s, a.talk_s, a.wrapup_s, a.paused_by_reason]
         for queue, logged, paused, talk, wrap, reasons in conn.execute(
             sa_select(*agent_columns).where(
                 col(a.agent) == ALL, col(a.interval_start) >= lo, col(a.interval_start) < hi
             )
         ):
-            row = rows[queue]
-            row["logged_in_s"] += logged
-            row["paused_s"] += paused
-            row["agent_talk_s"] += talk
-            row["agent_wrapup_s"] += wrap
-            for reason, seconds in (reasons or {}).items():
-                row["paused_by_reason"][reason] = round(row["paused_by_reason"].get(reason, 0) + seconds, 3)
+            _add_agent_record(rows[queue], logged, paused, talk, wrap, reasons)
         local = lo.astimezone(zone)
         year, week, weekday = local.isocalendar()
         labels = {
@@ -426,3 +425,54 @@ def _new_day() -> dict:
     row = _new_sums()
     row.update(logged_in_s=0.0, paused_s=0.0, agent_talk_s=0.0, agent_wrapup_s=0.0, paused_by_reason={})
     return row
+
+
+def _add_kpi_record(row: dict, sums) -> None:
+    """Add one `SUM(each of KPI_SUMS), MAX(max_wait_s)` result to a roll-up row."""
+    for name, value in zip(KPI_SUMS, sums[:-1], strict=True):
+        row[name] += value or 0
+    row["max_wait_s"] = max(row["max_wait_s"], sums[-1] or 0)
+
+
+def _add_agent_record(row: dict, logged, paused, talk, wrap, reasons: dict | None) -> None:
+    row["logged_in_s"] += logged
+    row["paused_s"] += paused
+    row["agent_talk_s"] += talk
+    row["agent_wrapup_s"] += wrap
+    for reason, seconds in (reasons or {}).items():
+        row["paused_by_reason"][reason] = round(row["paused_by_reason"].get(reason, 0) + seconds, 3)
+
+
+def quarters(lo: datetime, hi: datetime) -> set[datetime]:
+    """The 15-minute interval starts that overlap [lo, hi)."""
+    out, start = set(), floor15(lo)
+    while start < hi:
+        out.add(start)
+        start += QUARTER
+    return out
+
+
+def recompute_center(session: Session, intervals: set[datetime], zone: ZoneInfo) -> None:
+    """report_center_15m for these intervals, from the roll-up rows of the two 15-minute tables (so
+    call after recompute_kpi and recompute_agents of the same intervals)."""
+    session.flush()
+    conn = session.connection()
+    k, a = ReportKpi15m, ReportAgent15m
+    for chunk in _chunks(sorted(intervals)):
+        session.exec(delete(ReportCenter15m).where(col(ReportCenter15m.interval_start).in_(chunk)))
+        rows: dict[datetime, dict] = defaultdict(_new_day)
+        columns: list = [k.interval_start, *[func.sum(getattr(k, name)) for name in KPI_SUMS], func.max(k.max_wait_s)]
+        for record in conn.execute(
+            sa_select(*columns)
+            .where(col(k.agent) == ALL, col(k.interval_start).in_(chunk))
+            .group_by(col(k.interval_start))
+        ):
+            _add_kpi_record(rows[record[0]], record[1:])
+        agent_columns: list = [a.interval_start, a.logged_in_s, a.paused_s, a.talk_s, a.wrapup_s, a.paused_by_reason]
+        for start, *values in conn.execute(
+            sa_select(*agent_columns).where(col(a.agent) == ALL, col(a.queue) == ALL, col(a.interval_start).in_(chunk))
+        ):
+            _add_agent_record(rows[start], *values)
+        values = [{"interval_start": start, **local_columns(start, zone), **row} for start, row in sorted(rows.items())]
+        _insert(session, ReportCenter15m, values)
+    session.flush()

@@ -12,6 +12,8 @@ How the data is written (faithful to the engine, but fast enough for a million c
 - report_agent_15m follows recompute_agents' shape (agent × queue, agent × '*', '*' × queue, '*' × '*')
   from generated shifts and pauses, computed here (the engine's version reads every leg before the
   period, see the notes);
+- report_kpi_day and report_center_15m are then filled by the engine's own recompute_days and
+  recompute_center over the generated period;
 - queue_calls (the raw outcome rows the "raw" queries group) gets one row per visit;
 - the incremental cost is measured on the real path: finished calls written as queue_log lines and
   CDR rows, read by the real ingesters, then `reports.incremental.process()` and a commit, per call.
@@ -458,6 +460,8 @@ def generate(engine: Engine, calls: int, days: int, queues: int, agents: int, se
             progress(f"{engine.dialect.name}: day {d + 1}/{days}, {gen.seq} calls, {rate:,.0f} calls/s")
     rollup_s = day_rollup(engine, days, zone)
     progress(f"{engine.dialect.name}: daily roll-up by the engine's recompute_days in {rollup_s} s")
+    center_s = center_rollup(engine, days, zone)
+    progress(f"{engine.dialect.name}: whole-center roll-up by the engine's recompute_center in {center_s} s")
     analyze = engine.dialect.name == "postgresql"
     if analyze:  # what autovacuum does after a bulk load; SQLite is left as the product leaves it
         with engine.begin() as conn:
@@ -467,6 +471,7 @@ def generate(engine: Engine, calls: int, days: int, queues: int, agents: int, se
         "rows": dict(counts),
         "analyzed": analyze,
         "day_rollup_s": rollup_s,
+        "center_rollup_s": center_s,
         "queues": gen.queues,
         "agents": gen.agents,
         "generator": gen,
@@ -485,6 +490,17 @@ def day_rollup(engine: Engine, days: int, zone: ZoneInfo) -> float | None:
         # A call that starts just before the last midnight has its visit and legs on the next day.
         end = START + timedelta(days=days + 1) - timedelta(microseconds=1)
         aggregates.recompute_days(session, aggregates.days_of(START, end, zone), zone)
+        session.commit()
+    return round(time.perf_counter() - t, 1)
+
+
+def center_rollup(engine: Engine, days: int, zone: ZoneInfo) -> float:
+    """report_center_15m by the engine's own function over every generated interval."""
+    from reports import aggregates
+
+    t = time.perf_counter()
+    with Session(engine) as session:
+        aggregates.recompute_center(session, aggregates.quarters(START, START + timedelta(days=days + 1)), zone)
         session.commit()
     return round(time.perf_counter() - t, 1)
 

@@ -1,13 +1,14 @@
-"""Facts from the durable records only: queue visits and agent legs from queue_log_entries, calls from
-call_records + ivr_survey_answers + dialer_attempts. Nothing here reads what only the live runtime
-knows (queue_calls.wait_seconds is refined from AMI, so it is not used), which is why a rebuild gives
-the same rows as the incremental path."""
+"""Facts from the durable records only: queue visits and agent legs from queue_log_entries (plus, after a
+transfer to an extension, the next agents' parts from cdr_entries), calls from call_records +
+ivr_survey_answers + dialer_attempts. Nothing here reads what only the live runtime knows
+(queue_calls.wait_seconds is refined from AMI, so it is not used), which is why a rebuild gives the
+same rows as the incremental path."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +16,8 @@ from api.calls.models import CallRecord, CdrEntry
 from dialer.models import Attempt, Campaign
 from ivr.metrics import classify
 from ivr.models import Flow, FlowVersion, SurveyAnswer
-from queues.models import Queue, QueueLogEntry
+from queues.live import agent_of
+from queues.models import AgentEndpoint, Queue, QueueLogEntry
 from reports.models import ReportAgentLeg, ReportCall, ReportQueueSetting, ReportQueueVisit
 
 QUARTER = timedelta(minutes=15)
@@ -39,6 +41,8 @@ VISIT_EVENTS = {
     "UNHOLD",
 }
 TRANSFERS = {"TRANSFER": "transfer", "BLINDTRANSFER": "blindtransfer", "ATTENDEDTRANSFER": "attendedtransfer"}
+TRANSFER_ENDS = set(TRANSFERS.values())
+SLACK = timedelta(seconds=1)  # queue_log has whole seconds, CDRs microseconds
 ENDS = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITWITHKEY": "exitkey", "EXITEMPTY": "empty"}
 RESTART = "QUEUESTART"
 
@@ -186,20 +190,104 @@ def _fold_visit(
                 "talk_s": max(0.0, leg.talk_s - leg.hold_s),
                 "hold_s": leg.hold_s,
                 "wrapup_s": float(wrap) if closed and leg.ended_by != "restart" else 0.0,
+                "via": "queue",
             }
         )
-    if out_legs and all(leg["ended_at"] is not None for leg in out_legs):
-        v["ended_at"] = max(leg["ended_at"] for leg in out_legs if isinstance(leg["ended_at"], datetime))
-    v["talk_s"] = sum(leg["talk_s"] for leg in out_legs)
-    v["hold_s"] = sum(leg["hold_s"] for leg in out_legs)
-    v["wrapup_s"] = sum(leg["wrapup_s"] for leg in out_legs)
-    v["legs"] = len(out_legs)
     threshold, short = cfg.threshold(queue), cfg.short_abandon(queue)
     v["sl_threshold_s"] = threshold
     v["short_abandon"] = v["outcome"] == "abandoned" and v["wait_s"] < short
     v["within_sl"] = v["outcome"] in ("answered", "abandoned") and v["wait_s"] <= threshold
     v["interval_start"] = floor15(v["entered_at"])
     return v, out_legs
+
+
+def _totals(v: dict, legs: list[dict]) -> None:
+    """The visit's handle time: every leg's, the parts taken after a transfer included."""
+    if legs and all(leg["ended_at"] is not None for leg in legs):
+        v["ended_at"] = max(leg["ended_at"] for leg in legs if isinstance(leg["ended_at"], datetime))
+    v["talk_s"] = sum(leg["talk_s"] for leg in legs)
+    v["hold_s"] = sum(leg["hold_s"] for leg in legs)
+    v["wrapup_s"] = sum(leg["wrapup_s"] for leg in legs)
+    v["legs"] = len(legs)
+
+
+# -- the parts taken after a transfer to an extension -------------------------------------------------
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _covered(spans: list[tuple[datetime, datetime]]) -> float:
+    """Seconds covered by the spans (overlaps once)."""
+    total, reach = 0.0, None
+    for a, b in sorted(spans):
+        if reach is not None and a < reach:
+            a = reach
+        if b > a:
+            total += (b - a).total_seconds()
+        reach = b if reach is None else max(reach, b)
+    return total
+
+
+def transfer_parts(
+    visits: dict[tuple[str, str], list[dict]], cdrs: list[CdrEntry], agents: set[str]
+) -> dict[tuple[str, str], list[dict]]:
+    """The legs of agents a call reached by a transfer to their extension, from the call's CDRs: queue_log
+    writes nothing for them. `visits`: the queue_log legs of every visit of one call (one linkedid).
+
+    Each agent channel (`PJSIP/<agent>-…` of a known agent) on the call is one part, from its first
+    answered CDR (dstchannel or channel) to its last one, its talk the seconds covered by them (a
+    consultation before an attended transfer completes is theirs too: their phone was on the call). A
+    channel the queue rang (a CONNECT of that agent while it was up) is the queue_log leg, not a part.
+    A part belongs to the visit whose transferring leg is the latest to have started before it; it ended
+    by `transfer` when another agent took the call on after it, `agent` when the call went on without
+    them (a survey, an IVR), `hangup` when it ended with the call (CDRs do not say who hung up)."""
+    handoffs = sorted(
+        (_utc(leg["connected_at"]), key)
+        for key, legs in visits.items()
+        for leg in legs
+        if leg["ended_by"] in TRANSFER_ENDS
+    )
+    if not handoffs or not cdrs:
+        return {}
+    connects = [(leg["agent"], _utc(leg["connected_at"])) for legs in visits.values() for leg in legs]
+    spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    owner: dict[str, str] = {}
+    for c in cdrs:
+        if c.answer is None or c.disposition != "ANSWERED" or c.end <= c.answer:
+            continue
+        for name in {c.channel, c.dstchannel}:
+            agent = agent_of(name, agents)
+            if agent:
+                spans[name].append((_utc(c.answer), _utc(c.end)))
+                owner[name] = agent
+    bounds = {name: (min(a for a, _ in s), max(b for _, b in s)) for name, s in spans.items()}
+    call_end = max(_utc(c.end) for c in cdrs)
+    out: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for name in sorted(bounds, key=lambda n: (bounds[n], n)):
+        lo, hi = bounds[name]
+        if any(agent == owner[name] and lo - SLACK <= at <= hi + SLACK for agent, at in connects):
+            continue  # the queue rang this phone: queue_log has its leg
+        before = [key for at, key in handoffs if at <= lo + SLACK]
+        if not before:
+            continue
+        if any(o != name and bounds[o][0] >= lo and bounds[o][1] > hi + SLACK for o in bounds):
+            ended_by = "transfer"
+        else:
+            ended_by = "agent" if call_end > hi + SLACK else "hangup"
+        out[before[-1]].append(
+            {
+                "agent": owner[name],
+                "connected_at": lo,
+                "interval_start": floor15(lo),
+                "ended_at": hi,
+                "ended_by": ended_by,
+                "talk_s": round(_covered(spans[name]), 3),
+                "hold_s": 0.0,  # CDRs record no hold
+                "wrapup_s": 0.0,  # Asterisk imposes wrapuptime after queue calls only
+                "via": "transfer",
+            }
+        )
+    return dict(out)
 
 
 def _restart_after(session: Session, at: datetime) -> tuple[datetime | None, datetime | None]:
@@ -224,17 +312,28 @@ def _chunks(items: list, size: int = 500):
         yield items[start : start + size]
 
 
-def refresh_visits(session: Session, keys: set[tuple[str, str]], cfg: Config) -> set[datetime]:
-    """Recompute the visits (callid, queue) and their legs from queue_log. Returns every interval whose
-    sums may have changed (where the old and the new facts sit)."""
-    touched: set[datetime] = set()
-    by_callid: dict[str, set[str]] = defaultdict(set)
+def _by_callid(keys: set[tuple[str, str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
     for callid, queue in keys:
-        by_callid[callid].add(queue)
-    callids = sorted(by_callid)
+        out[callid].add(queue)
+    return out
+
+
+def _whole_calls(session: Session, keys: set[tuple[str, str]]) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """The visits with every other visit of the same calls (one linkedid), and callid → linkedid: a part
+    taken after a transfer depends on every visit of its call (which leg handed it on, which phone the
+    queue rang), so they are always folded together, whichever of them a new line or CDR touched."""
+    links = _linkedids(session, sorted({callid for callid, _ in keys}))
+    more = visit_keys_for_linkedids(session, {i for i in links.values() if i}) - keys
+    if more:
+        links.update(_linkedids(session, sorted({callid for callid, _ in more} - set(links))))
+    return keys | more, links
+
+
+def _lines(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[QueueLogEntry]]:
+    by_callid = _by_callid(keys)
     lines: dict[tuple[str, str], list[QueueLogEntry]] = defaultdict(list)
-    old_visits: dict[tuple[str, str], ReportQueueVisit] = {}
-    for chunk in _chunks(callids):
+    for chunk in _chunks(sorted(by_callid)):
         for e in session.exec(
             select(QueueLogEntry)
             .where(col(QueueLogEntry.callid).in_(chunk), col(QueueLogEntry.event).in_(VISIT_EVENTS))
@@ -242,6 +341,66 @@ def refresh_visits(session: Session, keys: set[tuple[str, str]], cfg: Config) ->
         ):
             if e.queue in by_callid[e.callid]:
                 lines[(e.callid, e.queue)].append(e)
+    return lines
+
+
+def _fold_calls(
+    session: Session, keys: set[tuple[str, str]], links: dict[str, str], cfg: Config
+) -> dict[tuple[str, str], tuple[dict, list[dict]]]:
+    """(visit fields, legs) of each visit that has its ENTERQUEUE, the parts after transfers included."""
+    lines = _lines(session, keys)
+    folded: dict[tuple[str, str], tuple[dict, list[dict]]] = {}
+    for key in sorted(keys):
+        entries = lines.get(key)
+        if not entries or not any(e.event == "ENTERQUEUE" for e in entries):
+            continue
+        fields, legs = _fold_visit(entries, None, None, cfg, key[1])
+        if "ended_at" not in fields:  # still open: unless a later restart line closed it
+            restart_at, crash_at = _restart_after(session, entries[-1].at)
+            if restart_at is not None:
+                fields, legs = _fold_visit(entries, restart_at, crash_at, cfg, key[1])
+        folded[key] = (fields, legs)
+    calls: dict[str, dict[tuple[str, str], list[dict]]] = defaultdict(dict)
+    for key, (_, legs) in folded.items():
+        calls[links.get(key[0], "")][key] = legs
+    transferred = sorted(
+        linkedid
+        for linkedid, visits in calls.items()
+        if linkedid and any(leg["ended_by"] in TRANSFER_ENDS for legs in visits.values() for leg in legs)
+    )
+    if transferred:
+        agents = set(session.exec(select(AgentEndpoint.username)))
+        cdrs: dict[str, list[CdrEntry]] = defaultdict(list)
+        for chunk in _chunks(transferred):
+            for c in session.exec(select(CdrEntry).where(col(CdrEntry.linkedid).in_(chunk)).order_by(col(CdrEntry.id))):
+                cdrs[c.linkedid].append(c)
+        for linkedid in transferred:
+            for key, parts in transfer_parts(calls[linkedid], cdrs[linkedid], agents).items():
+                folded[key][1].extend(parts)
+    for fields, legs in folded.values():
+        for seq, leg in enumerate(legs):
+            leg["seq"] = seq
+        _totals(fields, legs)
+    return folded
+
+
+def visit_legs(session: Session, keys: set[tuple[str, str]], cfg: Config) -> dict[tuple[str, str], list[dict]]:
+    """Each visit's agent legs exactly as refresh_visits stores them (with `via`: queue | transfer), from
+    the raw records, without reading or writing a report table: what the queue history shows."""
+    whole, links = _whole_calls(session, set(keys))
+    folded = _fold_calls(session, whole, links, cfg)
+    return {key: folded[key][1] for key in keys if key in folded}
+
+
+def refresh_visits(session: Session, keys: set[tuple[str, str]], cfg: Config) -> set[datetime]:
+    """Recompute the visits (callid, queue) — and every other visit of the same calls — and their legs
+    from queue_log and, after a transfer to an extension, the CDRs. Returns every interval whose sums
+    may have changed (where the old and the new facts sit)."""
+    touched: set[datetime] = set()
+    keys, links = _whole_calls(session, keys)
+    by_callid = _by_callid(keys)
+    old_visits: dict[tuple[str, str], ReportQueueVisit] = {}
+    for chunk in _chunks(sorted(by_callid)):
         for visit in session.exec(select(ReportQueueVisit).where(col(ReportQueueVisit.callid).in_(chunk))):
             if visit.queue in by_callid[visit.callid]:
                 old_visits[(visit.callid, visit.queue)] = visit
@@ -249,24 +408,19 @@ def refresh_visits(session: Session, keys: set[tuple[str, str]], cfg: Config) ->
             if leg.queue in by_callid[leg.callid]:
                 touched.add(leg.interval_start)
                 session.delete(leg)
-    links = _linkedids(session, callids)
     dims = _call_dims(session, sorted(set(links.values())))
     session.flush()
+    folded = _fold_calls(session, keys, links, cfg)
     for key in sorted(keys):
         callid, queue = key
         old = old_visits.get(key)
         if old is not None:
             touched.add(old.interval_start)
-        entries = lines.get(key)
-        if not entries or not any(e.event == "ENTERQUEUE" for e in entries):
+        if key not in folded:
             if old is not None:  # before our history began (a rotated log): nothing to count
                 session.delete(old)
             continue
-        fields, legs = _fold_visit(entries, None, None, cfg, queue)
-        if "ended_at" not in fields:  # still open: unless a later restart line closed it
-            restart_at, crash_at = _restart_after(session, entries[-1].at)
-            if restart_at is not None:
-                fields, legs = _fold_visit(entries, restart_at, crash_at, cfg, queue)
+        fields, legs = folded[key]
         fields.setdefault("ended_at", None)
         linkedid = links.get(callid, "")
         fields.update(linkedid=linkedid, **dims.get(linkedid, {"did": "", "flow_version": "", "campaign": ""}))
@@ -277,9 +431,9 @@ def refresh_visits(session: Session, keys: set[tuple[str, str]], cfg: Config) ->
             setattr(visit, name, value)
         session.add(visit)
         touched.add(visit.interval_start)
-        for leg in legs:
-            session.add(ReportAgentLeg(callid=callid, queue=queue, **leg))
-            touched.add(leg["interval_start"])
+        for part in legs:
+            session.add(ReportAgentLeg(callid=callid, queue=queue, **part))
+            touched.add(part["interval_start"])
     session.flush()
     return touched
 

@@ -90,10 +90,13 @@ def process(session: Session, settings) -> Update:
     days = {aggregates.local_columns(t, zone)["local_day"] for t in touched}
     # Agent time: from the earliest change (a login/pause line, a leg) up to the new horizon.
     starts = [t for t in (agent_lo, min(visit_touched) if visit_touched else None) if t is not None]
+    center = set(touched)
     if starts and horizon is not None:
         end = max(horizon, min(starts)) + QUARTER
         aggregates.recompute_agents(session, min(starts), end, horizon, zone)
         days |= aggregates.days_of(min(starts), end, zone)
+        center |= aggregates.quarters(min(starts), end)
+    aggregates.recompute_center(session, center, zone)
     aggregates.recompute_days(session, days, zone)
     if lines:
         qcur.last_id, qcur.horizon = lines[-1].id or qcur.last_id, horizon
@@ -164,13 +167,11 @@ def rebuild(session: Session, since: datetime, until: datetime, settings) -> Upd
     )
     touched |= facts.refresh_visits(session, keys, cfg)
     touched |= facts.refresh_fcr(session, _callers(session, keys), cfg)
-    start = since
-    while start < until:
-        touched.add(start)
-        start += QUARTER
+    touched |= aggregates.quarters(since, until)
     aggregates.recompute_kpi(session, touched, zone)
     horizon = _cursor(session, "queue_log_entries").horizon or session.exec(select(func.max(QueueLogEntry.at))).first()
     aggregates.recompute_agents(session, since, until, horizon, zone)
+    aggregates.recompute_center(session, touched, zone)  # touched holds every quarter of [since, until)
     days = {aggregates.local_columns(t, zone)["local_day"] for t in touched}
     aggregates.recompute_days(session, days | aggregates.days_of(since, until - timedelta(microseconds=1), zone), zone)
     out.intervals, out.queues = len(touched), {q for _, q in keys}

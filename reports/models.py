@@ -80,11 +80,13 @@ class ReportAgentLeg(SQLModel, table=True):
     connected_at: datetime = Field(index=True)
     interval_start: datetime = Field(index=True)
     ended_at: datetime | None = Field(default=None, index=True)
-    # caller | agent | blindtransfer | attendedtransfer | transfer | restart | open
+    # caller | agent | blindtransfer | attendedtransfer | transfer | restart | hangup | open
     ended_by: str = Field(default="open", max_length=20)
     talk_s: float = 0.0
     hold_s: float = 0.0
     wrapup_s: float = 0.0
+    # queue: the queue rang this agent (queue_log); transfer: reached by a transfer to their extension (CDRs)
+    via: str = Field(default="queue", max_length=16)
 
 
 class ReportCall(SQLModel, table=True):
@@ -112,35 +114,10 @@ class ReportCall(SQLModel, table=True):
     nps_n: int = 0
 
 
-class ReportKpi15m(SQLModel, table=True):
-    """Additive sums per 15 minutes × queue × agent × flow version × DID × campaign ('' = none).
+class KpiSums(SQLModel):
+    """The additive KPI sums every aggregate table carries (report_kpi_15m, report_center_15m,
+    report_kpi_day): each KPI of KPIS.md is a formula over their SUMs (max_wait_s: a MAX)."""
 
-    Each interval × queue also has one roll-up row with agent = flow_version = did = campaign = '*'
-    (the queue's totals), so the common queries read a few rows per interval; sum either the roll-up
-    rows (agent = '*') or the detail rows (agent != '*'), never both."""
-
-    __tablename__ = "report_kpi_15m"
-    __table_args__ = (
-        UniqueConstraint(
-            "interval_start", "queue", "agent", "flow_version", "did", "campaign", name="uq_report_kpi_15m_key"
-        ),
-        Index("ix_report_kpi_15m_queue_interval", "queue", "interval_start"),
-        Index("ix_report_kpi_15m_agent_interval", "agent", "interval_start"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    interval_start: datetime = Field(index=True)
-    queue: str = Field(default="", max_length=64)
-    agent: str = Field(default="", max_length=64)
-    flow_version: str = Field(default="", max_length=80)
-    did: str = Field(default="", max_length=80)
-    campaign: str = Field(default="", max_length=64)
-    # The interval in the center's zone (settings.report_timezone when aggregated): what day/hour/…
-    # groupings GROUP BY directly, so no query converts time zones.
-    local_day: str = Field(default="", max_length=10)  # 2026-11-30
-    local_week: str = Field(default="", max_length=8)  # 2026-W49 (ISO)
-    local_month: str = Field(default="", max_length=7)  # 2026-11
-    local_hour: int = 0
-    local_weekday: int = 0  # ISO: 1 = Monday … 7 = Sunday
     offered: int = 0
     answered: int = 0
     abandoned: int = 0  # long abandons only (short ones are in short_abandoned)
@@ -175,6 +152,37 @@ class ReportKpi15m(SQLModel, table=True):
     nps_n: int = 0
 
 
+class ReportKpi15m(KpiSums, table=True):
+    """Additive sums per 15 minutes × queue × agent × flow version × DID × campaign ('' = none).
+
+    Each interval × queue also has one roll-up row with agent = flow_version = did = campaign = '*'
+    (the queue's totals), so the common queries read a few rows per interval; sum either the roll-up
+    rows (agent = '*') or the detail rows (agent != '*'), never both."""
+
+    __tablename__ = "report_kpi_15m"
+    __table_args__ = (
+        UniqueConstraint(
+            "interval_start", "queue", "agent", "flow_version", "did", "campaign", name="uq_report_kpi_15m_key"
+        ),
+        Index("ix_report_kpi_15m_queue_interval", "queue", "interval_start"),
+        Index("ix_report_kpi_15m_agent_interval", "agent", "interval_start"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    interval_start: datetime = Field(index=True)
+    queue: str = Field(default="", max_length=64)
+    agent: str = Field(default="", max_length=64)
+    flow_version: str = Field(default="", max_length=80)
+    did: str = Field(default="", max_length=80)
+    campaign: str = Field(default="", max_length=64)
+    # The interval in the center's zone (settings.report_timezone when aggregated): what day/hour/…
+    # groupings GROUP BY directly, so no query converts time zones.
+    local_day: str = Field(default="", max_length=10)  # 2026-11-30
+    local_week: str = Field(default="", max_length=8)  # 2026-W49 (ISO)
+    local_month: str = Field(default="", max_length=7)  # 2026-11
+    local_hour: int = 0
+    local_weekday: int = 0  # ISO: 1 = Monday … 7 = Sunday
+
+
 class ReportAgent15m(SQLModel, table=True):
     """Agent time per 15 minutes. queue='*' is the agent's time in any queue (sessions' union), so a
     report across queues does not count an agent logged into two queues twice; agent='*' rows are the
@@ -203,7 +211,7 @@ class ReportAgent15m(SQLModel, table=True):
     wrapup_s: float = 0.0
 
 
-class ReportKpiDay(SQLModel, table=True):
+class ReportKpiDay(KpiSums, table=True):
     """The per-queue roll-up of one local day (report_timezone): report_kpi_15m's roll-up sums and
     report_agent_15m's roll-up agent time, so queries over months read a row per day, not 96.
     queue='*' is the whole center (kpi sums over all queues; agent time of the agents' union)."""
@@ -217,38 +225,27 @@ class ReportKpiDay(SQLModel, table=True):
     local_week: str = Field(max_length=8)
     local_month: str = Field(max_length=7)
     local_weekday: int = 0
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    short_abandoned: int = 0
-    timeouts: int = 0
-    exits_key: int = 0
-    exits_empty: int = 0
-    overflows: int = 0
-    restart_lost: int = 0
-    callbacks_requested: int = 0
-    callbacks_made: int = 0
-    transfers: int = 0
-    sl_answered: int = 0
-    sl_abandoned: int = 0
-    wait_answered_s: float = 0.0
-    wait_s: float = 0.0
-    wait_n: int = 0
-    max_wait_s: float = 0.0
-    handled: int = 0
-    talk_s: float = 0.0
-    hold_s: float = 0.0
-    wrapup_s: float = 0.0
-    fcr_n: int = 0
-    fcr_resolved: int = 0
-    ivr_calls: int = 0
-    ivr_self_service: int = 0
-    csat_sum: int = 0
-    csat_n: int = 0
-    csat_top2: int = 0
-    nps_promoters: int = 0
-    nps_detractors: int = 0
-    nps_n: int = 0
+    logged_in_s: float = 0.0
+    paused_s: float = 0.0
+    paused_by_reason: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    agent_talk_s: float = 0.0
+    agent_wrapup_s: float = 0.0
+
+
+class ReportCenter15m(KpiSums, table=True):
+    """The whole center per 15 minutes: the sum of report_kpi_15m's per-queue roll-up rows and the
+    '*' × '*' row of report_agent_15m, so a month of intervals across all queues reads 2,880 rows,
+    not one per queue and interval. Recomputed from those rows (aggregates.recompute_center), never
+    incremented, like report_kpi_day."""
+
+    __tablename__ = "report_center_15m"
+    id: int | None = Field(default=None, primary_key=True)
+    interval_start: datetime = Field(index=True, unique=True)
+    local_day: str = Field(default="", max_length=10)
+    local_week: str = Field(default="", max_length=8)
+    local_month: str = Field(default="", max_length=7)
+    local_hour: int = 0
+    local_weekday: int = 0
     logged_in_s: float = 0.0
     paused_s: float = 0.0
     paused_by_reason: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

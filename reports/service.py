@@ -23,6 +23,7 @@ from reports.models import (
     ReportAgent15m,
     ReportAgentLeg,
     ReportCall,
+    ReportCenter15m,
     ReportKpi15m,
     ReportKpiDay,
     ReportQueueSetting,
@@ -70,8 +71,9 @@ def _key_value(name: str, value):
 
 def kpi(session: Session, q: KpiQuery) -> list[dict]:
     """One row per group: the grouping keys, then every KPI of reports/KPIS.md. Reads report_kpi_15m and
-    report_agent_15m — and, for the whole local days of a long period grouped by queue/day/week/month/
-    weekday, their daily roll-up report_kpi_day (the same sums, a row per day instead of 96)."""
+    report_agent_15m — for the whole center, their roll-up report_center_15m (a row per interval instead
+    of one per queue) — and, for the whole local days of a long period grouped by queue/day/week/month/
+    weekday, the daily roll-up report_kpi_day (the same sums, a row per day instead of 96)."""
     check_queues(session, q.queue)
     groups = q.groups
     filters = {"agent": q.agent, "did": q.did, "flow_version": q.flow_version, "campaign": q.campaign}
@@ -86,11 +88,16 @@ def kpi(session: Session, q: KpiQuery) -> list[dict]:
             pieces = [(q.since, first, False), (first, last, True), (last, q.until, False)]
     rows: dict[tuple, dict] = {}
     agent_rows: dict[tuple, dict] = {}
+    # The whole center (no queue named or grouped, no detail): its own 15-minute roll-up, a row per interval.
+    center = not detail and not q.queue and "queue" not in groups
     for lo, hi, by_day in pieces:
         if lo >= hi:
             continue
         if by_day:
             _day_sums(session, q, groups, lo, hi, rows, agent_rows)
+            continue
+        if center:
+            _center_sums(session, groups, lo, hi, rows, agent_rows)
             continue
         _kpi_sums(session, q, groups, filters, detail, lo, hi, rows)
         if with_agents:
@@ -223,17 +230,31 @@ def _day_sums(session: Session, q: KpiQuery, groups: list[str], lo, hi, rows: di
     ]
     if q.queue:
         conds.append(col(t.queue).in_(q.queue))
+    _rollup_sums(session, t, keys, conds, rows, agent_rows)
+
+
+def _center_sums(session: Session, groups: list[str], lo, hi, rows: dict, agent_rows: dict) -> None:
+    t = ReportCenter15m
+    keys = [getattr(t, COLUMNS[g]) for g in groups]
+    conds = [col(t.interval_start) >= lo, col(t.interval_start) < hi]
+    # By interval, each row is its own group: read the rows as they are (half the time of a GROUP BY).
+    _rollup_sums(session, t, keys, conds, rows, agent_rows, grouped=groups != ["interval"])
+
+
+def _rollup_sums(session: Session, t, keys: list, conds: list, rows: dict, agent_rows: dict, grouped=True) -> None:
+    """KPI sums and agent time of a roll-up table that carries both (report_kpi_day, report_center_15m)."""
     agent_names = ("logged_in_s", "paused_s", "agent_talk_s", "agent_wrapup_s")
+    total = func.sum if grouped else (lambda column: column)
     columns: list = [
         *keys,
-        *[func.sum(getattr(t, name)) for name in KPI_SUMS],
-        func.max(t.max_wait_s),
-        *[func.sum(getattr(t, name)) for name in agent_names],
+        *[total(getattr(t, name)) for name in KPI_SUMS],
+        func.max(t.max_wait_s) if grouped else t.max_wait_s,
+        *[total(getattr(t, name)) for name in agent_names],
     ]
     stmt = sa_select(*columns).where(*conds)
-    for record in session.connection().execute(stmt.group_by(*keys) if keys else stmt):
+    for record in session.connection().execute(stmt.group_by(*keys) if keys and grouped else stmt):
         values = tuple(record)
-        key, rest = values[: len(groups)], values[len(groups) :]
+        key, rest = values[: len(keys)], values[len(keys) :]
         if rest[0] is None:
             continue
         sums = dict(zip(KPI_SUMS, rest[: len(KPI_SUMS)], strict=True))

@@ -179,6 +179,21 @@ def test_abandoned_today_and_callback(loaded):
     assert [r["callid"] for r in service.abandoned_today(loaded, ["ventas"], now)] == ["c4"]
 
 
+def test_the_whole_centers_rollup_gives_the_per_queue_sums(loaded):
+    # No queue named: report_center_15m; every queue named: report_kpi_15m's per-queue roll-up rows.
+    every_queue = sorted({r["queue"] for r in kpi(loaded, group_by="queue")})
+    assert every_queue == ["", "soporte", "ventas"]  # '': the IVR's calls that never reached a queue
+    # Agent time differs by design (the center counts an agent in two queues once: test_whole_center_and_ivr).
+    agent_time = {"logged_in_s", "paused_s", "ready_s", "paused_by_reason", "occupancy"}
+
+    def calls_only(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in agent_time} for r in rows]
+
+    for group_by in ("interval", "none", "hour"):
+        center = kpi(loaded, group_by=group_by)
+        assert center and calls_only(center) == calls_only(kpi(loaded, group_by=group_by, queue=every_queue))
+
+
 def test_whole_days_come_from_the_daily_rollup_with_the_same_figures(loaded):
     from datetime import UTC, datetime
 

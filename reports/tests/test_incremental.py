@@ -10,7 +10,15 @@ from sqlmodel import Session, delete, select
 from reports.tests import golden
 from reports.tests.conftest import add_survey, ingest, kpi
 
-TABLES = ("ReportQueueVisit", "ReportAgentLeg", "ReportCall", "ReportKpi15m", "ReportAgent15m", "ReportKpiDay")
+TABLES = (
+    "ReportQueueVisit",
+    "ReportAgentLeg",
+    "ReportCall",
+    "ReportKpi15m",
+    "ReportAgent15m",
+    "ReportCenter15m",
+    "ReportKpiDay",
+)
 SKIP = {"id"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import centralita.models  # noqa: F401  (registers every table)
 from centralita import db
@@ -19,6 +19,7 @@ TABLES = (
     "report_kpi_15m",
     "report_agent_15m",
     "report_kpi_day",
+    "report_center_15m",
     "report_cursors",
 )
 
@@ -35,3 +36,24 @@ def test_migration_matches_models_and_downgrades(stack_env):
     assert report_diffs()  # the tables are gone
     db.upgrade()
     assert report_diffs() == []
+
+
+def test_reports_0002_fills_the_centers_rollup_from_what_was_aggregated(engine_env):
+    """An upgraded installation reports its past periods whole: the migration writes the same
+    report_center_15m rows as the engine's recompute_center."""
+    from sqlmodel import select
+
+    from reports.models import ReportCenter15m
+    from reports.tests import golden
+    from reports.tests.conftest import feed
+    from reports.tests.test_incremental import snapshot
+
+    session, paths = engine_env
+    feed(session, paths, golden.QUEUE_LOG, golden.CDRS)
+    assert len(session.exec(select(ReportCenter15m)).all()) == 2  # 09:00 (calls) and 09:15 (agent time only)
+    by_engine = snapshot(session)["ReportCenter15m"]
+    session.close()
+    command.downgrade(db.alembic_config(), "reports_0001")
+    command.upgrade(db.alembic_config(), "reports@head")
+    with Session(db.get_engine()) as fresh:
+        assert snapshot(fresh)["ReportCenter15m"] == by_engine

@@ -159,8 +159,10 @@ class Stack:
         return self.wait_for(lambda: (h := self.health()) and h.get("status") == status and h, timeout)
 
     def token(self, username: str, password: str) -> str:
+        # Generous: a login hashes the password, and right after a service restart on a loaded 2-core
+        # machine that took more than 5 s (a ReadTimeout, not a refusal).
         response = httpx.post(
-            f"{self.api_url}/api/auth/token", json={"username": username, "password": password}, timeout=5
+            f"{self.api_url}/api/auth/token", json={"username": username, "password": password}, timeout=20
         )
         response.raise_for_status()
         return response.json()["access_token"]

@@ -2,8 +2,9 @@
 its ctrl_tcp module: answer, hold, resume, transfer, DTMF), sipp is the caller. Every party sends its own
 tone (caller 500 Hz, agent1 1100 Hz, agent2 1700 Hz), so each second of the recording says who is on
 which leg (Goertzel). After each scenario: both legs carry whoever was speaking at every second, the
-queue history closes the call with the answering agent's talk time, and the recording names every
-agent who spoke. One stack and one pair of phones for the whole module."""
+queue history closes the call with each agent's talk time (the answering agent's from queue_log, the
+one the call was transferred to from the CDRs) as do the report's agent legs, and the recording names
+every agent who spoke. One stack and one pair of phones for the whole module."""
 
 from __future__ import annotations
 
@@ -181,6 +182,44 @@ class Call:
         ]
         return found
 
+    def parts(self, count: int) -> list[dict]:
+        """The history's agent parts once `count` are there (a transferred-to agent's comes with the CDR,
+        written when the call ends)."""
+        boss = self.stack.token(*qs.ADMIN)
+
+        def ready():
+            calls = [c for c in self.stack.get("/api/queues/history/calls", boss).json() if c["caller"] == self.caller]
+            return calls and len(calls[0]["agents"]) >= count and calls[0]
+
+        found = self.stack.wait_for(ready, 20)
+        assert found, [
+            c for c in self.stack.get("/api/queues/history/calls", boss).json() if c["caller"] == self.caller
+        ]
+        self.callid = found["callid"]
+        return found["agents"]
+
+    def report_legs(self, count: int) -> list[tuple[str, float, str]]:
+        """(agent, talk, ended_by) of report_agent_legs for the call, once the KPI engine stored `count`."""
+        from sqlmodel import Session, create_engine, select
+
+        from reports.models import ReportAgentLeg
+
+        engine = create_engine(self.stack.env["DATABASE_URL"])
+
+        def stored():
+            with Session(engine) as session:
+                rows = session.exec(
+                    select(ReportAgentLeg).where(ReportAgentLeg.callid == self.callid).order_by(ReportAgentLeg.seq)
+                ).all()
+                return len(rows) >= count and [(r.agent, r.talk_s, r.ended_by) for r in rows]
+
+        try:
+            found = self.stack.wait_for(stored, 20)
+        finally:
+            engine.dispose()
+        assert found, f"report_agent_legs of {self.callid} never reached {count}"
+        return found
+
 
 def check_legs(call: Call, agent_spans: list[tuple[str, str, str]], silent_agent: tuple[tuple[str, str], ...] = ()):
     """The caller leg has the caller at every second from the answer to the end; the agent leg has each
@@ -211,6 +250,22 @@ def check_legs(call: Call, agent_spans: list[tuple[str, str, str]], silent_agent
     for i, (lt, rt) in enumerate(zip(left, right)):
         print(f"  {i:3d}s caller leg {lt}  agent leg {rt} RMS {call.agent_rms[i]:.0f}")
     assert not report, "\n".join(report)
+
+
+def check_each_agents_talk(call: Call, handed_on: str, transfer: str) -> None:
+    """The queue history and the report's agent legs give agent1 their talk until the mark `handed_on`
+    and agent2 theirs from their answer to the caller's hangup, each within 2 s of the marks."""
+    m = call.marks
+    own = {"agent1": m[handed_on] - m["answered"], "agent2": m["ended"] - m["agent2"]}
+    parts = call.parts(2)
+    assert [(p["agent"], p["via"]) for p in parts] == [("agent1", "queue"), ("agent2", "transfer")], parts
+    for part in parts:
+        assert part["talk_seconds"] == pytest.approx(own[part["agent"]], abs=2), (own, parts)
+    legs = call.report_legs(2)
+    assert [(agent, ended_by) for agent, _, ended_by in legs] == [("agent1", transfer), ("agent2", "hangup")], legs
+    for agent, talk, _ in legs:
+        assert talk == pytest.approx(own[agent], abs=2), (own, legs)
+    print(f"{call.caller}: expected {own}, history {parts}, report legs {legs}")
 
 
 def test_answer_hold_resume_and_the_agent_hangs_up(stack, phones):
@@ -253,6 +308,8 @@ def test_blind_transfer_to_the_second_agent(stack, phones):
     # agent1's part ends at the transfer, with their own talk time (queue_log BLINDTRANSFER)
     assert hist["agent"] == "agent1"
     assert hist["talk_seconds"] == pytest.approx(call.marks["transferred"] - call.marks["answered"], abs=2)
+    # agent2's part, from the CDR of the caller's Dial to 1002: from their answer to the caller's hangup
+    check_each_agents_talk(call, "transferred", "blindtransfer")
 
 
 def test_attended_transfer_to_the_second_agent(stack, phones):
@@ -284,6 +341,9 @@ def test_attended_transfer_to_the_second_agent(stack, phones):
     hist = call.history()
     assert hist["agent"] == "agent1" and hist["talk_seconds"] is not None
     assert 3 <= hist["talk_seconds"] <= call.marks["completed"] - call.marks["answered"] + 2
+    # agent1 until the transfer completed (queue_log's calltime, the consultation included); agent2 from
+    # answering the consultation to the caller's hangup (the CDRs of their channel)
+    check_each_agents_talk(call, "completed", "attendedtransfer")
 
 
 def test_wideband_codecs_are_loaded_and_offered_to_softphones(stack):
