@@ -19,6 +19,7 @@ from centralita.settings import get_settings
 from centralita.telephony import channel_vars as cv
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
 from ivr import callers, hours, lookup
+from ivr.flowdef import is_nps_question
 from ivr.models import HoursOverride, SurveyAnswer
 from ivr.service import load_version
 from ivr.speech import Speaker
@@ -188,6 +189,10 @@ def _store_answers(rows: list[SurveyAnswer]) -> None:
             session.add(row)
 
 
+CSAT_ANSWERS = {str(n) for n in range(1, 6)}
+NPS_ANSWERS = {str(n) for n in range(11)}
+
+
 async def run_survey(call: AgiCall) -> None:
     flow, version, node = await _node(call, "survey")
     speaker = Speaker(call, get_settings())
@@ -198,9 +203,10 @@ async def run_survey(call: AgiCall) -> None:
     rows = []
     for number, question in enumerate(node.questions, start=1):
         answer = ""
-        for _ in range(2):  # one retry for a key outside 1-5
-            answer = await call.get_data(speaker.path(question), node.timeout_s * 1000, 1)
-            if answer in ("1", "2", "3", "4", "5"):
+        valid, digits = (NPS_ANSWERS, 2) if is_nps_question(question) else (CSAT_ANSWERS, 1)
+        for _ in range(2):  # one retry for an answer outside the scale
+            answer = await call.get_data(speaker.path(question), node.timeout_s * 1000, digits)
+            if answer in valid:
                 break
             answer = ""
         if answer:

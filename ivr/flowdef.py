@@ -89,8 +89,15 @@ class LookupNode(_Node):
     )
 
 
+def is_nps_question(prompt: str) -> bool:
+    """A survey question whose prompt name starts with `nps` is answered 0–10 (Net Promoter Score);
+    every other one 1–5 (CSAT). The IVR and the reports decide it the same way."""
+    return str(prompt).lower().startswith("nps")
+
+
 class SurveyNode(_Node):
-    """Post-call survey: 1–5 questions, answers 1–5 by DTMF."""
+    """Post-call survey: 1–5 questions answered by DTMF, 1–5 (CSAT) or, for a prompt named `nps…`, 0–10
+    (one digit, or two: 10; `#` ends a single digit early)."""
 
     type: Literal["survey"] = "survey"
     questions: list[str] = Field(min_length=1, max_length=5, description="Prompt names")

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.calls.models import CallRecord, CdrEntry
 from dialer.models import Attempt, Campaign
+from ivr.flowdef import is_nps_question
 from ivr.metrics import classify
 from ivr.models import Flow, FlowVersion, SurveyAnswer
 from queues.live import agent_of
@@ -497,8 +498,8 @@ def _flow_of(path: str) -> tuple[str, str]:
 
 
 class _SurveyScales:
-    """Which survey questions are NPS (0–10): a question whose prompt name starts with 'nps' in the
-    flow version's survey node. Every other question is CSAT (1–5). Versions are immutable: cached."""
+    """Which survey questions are NPS (0–10) in the flow version's survey node (ivr.flowdef.is_nps_question,
+    the IVR's own rule). Every other question is CSAT (1–5). Versions are immutable: cached."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -522,7 +523,7 @@ class _SurveyScales:
                 prompts = list(node.get("questions") or [])
             self.cache[key] = prompts
         prompts = self.cache[key]
-        return 0 < question <= len(prompts) and str(prompts[question - 1]).lower().startswith("nps")
+        return 0 < question <= len(prompts) and is_nps_question(prompts[question - 1])
 
 
 def refresh_calls(session: Session, linkedids: set[str]) -> set[datetime]:

@@ -26,6 +26,7 @@ PROMPTS = {  # short prompts keep the calls (and the suite) short
     "t-cerrado": "Cerrado.",
     "t-q1": "Pregunta uno.",
     "t-q2": "Pregunta dos.",
+    "nps-t-q3": "Del cero al diez.",
     "t-nuevo": "Nuevo menú.",
 }
 
@@ -155,7 +156,7 @@ def _flow(api_url: str, slow_url: str, down_url: str, key: str) -> dict:
             },
             "lento": {"type": "lookup", "url": f"{slow_url}/{{digits}}", **quick},
             "caido": {"type": "lookup", "url": f"{down_url}/{{digits}}", **quick},
-            "encuesta": {"type": "survey", "questions": ["t-q1", "t-q2"], "timeout_s": 4},
+            "encuesta": {"type": "survey", "questions": ["t-q1", "t-q2", "nps-t-q3"], "timeout_s": 4},
         },
     }
 
@@ -317,7 +318,10 @@ def test_survey_after_the_agent_hangs_up_is_stored(stack, ivr):
     pbx.cli("queue add member Local/answer@ivr-test-agent/n to atencion")
     try:
         # After the survey Asterisk thanks the caller and hangs up: sipp sees the BYE before its own.
-        call = place_call(stack.settings(), DID, digits="4" + "," * 4 + "4" + "," * 2 + "5", hold_seconds=8.0)
+        # Menu 4 (the queue), then the answers 4 and 5 (CSAT, one digit) and 10 (NPS, two digits).
+        call = place_call(
+            stack.settings(), DID, digits="4" + "," * 4 + "4" + "," * 2 + "5" + "," * 2 + "10", hold_seconds=11.0
+        )
         assert call.answered_ms is not None and "unexpected BYE" in call.output, call.output
     finally:
         pbx.cli("queue remove member Local/answer@ivr-test-agent/n from atencion")
@@ -325,7 +329,7 @@ def test_survey_after_the_agent_hangs_up_is_stored(stack, ivr):
     assert record["path"].startswith("flow:pruebas/v1>horario:open>menu:4>queue:atencion>survey"), record
     linkedid = record["linkedid"]
     answers = _api(stack, "GET", "/api/ivr/surveys", ivr["token"], params={"linkedid": linkedid}).json()
-    assert [(a["question"], a["answer"]) for a in answers[::-1]] == [(1, 4), (2, 5)], answers
+    assert [(a["question"], a["answer"]) for a in answers[::-1]] == [(1, 4), (2, 5), (3, 10)], answers
     assert answers[0]["queue"] == "atencion" and "ivr-test-agent" in answers[0]["agent"]
 
 
