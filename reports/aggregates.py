@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from queues.models import AgentPause, AgentSession
+from reports import kpis
 from reports.facts import QUARTER, floor15
 from reports.models import (
     ReportAgent15m,
@@ -473,6 +474,21 @@ def recompute_center(session: Session, intervals: set[datetime], zone: ZoneInfo)
             sa_select(*agent_columns).where(col(a.agent) == ALL, col(a.queue) == ALL, col(a.interval_start).in_(chunk))
         ):
             _add_agent_record(rows[start], *values)
-        values = [{"interval_start": start, **local_columns(start, zone), **row} for start, row in sorted(rows.items())]
+        values = [
+            {"interval_start": start, **local_columns(start, zone), **row, "kpis": kpis.compute(row, center_agent(row))}
+            for start, row in sorted(rows.items())
+        ]
         _insert(session, ReportCenter15m, values)
     session.flush()
+
+
+def center_agent(row) -> dict:
+    """A report_center_15m row's agent time (a dict or a result row) under the names kpis.compute reads."""
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return {
+        "logged_in_s": get("logged_in_s"),
+        "paused_s": get("paused_s"),
+        "talk_s": get("agent_talk_s"),
+        "wrapup_s": get("agent_wrapup_s"),
+        "paused_by_reason": get("paused_by_reason") or {},
+    }

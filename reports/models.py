@@ -251,6 +251,10 @@ class ReportCenter15m(KpiSums, table=True):
     paused_by_reason: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     agent_talk_s: float = 0.0
     agent_wrapup_s: float = 0.0
+    # kpis.compute of this row, stored when the row is recomputed: a report by interval reads it as it is
+    # (2,880 rows a month; the formulas were most of that report's time). NULL (rows the migration
+    # wrote): computed when read.
+    kpis: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ReportCursor(SQLModel, table=True):

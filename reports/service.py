@@ -17,7 +17,7 @@ from centralita.settings import get_settings
 from centralita.timeutil import utcnow
 from queues.models import Callback, Queue
 from reports import kpis
-from reports.aggregates import ALL, KPI_SUMS, _add_call, _add_leg, _add_visit, _new_sums
+from reports.aggregates import ALL, KPI_SUMS, _add_call, _add_leg, _add_visit, _new_sums, center_agent
 from reports.facts import QUARTER, floor15
 from reports.models import (
     ReportAgent15m,
@@ -88,6 +88,7 @@ def kpi(session: Session, q: KpiQuery) -> list[dict]:
             pieces = [(q.since, first, False), (first, last, True), (last, q.until, False)]
     rows: dict[tuple, dict] = {}
     agent_rows: dict[tuple, dict] = {}
+    done: dict[tuple, dict] = {}  # rows whose KPIs are stored (report_center_15m by interval)
     # The whole center (no queue named or grouped, no detail): its own 15-minute roll-up, a row per interval.
     center = not detail and not q.queue and "queue" not in groups
     for lo, hi, by_day in pieces:
@@ -97,16 +98,20 @@ def kpi(session: Session, q: KpiQuery) -> list[dict]:
             _day_sums(session, q, groups, lo, hi, rows, agent_rows)
             continue
         if center:
-            _center_sums(session, groups, lo, hi, rows, agent_rows)
+            _center_sums(session, groups, lo, hi, rows, agent_rows, done)
             continue
         _kpi_sums(session, q, groups, filters, detail, lo, hi, rows)
         if with_agents:
             _agent_time(session, q, groups, lo, hi, agent_rows)
     out = []
-    for key in sorted(set(rows) | set(agent_rows), key=lambda k: tuple("" if v is None else str(v) for v in k)):
+    keys = set(rows) | set(agent_rows) | set(done)
+    for key in sorted(keys, key=lambda k: tuple("" if v is None else str(v) for v in k)):
         row = {g: _key_value(g, v) for g, v in zip(groups, key, strict=True)}
-        agent = agent_rows.get(key, _no_agent_time()) if with_agents else None
-        row.update(kpis.compute(rows.get(key, {}), agent))
+        if key in done:  # computed when its row was written
+            row.update(done[key])
+        else:
+            agent = agent_rows.get(key, _no_agent_time()) if with_agents else None
+            row.update(kpis.compute(rows.get(key, {}), agent))
         out.append(row)
     return out
 
@@ -233,11 +238,11 @@ def _day_sums(session: Session, q: KpiQuery, groups: list[str], lo, hi, rows: di
     _rollup_sums(session, t, keys, conds, rows, agent_rows)
 
 
-def _center_sums(session: Session, groups: list[str], lo, hi, rows: dict, agent_rows: dict) -> None:
+def _center_sums(session: Session, groups: list[str], lo, hi, rows: dict, agent_rows: dict, done: dict) -> None:
     t = ReportCenter15m
     conds = [col(t.interval_start) >= lo, col(t.interval_start) < hi]
     if groups == ["interval"]:
-        _center_intervals(session, conds, rows, agent_rows)
+        _center_intervals(session, conds, rows, agent_rows, done)
     else:
         _rollup_sums(session, t, [getattr(t, COLUMNS[g]) for g in groups], conds, rows, agent_rows)
 
@@ -245,25 +250,25 @@ def _center_sums(session: Session, groups: list[str], lo, hi, rows: dict, agent_
 CENTER_SUMS = (*KPI_SUMS, "max_wait_s")
 
 
-def _center_intervals(session: Session, conds: list, rows: dict, agent_rows: dict) -> None:
-    """By interval each row of report_center_15m is its own group: read the rows as they are, pauses by
-    reason included (no GROUP BY, no second query: a month is 2,880 rows and this is most of its cost)."""
+def _center_intervals(session: Session, conds: list, rows: dict, agent_rows: dict, done: dict) -> None:
+    """By interval each row of report_center_15m is its own group, and carries its KPIs computed when it
+    was written: those go to `done` as they are. Rows without (written by the migration) are read whole
+    and computed like any other."""
     t = ReportCenter15m
+    missing = False
+    for start, computed in session.connection().execute(sa_select(col(t.interval_start), col(t.kpis)).where(*conds)):
+        if computed is None:
+            missing = True
+        else:
+            done[(start,)] = computed
+    if not missing:
+        return
     agent = ("logged_in_s", "paused_s", "agent_talk_s", "agent_wrapup_s", "paused_by_reason")
     columns: list = [t.interval_start, *[getattr(t, name) for name in (*CENTER_SUMS, *agent)]]
-    stmt = sa_select(*columns).where(*conds)
-    n = len(CENTER_SUMS) + 1
-    for record in session.connection().execute(stmt):
+    for record in session.connection().execute(sa_select(*columns).where(*conds, col(t.kpis).is_(None))):
         key = (record[0],)
-        rows[key] = dict(zip(CENTER_SUMS, record[1:n], strict=True))
-        logged, paused, talk, wrap, reasons = record[n:]
-        agent_rows[key] = {
-            "logged_in_s": logged,
-            "paused_s": paused,
-            "talk_s": talk,
-            "wrapup_s": wrap,
-            "paused_by_reason": reasons or {},
-        }
+        rows[key] = dict(zip(CENTER_SUMS, record[1 : len(CENTER_SUMS) + 1], strict=True))
+        agent_rows[key] = center_agent(record)
 
 
 def _rollup_sums(session: Session, t, keys: list, conds: list, rows: dict, agent_rows: dict) -> None:

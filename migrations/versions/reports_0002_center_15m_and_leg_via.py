@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("paused_by_reason", sa.JSON(), nullable=False),
         sa.Column("agent_talk_s", sa.Float(), nullable=False),
         sa.Column("agent_wrapup_s", sa.Float(), nullable=False),
+        sa.Column("kpis", sa.JSON(), nullable=True),
     )
     op.create_index("ix_report_center_15m_interval_start", "report_center_15m", ["interval_start"], unique=True)
     _fill()
