@@ -22,11 +22,14 @@ from reports.tests.conftest import engine_env, feed  # noqa: F401  (engine_env i
 def test_golden_day_is_emailed_with_the_engines_figures(engine_env, monkeypatch):
     session, paths = engine_env
     feed(session, paths, golden.QUEUE_LOG, golden.CDRS)
-    sink = SmtpSink().start()
+    sink = SmtpSink()
+    # The environment before the server's thread starts: setenv while another thread reads the environment
+    # (libfaketime does, on every clock call, under scripts/test-at-clock.sh) crashed the process.
+    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port), "SMTP_STARTTLS": "false",
+                       "SMTP_FROM": "informes@example.org", "REPORT_TIMEZONE": "UTC"}.items():  # fmt: skip
+        monkeypatch.setenv(f"CENTRALITA_{key}", value)
+    sink.start()
     try:
-        for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port), "SMTP_STARTTLS": "false",
-                           "SMTP_FROM": "informes@example.org", "REPORT_TIMEZONE": "UTC"}.items():  # fmt: skip
-            monkeypatch.setenv(f"CENTRALITA_{key}", value)
         reset_settings_cache()
         from api.users import service as users
 
