@@ -211,7 +211,17 @@ class ReportAgent15m(SQLModel, table=True):
     wrapup_s: float = 0.0
 
 
-class ReportKpiDay(KpiSums, table=True):
+class RollupAgentTime(SQLModel):
+    """The agents' time a roll-up row carries beside its KPI sums (report_kpi_day, report_center_15m)."""
+
+    logged_in_s: float = 0.0
+    paused_s: float = 0.0
+    paused_by_reason: dict = Field(default_factory=dict, sa_type=JSON, nullable=False)  # a column per table
+    agent_talk_s: float = 0.0
+    agent_wrapup_s: float = 0.0
+
+
+class ReportKpiDay(KpiSums, RollupAgentTime, table=True):
     """The per-queue roll-up of one local day (report_timezone): report_kpi_15m's roll-up sums and
     report_agent_15m's roll-up agent time, so queries over months read a row per day, not 96.
     queue='*' is the whole center (kpi sums over all queues; agent time of the agents' union)."""
@@ -225,14 +235,9 @@ class ReportKpiDay(KpiSums, table=True):
     local_week: str = Field(max_length=8)
     local_month: str = Field(max_length=7)
     local_weekday: int = 0
-    logged_in_s: float = 0.0
-    paused_s: float = 0.0
-    paused_by_reason: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    agent_talk_s: float = 0.0
-    agent_wrapup_s: float = 0.0
 
 
-class ReportCenter15m(KpiSums, table=True):
+class ReportCenter15m(KpiSums, RollupAgentTime, table=True):
     """The whole center per 15 minutes: the sum of report_kpi_15m's per-queue roll-up rows and the
     '*' × '*' row of report_agent_15m, so a month of intervals across all queues reads 2,880 rows,
     not one per queue and interval. Recomputed from those rows (aggregates.recompute_center), never
@@ -246,11 +251,6 @@ class ReportCenter15m(KpiSums, table=True):
     local_month: str = Field(default="", max_length=7)
     local_hour: int = 0
     local_weekday: int = 0
-    logged_in_s: float = 0.0
-    paused_s: float = 0.0
-    paused_by_reason: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    agent_talk_s: float = 0.0
-    agent_wrapup_s: float = 0.0
     # kpis.compute of this row, stored when the row is recomputed: a report by interval reads it as it is
     # (2,880 rows a month; the formulas were most of that report's time). NULL (rows the migration
     # wrote): computed when read.
