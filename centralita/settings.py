@@ -305,6 +305,33 @@ class Settings(BaseSettings):
         description="Media encryption of softphones and the trunk: none, sdes (SRTP keys in SDP, use with TLS) or dtls.",
     )
 
+    # Browser phone (WebRTC, issue 12): SIP over a websocket on Asterisk's HTTP server, proxied by the API.
+    webrtc_enabled: bool = Field(True, description="Render the agents' browser-phone endpoints (<agent>-web).")
+    webrtc_codecs: str = Field(
+        "opus,ulaw,alaw", pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$", description="Codecs offered to browser phones."
+    )
+    webrtc_https_port: int = Field(
+        0, ge=0, le=65535, description="Asterisk's own HTTPS/wss port (needs cert and key); 0: ws on loopback only."
+    )
+    webrtc_https_cert: Path | None = Field(None, description="TLS certificate (PEM) of Asterisk's wss listener.")
+    webrtc_https_key: Path | None = Field(None, description="TLS private key (PEM) of Asterisk's wss listener.")
+    webrtc_stun_server: str = Field(
+        "", description="STUN server host:port Asterisk and browsers use to learn their public address; empty: none."
+    )
+    webrtc_turn_server: str = Field(
+        "", description="TURN server host:port (e.g. coturn) for agents whose network blocks direct UDP; empty: none."
+    )
+    webrtc_turn_username: str = Field("", description="TURN user name (Asterisk and the browsers use it).")
+    webrtc_turn_password: str = Field("", description="TURN password.")
+    webrtc_ice_host_address: str = Field(
+        "",
+        description="Address Asterisk advertises as its ICE host candidate instead of its own (rtp.conf "
+        "ice_host_candidates), e.g. its public address; empty: the interface addresses.",
+    )
+    webrtc_ice_host_local: str = Field(
+        "", description="The local address that CENTRALITA_WEBRTC_ICE_HOST_ADDRESS replaces (needed with it)."
+    )
+
     # Outgoing email (messaging/email.py): scheduled reports, and later booking reminders and surveys.
     smtp_host: str = Field("", description="SMTP server host; empty: email is not configured (sending fails, named).")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 submission, 465 with SMTP_SSL).")

@@ -146,3 +146,7 @@ router.include_router(_report_pages)
 from web.staffing import router as _staffing_page  # noqa: E402
 
 router.include_router(_staffing_page)
+
+from web.agent import router as _agent_page  # noqa: E402
+
+router.include_router(_agent_page)
