@@ -57,7 +57,7 @@ async def sip_websocket(websocket: WebSocket) -> None:
         upstream = await websockets.connect(
             asterisk_ws_url(), subprotocols=[websockets.Subprotocol("sip")], open_timeout=5, max_size=2**20
         )
-    except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
+    except (TimeoutError, OSError, websockets.WebSocketException):
         await websocket.close(code=1011, reason="Asterisk websocket unavailable")
         return
     await websocket.accept(subprotocol="sip")

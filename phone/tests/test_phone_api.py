@@ -107,6 +107,7 @@ def fake_asterisk(monkeypatch):
         async with websockets.serve(handler, "127.0.0.1", port, subprotocols=[websockets.Subprotocol("sip")]):
             ready.set()
             await stop
+
     stop = loop.create_future()
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
     thread.start()
@@ -165,4 +166,3 @@ def test_the_render_adds_the_ws_transport_and_one_webrtc_endpoint_per_agent(clie
     # the agent's extension rings the desk softphone and the browser phone; first to answer takes it
     assert "Dial(PJSIP/ana&PJSIP/ana-web,30," in files["extensions.conf"].decode()
     assert "tlsenable" not in files["http.conf"].decode()  # wss only with certificate settings
-
