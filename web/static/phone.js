@@ -8,7 +8,11 @@
   if (!root || !window.JsSIP) return;
   var T = JSON.parse(root.dataset.text || "{}");
   var $ = function (id) { return document.getElementById(id); };
-  var rawAudio = new URLSearchParams(location.search).get("audio") === "raw";
+  var params = new URLSearchParams(location.search);
+  // ?audio=raw: no echo cancellation, noise suppression or gain control (tone tests; a steady tone is
+  // "noise"). ?ice=loopback: only 127.0.0.1 candidates both ways (tests keep media on loopback).
+  var rawAudio = params.get("audio") === "raw";
+  var iceLoopback = params.get("ice") === "loopback";
   var api = (window.CentralitaPhone = { state: "init", registered: false, call: null, remoteStream: null, events: [] });
   var ua = null, session = null, ring = null, audioCtx = null, config = null;
 
@@ -110,6 +114,12 @@
     pc.addEventListener("track", function (ev) { play(ev.streams[0] || new MediaStream([ev.track])); });
   }
 
+  function loopbackOnly(sdp) {
+    return sdp.split(/\r\n/).filter(function (line) {
+      return !/^a=candidate:/.test(line) || line.split(" ")[4] === "127.0.0.1";
+    }).map(function (line) { return /^c=IN IP4 /.test(line) ? "c=IN IP4 127.0.0.1" : line; }).join("\r\n");
+  }
+
   function caller(s) {
     var id = s.remote_identity;
     var name = id.display_name || "";
@@ -126,6 +136,7 @@
     session = api.call = s;
     var who = caller(s);
     api.callerId = who;
+    if (iceLoopback) s.on("sdp", function (e) { e.sdp = loopbackOnly(e.sdp); });
     if (s.connection) attachRemote(s.connection);
     s.on("peerconnection", function (e) { attachRemote(e.peerconnection); });
     s.on("progress", function () { if (ev.originator === "local") setCall("calling", fmt("calling", who)); });

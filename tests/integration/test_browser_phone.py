@@ -1,0 +1,210 @@
+"""The browser phone on the real stack: Debian's Chromium (Playwright) logs in on /agent, JsSIP
+registers as `<agent>-web` over the API's same-origin websocket relay to Asterisk's ws transport, a
+sipp caller goes into a queue the browser phone serves, the page rings, the agent answers in the page
+and the caller's 440 Hz RTP tone is measured in the page with WebAudio; then the agent hangs up.
+Wrong credentials give a clear message.
+
+Media stays on loopback: Chromium runs with --allow-loopback-in-peer-connection, the page with
+?ice=loopback keeps only 127.0.0.1 candidates, and Asterisk's rtp.conf maps its host candidate (the
+machine's own address) to 127.0.0.1 (CENTRALITA_WEBRTC_ICE_HOST_*)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import queues_sip as sip
+from stack import Stack, port_base
+
+from conftest import _require_tools
+
+pytestmark = pytest.mark.asterisk
+PORT_BASE = port_base(33000)
+RTP = PORT_BASE + 200
+QUEUE = "ventas"
+AGENT, EXT = "agentb", "1401"
+CHROMIUM = "/usr/lib/chromium/chromium"
+ADMIN = ("boss", "boss-password-1")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _host_address() -> str:
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True).stdout
+    found = re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", out)
+    return found[0] if found else ""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    _require_tools()
+    data_dir = tmp_path_factory.mktemp("phone")
+    s = Stack(data_dir, f"sqlite:///{data_dir / 'centralita.db'}", port_base=PORT_BASE)
+    s.env["CENTRALITA_DEFAULT_QUEUE"] = QUEUE
+    host = _host_address()
+    if host:
+        s.env["CENTRALITA_WEBRTC_ICE_HOST_LOCAL"] = host
+        s.env["CENTRALITA_WEBRTC_ICE_HOST_ADDRESS"] = "127.0.0.1"
+    try:
+        s.cli("db", "upgrade")
+        s.cli("user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1])
+        code = (
+            "from centralita.db import session_scope\nfrom centralita.telephony.models import Trunk\n"
+            "with session_scope() as s: s.add(Trunk(name='demo', match='127.0.0.1'))"
+        )
+        subprocess.run([sys.executable, "-c", code], env=s.env, cwd=data_dir, check=True, timeout=60)
+        s.cli("queues", "add", QUEUE, "--max-wait", "60", "--announce-frequency", "0")
+        out = s.cli("queues", "agent-add", AGENT, EXT, "--role", "agent").stdout
+        s.passwords = {AGENT: out.split("web password: ")[1].split()[0]}
+        s.start_redis()
+        s.start_asterisk()
+        s.start_service("fastagi")
+        s.start_service("api")
+        assert s.wait_health("ok", 30), f"stack not healthy: {s.health()}"
+        yield s
+    finally:
+        s.stop_all()
+
+
+@pytest.fixture(scope="module")
+def tone_wav(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tone") / "mic-1000hz.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path), "synth", "60", "sine", "1000", "vol", "0.5"],
+        check=True,
+        timeout=30,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(tone_wav):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/setup.sh --test installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={tone_wav}",
+        "--allow-loopback-in-peer-connection",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=args)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _login(page, stack) -> None:
+    page.goto(f"{stack.api_url}/login")
+    page.fill("input[name=username]", AGENT)
+    page.fill("input[name=password]", stack.passwords[AGENT])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def _asterisk(stack, command: str) -> str:
+    from centralita.telephony.pbx import Asterisk
+
+    return Asterisk(stack.settings()).cli(command)
+
+
+# The dominant frequency of the remote stream, measured in the page (FFT peak, averaged over 1.5 s).
+MEASURE = """async () => {
+  const stream = window.CentralitaPhone.remoteStream;
+  if (!stream) return {error: "no remote stream"};
+  const keep = new Audio(); keep.muted = true; keep.srcObject = stream; await keep.play().catch(() => {});
+  const ctx = new AudioContext();
+  const an = ctx.createAnalyser(); an.fftSize = 8192;
+  ctx.createMediaStreamSource(stream).connect(an);
+  const bins = new Float32Array(an.frequencyBinCount), sum = new Float32Array(an.frequencyBinCount);
+  for (let i = 0; i < 15; i++) {
+    await new Promise(r => setTimeout(r, 100));
+    an.getFloatFrequencyData(bins);
+    for (let k = 0; k < bins.length; k++) sum[k] += bins[k];
+  }
+  let best = 1;
+  for (let k = 2; k < sum.length; k++) if (sum[k] > sum[best]) best = k;
+  return {hz: best * ctx.sampleRate / an.fftSize, db: sum[best] / 15};
+}"""
+
+
+def test_wrong_credentials_give_a_clear_message(stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _login(page, stack)
+
+    def wrong(route):
+        res = route.fetch()
+        body = res.json()
+        body["password"] = "not-the-password"
+        route.fulfill(response=res, json=body)
+
+    page.route("**/api/agents/me/phone", wrong)
+    page.goto(f"{stack.api_url}/agent")
+    page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.state === 'failed'", timeout=20000)
+    assert "rechazó el usuario o la contraseña" in page.locator("#ph-error").inner_text()
+    assert not page.evaluate("window.CentralitaPhone.registered")
+    context.close()
+
+
+def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    _login(page, stack)
+    started = time.monotonic()
+    page.goto(f"{stack.api_url}/agent?audio=raw&ice=loopback")
+    page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.registered", timeout=20000)
+    registered_s = time.monotonic() - started
+    assert page.locator("#ph-conn").inner_text() == "Teléfono listo"
+    contacts = _asterisk(stack, f"pjsip show contacts like {AGENT}-web")
+    assert f"{AGENT}-web/sip:" in contacts and "Avail" in contacts  # qualify answered over the websocket
+    shots = REPO / "docs" / "shots"
+    if shots.is_dir():
+        page.screenshot(path=str(shots / "agent-phone.png"))
+
+    # The browser phone serves the queue (the member names the agent in queue_log).
+    _asterisk(stack, f"queue add member PJSIP/{AGENT}-web to {QUEUE} penalty 0 as {AGENT}")
+    work = sip.workdir()
+    tone = work / "tone440.al"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", str(tone), "synth", "30", "sine", "440"],
+        check=True,
+        timeout=30,
+    )
+    caller = sip.start_caller(
+        work, int(stack.env["CENTRALITA_SIP_PORT"]), "7770003", "5550101", 25000, RTP, audio=str(tone)
+    )
+    try:
+        page.wait_for_function("() => document.getElementById('phone').dataset.call === 'ringing'", timeout=30000)
+        assert "5550101" in page.locator("#ph-call").inner_text()
+        page.click("#ph-answer")
+        page.wait_for_function("() => document.getElementById('phone').dataset.call === 'talking'", timeout=15000)
+        page.wait_for_function("() => window.CentralitaPhone.remoteStream !== null", timeout=10000)
+        time.sleep(1.0)
+        heard = page.evaluate(MEASURE)
+        channels = _asterisk(stack, "core show channels concise")
+        page.click("#ph-hold")
+        page.wait_for_function("() => document.getElementById('phone').dataset.call === 'held'", timeout=10000)
+        page.click("#ph-hold")
+        page.wait_for_function("() => document.getElementById('phone').dataset.call === 'talking'", timeout=10000)
+        page.click("#ph-hangup")
+        page.wait_for_function("() => document.getElementById('phone').dataset.call === 'idle'", timeout=10000)
+        rc = caller.wait(30)
+    finally:
+        caller.stop()
+        context.close()
+    print(json.dumps({"registered_s": round(registered_s, 2), "heard": heard}))
+    assert f"PJSIP/{AGENT}-web-" in channels
+    assert "error" not in heard, f"{heard} / console: {console[-20:]}"
+    assert abs(heard["hz"] - 440) < 15, heard
+    assert rc is not None
