@@ -308,7 +308,10 @@ class Settings(BaseSettings):
     # Browser phone (WebRTC, issue 12): SIP over a websocket on Asterisk's HTTP server, proxied by the API.
     webrtc_enabled: bool = Field(True, description="Render the agents' browser-phone endpoints (<agent>-web).")
     webrtc_codecs: str = Field(
-        "opus,ulaw,alaw", pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$", description="Codecs offered to browser phones."
+        "ulaw,alaw,opus",
+        pattern=r"^[a-z0-9_]+(,[a-z0-9_]+)*$",
+        description="Codecs offered to browser phones, G.711 first: the recording of a call bridged between "
+        "G.711 and opus came out with both legs garbled (Asterisk 22 MixMonitor), as with G.722.",
     )
     webrtc_https_port: int = Field(
         0, ge=0, le=65535, description="Asterisk's own HTTPS/wss port (needs cert and key); 0: ws on loopback only."

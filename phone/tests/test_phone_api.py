@@ -158,7 +158,7 @@ def test_the_render_adds_the_ws_transport_and_one_webrtc_endpoint_per_agent(clie
     pjsip = files["pjsip.conf"].decode()
     assert "[transport-ws]\ntype = transport\nprotocol = ws" in pjsip
     block = pjsip.split("[ana-web]\ntype = endpoint", 1)[1].split("\n\n", 1)[0]
-    assert "webrtc = yes" in block and "allow = opus,ulaw,alaw" in block and "transport = transport-ws" in block
+    assert "webrtc = yes" in block and "allow = ulaw,alaw,opus" in block and "transport = transport-ws" in block
     aor = pjsip.split("[ana-web]\ntype = aor", 1)[1].split("\n\n", 1)[0]
     assert "max_contacts = 1" in aor and "remove_existing = no" in aor
     assert "load => res_pjsip_transport_websocket.so" in files["modules.conf"].decode()

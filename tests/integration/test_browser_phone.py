@@ -208,3 +208,58 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     assert "error" not in heard, f"{heard} / console: {console[-20:]}"
     assert abs(heard["hz"] - 440) < 15, heard
     assert rc is not None
+    # The other way: Chromium's fake microphone (1000 Hz) is the agent leg (right) of the recording.
+    monitor = _monitor_dir(stack)
+    # MixMonitor writes <uniqueid>.raw and touches .raw.done; the API then wraps it as a WAV (and
+    # removes the raw): either one will do.
+    found = stack.wait_for(lambda: sorted(monitor.rglob("*.wav")) + sorted(monitor.rglob("*.raw")), timeout=20)
+    assert found, f"no recording under {monitor}"
+    stack.wait_for(lambda: list(monitor.rglob("*.done")) or list(monitor.rglob("*.wav")), timeout=20)
+    time.sleep(1.0)
+    raw = next((p for p in sorted(monitor.rglob("*.wav")) + sorted(monitor.rglob("*.raw")) if p.is_file()), None)
+    assert raw is not None
+    said = _peak_hz(raw, channel=1)
+    print(json.dumps({"agent_leg": said, "caller_leg": _peak_hz(raw, channel=0)}))
+    assert abs(said["hz"] - 1000) < 15, said
+
+
+def _monitor_dir(stack) -> Path:
+    from centralita.telephony.pbx import Asterisk
+
+    paths = Asterisk(stack.settings()).paths
+    return paths.host(f"{paths.spool}/monitor")
+
+
+def _peak_hz(raw: Path, channel: int) -> dict:
+    """The loudest frequency (50 Hz steps, Goertzel) of one channel of MixMonitor's interleaved 8 kHz
+    16-bit stereo file, early in the call (the recording starts when the agent answers)."""
+    import array
+    import math
+
+    if raw.suffix == ".wav":
+        import wave
+
+        with wave.open(str(raw)) as w:
+            assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, 8000)
+            data = w.readframes(w.getnframes())
+    else:
+        data = raw.read_bytes()
+    samples = array.array("h")
+    samples.frombytes(data[: len(data) // 4 * 4])
+    leg = samples[channel::2]
+    chunk = leg[2000:14000]  # 0.25 s to 1.75 s after the answer: before the test puts the call on hold
+
+    def power(freq: float) -> float:
+        coeff = 2 * math.cos(2 * math.pi * freq / 8000)
+        s1 = s2 = 0.0
+        for x in chunk:
+            s1, s2 = x + coeff * s1 - s2, s1
+        return s1 * s1 + s2 * s2 - coeff * s1 * s2
+
+    scan = {f: power(f) for f in range(200, 3850, 50)}
+    hz = max(scan, key=lambda f: scan[f])
+    return {
+        "hz": hz,
+        "seconds": round(len(leg) / 8000, 2),
+        "mean_abs": round(sum(abs(x) for x in chunk) / len(chunk), 1),
+    }
