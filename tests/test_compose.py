@@ -25,6 +25,8 @@ SECRETS = ("CENTRALITA_SECRET_KEY", "CENTRALITA_AMI_SECRET", "CENTRALITA_ARI_SEC
 DUMMY = {name: f"dummy-{name.lower().replace('_', '-')}-0123" for name in SECRETS}
 # Published on every address: SIP and RTP, since softphones and trunks are remote.
 PUBLIC_UDP = {5060} | set(range(10000, 11000))
+# The optional TURN server (profile `turn`) for browser phones: its listening port and relay range.
+TURN_UDP = {3478} | set(range(49160, 49201))
 PLUGIN_PATHS = (
     Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins/docker-compose",
     Path("/usr/local/lib/docker/cli-plugins/docker-compose"),
@@ -124,7 +126,8 @@ def spec() -> dict:
 def _check_port(service: str, host_ip: str, target: int, protocol: str) -> None:
     if host_ip == "127.0.0.1":
         return
-    assert protocol == "udp" and target in PUBLIC_UDP, (
+    allowed = PUBLIC_UDP | (TURN_UDP if service == "turn" else set())
+    assert protocol == "udp" and target in allowed, (
         f"{service}: port {target}/{protocol} is published on all addresses; only SIP/RTP may be"
     )
 
