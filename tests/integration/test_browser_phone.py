@@ -155,6 +155,19 @@ def test_wrong_credentials_give_a_clear_message(stack, browser):
     context.close()
 
 
+def test_a_denied_microphone_gives_a_clear_message(stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));"
+    )
+    _login(page, stack)
+    page.goto(f"{stack.api_url}/agent")
+    page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.micOk === false", timeout=20000)
+    assert "no permite usar el micrófono" in page.locator("#ph-error").inner_text()
+    context.close()
+
+
 def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     page = context.new_page()
@@ -187,6 +200,11 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     try:
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'ringing'", timeout=30000)
         assert "5550101" in page.locator("#ph-call").inner_text()
+        # the screen pop (agent.screenpop over /api/events, scoped to this agent) arrives while it rings
+        page.wait_for_selector("#pop:not([hidden])", timeout=10000)
+        pop = page.locator("#pop-caller").inner_text()
+        assert "5550101" in pop and page.locator("#pop-queue").inner_text() == QUEUE
+        assert page.evaluate("document.getElementById('phone').dataset.call") == "ringing"  # before answering
         page.click("#ph-answer")
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'talking'", timeout=15000)
         page.wait_for_function("() => window.CentralitaPhone.remoteStream !== null", timeout=10000)
