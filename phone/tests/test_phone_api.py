@@ -166,3 +166,49 @@ def test_the_render_adds_the_ws_transport_and_one_webrtc_endpoint_per_agent(clie
     # the agent's extension rings the desk softphone and the browser phone; first to answer takes it
     assert "Dial(PJSIP/ana&PJSIP/ana-web,30," in files["extensions.conf"].decode()
     assert "tlsenable" not in files["http.conf"].decode()  # wss only with certificate settings
+
+
+def test_the_agent_page_needs_a_login_and_carries_no_credentials(client):
+    client.cookies.clear()
+    res = client.get("/agent")
+    assert res.status_code == 303 and res.headers["location"] == "/login"
+    login(client, "ana", "correct-horse-2")
+    page = client.get("/agent")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert '<script src="/static/vendor/jssip.min.js"></script>' in html and "/static/phone.js" in html
+    assert 'lang="es"' in html and "Contestar" in html and "Transferir" in html
+    with session_scope() as s:
+        ana = s.exec(select(AgentEndpoint).where(AgentEndpoint.username == "ana")).one()
+        assert ana.sip_password not in html
+    from phone.service import web_password
+
+    with session_scope() as s:
+        assert web_password(get_settings(), s.exec(select(AgentEndpoint)).first()) not in html
+    for static in ("/static/phone.js", "/static/agent.js", "/static/agent.css", "/static/vendor/jssip.min.js"):
+        assert client.get(static).status_code == 200, static
+
+
+def test_wss_needs_its_certificate_and_renders_tls(client, monkeypatch, tmp_path):
+    from centralita.settings import SettingsError
+    from centralita.telephony.pbx import standard_paths
+    from centralita.telephony.render import render_files
+
+    monkeypatch.setenv("CENTRALITA_WEBRTC_HTTPS_PORT", "8089")
+    reset_settings_cache()
+    with session_scope() as s, pytest.raises(SettingsError, match="WEBRTC_HTTPS_CERT"):
+        render_files(get_settings(), standard_paths(tmp_path / "etc"), s)
+    for name in ("crt", "key"):
+        (tmp_path / f"w.{name}").write_text("PEM")
+    monkeypatch.setenv("CENTRALITA_WEBRTC_HTTPS_CERT", str(tmp_path / "w.crt"))
+    monkeypatch.setenv("CENTRALITA_WEBRTC_HTTPS_KEY", str(tmp_path / "w.key"))
+    reset_settings_cache()
+    with session_scope() as s:
+        files = render_files(get_settings(), standard_paths(tmp_path / "etc"), s)
+    assert (
+        "tlsenable = yes" in files["http.conf"].decode() and "tlsbindaddr = 0.0.0.0:8089" in files["http.conf"].decode()
+    )
+    pjsip = files["pjsip.conf"].decode()
+    assert "[transport-wss]\ntype = transport\nprotocol = wss" in pjsip
+    # with both transports an endpoint is not pinned to one: it is reached over the one it registered on
+    assert "transport = transport-ws" not in pjsip.split("[ana-web]\ntype = endpoint", 1)[1].split("\n\n", 1)[0]
