@@ -241,6 +241,34 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     assert abs(said["hz"] - 1000) < 15, said
 
 
+def test_the_phone_registers_again_after_asterisk_restarts_without_a_reload(stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _login(page, stack)
+    page.goto(f"{stack.api_url}/agent")
+    page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.registered", timeout=20000)
+    page.evaluate("window.__loaded = 1")  # gone if the page reloaded
+    killed = time.monotonic()
+    stack.kill_asterisk()
+    page.wait_for_function("() => window.CentralitaPhone.state === 'reconnecting'", timeout=15000)
+    assert "reconectando" in page.locator("#ph-conn").inner_text()
+    stack.start_asterisk()
+    up = time.monotonic()
+    page.wait_for_function("() => window.CentralitaPhone.registered", timeout=10000)
+    again_s = time.monotonic() - up
+    assert page.evaluate("window.__loaded") == 1
+    print(
+        json.dumps(
+            {
+                "asterisk_restart_s": round(up - killed, 2),
+                "reregistered_after_asterisk_up_s": round(again_s, 2),
+                "killed_to_registered_s": round(time.monotonic() - killed, 2),
+            }
+        )
+    )
+    context.close()
+
+
 def _monitor_dir(stack) -> Path:
     from centralita.telephony.pbx import Asterisk
 

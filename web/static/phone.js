@@ -36,7 +36,13 @@
     document.querySelectorAll("#ph-keypad button").forEach(function (b) { b.disabled = !(state === "talking"); });
     log("call", state);
   }
-  function showError(text) { var el = $("ph-error"); el.textContent = text || ""; el.hidden = !text; }
+  // Two sources of messages (the microphone, the registration): one clears only its own.
+  var errorKind = "";
+  function showError(text, kind) {
+    kind = kind || "sip";
+    if (!text && errorKind && errorKind !== kind) return;
+    var el = $("ph-error"); el.textContent = text || ""; el.hidden = !text; errorKind = text ? kind : "";
+  }
 
   // Ringing: the Spanish ring tone (425 Hz, 1.5 s on, 3 s off) from WebAudio, nothing to download.
   function startRing() {
@@ -84,10 +90,10 @@
       var probe = await navigator.mediaDevices.getUserMedia({ audio: true });
       probe.getTracks().forEach(function (t) { t.stop(); });
       api.micOk = true;
-      showError("");
+      showError("", "mic");
     } catch (err) {
+      showError(micError(err), "mic");
       api.micOk = false;
-      showError(micError(err));
       log("mic", "denied");
       return;
     }
@@ -151,7 +157,7 @@
       if (session === s) { session = api.call = null; api.remoteStream = null; }
       $("ph-hold").textContent = T.hold; $("ph-mute").textContent = T.mute;
       var cause = e && e.cause;
-      if (cause === JsSIP.C.causes.USER_DENIED_MEDIA_ACCESS) showError(T.mic_denied);
+      if (cause === JsSIP.C.causes.USER_DENIED_MEDIA_ACCESS) showError(T.mic_denied, "mic");
       setCall("idle", cause && cause !== JsSIP.C.causes.BYE && cause !== JsSIP.C.causes.CANCELED ? fmt("ended_cause", cause) : T.ended);
     };
     s.on("ended", end);
