@@ -17,10 +17,13 @@ UNREACHABLE = {4, 5}
 
 
 def agent_of(channel: str, agents: set[str]) -> str:
-    """'PJSIP/agent1-0000002a' → 'agent1' when agent1 is a known agent."""
+    """'PJSIP/agent1-0000002a' → 'agent1' when agent1 is a known agent; the agent's browser phone
+    'PJSIP/agent1-web-0000002b' (phone/service.py) is the same agent."""
     if not channel.startswith("PJSIP/"):
         return ""
     name = channel[6:].rsplit("-", 1)[0]
+    if name not in agents and name.endswith("-web"):
+        name = name[: -len("-web")]
     return name if name in agents else ""
 
 

@@ -126,3 +126,6 @@ def test_agent_of_needs_a_known_agent():
     assert agent_of("PJSIP/agent1-0000002a", {"agent1"}) == "agent1"
     assert agent_of("PJSIP/demo-0000002a", {"agent1"}) == ""
     assert agent_of("Local/cb1@x-0001;1", {"agent1"}) == ""
+    # the agent's browser phone is the same agent; an unknown name with the suffix is nobody
+    assert agent_of("PJSIP/agent1-web-0000002b", {"agent1"}) == "agent1"
+    assert agent_of("PJSIP/stranger-web-0000002b", {"agent1"}) == ""
