@@ -269,6 +269,27 @@ def test_the_phone_registers_again_after_asterisk_restarts_without_a_reload(stac
     context.close()
 
 
+def test_a_second_tab_of_the_same_agent_is_refused_and_the_first_keeps_the_phone(stack, browser):
+    first, second = browser.new_context(), browser.new_context()
+    pages = []
+    for context in (first, second):
+        page = context.new_page()
+        _login(page, stack)
+        pages.append(page)
+    pages[0].goto(f"{stack.api_url}/agent")
+    pages[0].wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.registered", timeout=20000)
+    pages[1].goto(f"{stack.api_url}/agent")
+    pages[1].wait_for_function(
+        "() => window.CentralitaPhone && window.CentralitaPhone.state === 'failed'", timeout=20000
+    )
+    assert "Ya hay otro teléfono web" in pages[1].locator("#ph-error").inner_text()
+    assert pages[0].evaluate("window.CentralitaPhone.registered")
+    contacts = _asterisk(stack, f"pjsip show contacts like {AGENT}-web")
+    assert contacts.count(f"{AGENT}-web/sip:") == 1
+    first.close()
+    second.close()
+
+
 def _monitor_dir(stack) -> Path:
     from centralita.telephony.pbx import Asterisk
 
