@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -249,10 +249,18 @@ def _dialect_insert(session: Session):
     return sqlite_insert
 
 
+def _patient(session: Session) -> None:
+    """SQLite has one writer at a time: a booking waits its turn (up to 30 s) rather than fail with
+    'database is locked' after the 5 s every other write accepts. PostgreSQL waits on the row itself."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA busy_timeout = 30000"))
+
+
 def _slot_id(session: Session, service: BookingService, start: datetime, capacity: int) -> int:
     """The counter row of a slot, created on first use (INSERT ... ON CONFLICT DO NOTHING: racing
     creators end with one row)."""
     sid = saved_id(service)
+    _patient(session)
     stmt = _dialect_insert(session)(SLOTS).values(
         service_id=sid, start=start, day=slotlib.local_day(start, zone(service)).isoformat(), capacity=capacity, taken=0
     )
