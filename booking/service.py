@@ -150,7 +150,7 @@ def _counts(session: Session, sid: int, since: datetime, until: datetime, now: d
     ).all()
     if not rows:
         return {}
-    expired = dict(
+    expired: dict[int | None, int] = dict(
         session.exec(
             select(BookingHold.slot_id, func.count())
             .join(BookingSlot, col(BookingSlot.id) == col(BookingHold.slot_id))

@@ -13,7 +13,17 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-CAPABILITIES = ["ivr", "queues", "recorder", "dialer", "security", "reports", "reports.staffing", "reports.scheduled", "booking"]
+CAPABILITIES = [
+    "ivr",
+    "queues",
+    "recorder",
+    "dialer",
+    "security",
+    "reports",
+    "reports.staffing",
+    "reports.scheduled",
+    "booking",
+]
 
 
 def _optional(module: str) -> ModuleType | None:

@@ -162,7 +162,7 @@ def test_statuses_and_search(booking_db):
 def test_hold_counts_until_it_expires_without_a_job(booking_db):
     session = booking_db
     make_service(session, "uno", capacity=1)
-    held = service.hold(session, "uno", SLOT, NOW, seconds=60)
+    service.hold(session, "uno", SLOT, NOW, seconds=60)
     session.commit()
     with pytest.raises(service.BookingConflict):  # the place is promised to the caller on the line
         service.book(session, "uno", "1", SLOT, NOW + timedelta(seconds=30))
