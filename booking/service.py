@@ -198,7 +198,12 @@ def next_free(session: Session, service: BookingService, after: datetime, now: d
 
 
 def _aware(start: datetime, service: BookingService) -> datetime:
-    return (start if start.tzinfo else start.replace(tzinfo=zone(service))).astimezone(UTC)
+    try:
+        utc = (start if start.tzinfo else start.replace(tzinfo=zone(service))).astimezone(UTC)
+        utc.astimezone(zone(service))  # and it has a local time there
+        return utc
+    except OverflowError:
+        raise FieldError("start", "out of range") from None
 
 
 def check_start(session: Session, service: BookingService, start: datetime, now: datetime) -> tuple[datetime, int]:

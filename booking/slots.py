@@ -33,14 +33,17 @@ def day_starts(opening: dict, day: date, slot_minutes: int, zone: ZoneInfo) -> l
     seen: set[datetime] = set()
     for span in opening.get(WEEKDAYS[day.weekday()], []):
         start, end = parse_span(span)
-        wall = datetime.combine(day, start)
-        stop = datetime.combine(day, end) if end else datetime.combine(day + timedelta(days=1), time())
-        while wall + step <= stop:
-            local = wall.replace(tzinfo=zone)
-            utc = local.astimezone(UTC)
-            if utc.astimezone(zone).replace(tzinfo=None) == wall:  # not inside a spring-forward gap
+        first = datetime.combine(day, start)
+        minutes = (end.hour * 60 + end.minute if end else 24 * 60) - (start.hour * 60 + start.minute)
+        for n in range(minutes // slot_minutes):
+            wall = first + n * step  # a start is always inside the day
+            try:
+                utc = wall.replace(tzinfo=zone).astimezone(UTC)
+                exists = utc.astimezone(zone).replace(tzinfo=None) == wall  # not inside a spring-forward gap
+            except OverflowError:  # year 1 or 9999 seen from another zone: no such slot
+                exists = False
+            if exists:
                 seen.add(utc)
-            wall += step
     return sorted(seen)
 
 

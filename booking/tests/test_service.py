@@ -35,6 +35,7 @@ def _counts(session):
         ("placas", "1", SLOT + timedelta(minutes=30), "start", "not a slot start"),
         ("placas", "1", datetime(2026, 12, 2, 22, 0, tzinfo=UTC), "start", "not a slot start"),  # 17:00, after hours
         ("placas", "1", datetime(2026, 12, 25, 14, 0, tzinfo=UTC), "start", "closed day"),  # holiday
+        ("placas", "1", datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "start", "booking window"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(booking_db, service_name, identity, start, field, words):

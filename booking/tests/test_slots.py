@@ -53,3 +53,10 @@ def test_booking_window_is_counted_in_the_service_zone():
     now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
     assert last_day(now, ZoneInfo("America/Panama"), 2) == date(2026, 12, 3)
     assert last_day(now, ZoneInfo("UTC"), 2) == date(2026, 12, 4)
+
+
+def test_extreme_dates_give_no_slot_rather_than_an_error():
+    assert day_starts({"fri": ["20:00-23:00"]}, date(9999, 12, 31), 60, ZoneInfo("America/Panama")) == []
+    assert day_starts({"mon": ["08:00-09:00"]}, date(1, 1, 1), 60, ZoneInfo("Asia/Tokyo")) == []
+    assert day_starts({"fri": ["20:00-23:00"]}, date(9999, 12, 31), 60, ZoneInfo("Asia/Tokyo"))[-1].hour == 13
+    assert len(day_starts({"fri": ["22:00-24:00"]}, date(9999, 12, 31), 60, ZoneInfo("UTC"))) == 2
