@@ -23,6 +23,7 @@ CAPABILITIES = [
     "reports.staffing",
     "reports.scheduled",
     "phone",
+    "booking",
 ]
 
 

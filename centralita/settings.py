@@ -351,6 +351,10 @@ class Settings(BaseSettings):
         10, ge=1, le=100, description="Tries of a scheduled report (next tick, then doubling to 1 h) before it fails."
     )
 
+    booking_hold_seconds: float = Field(
+        90.0, gt=0, le=3600, description="Seconds a place offered to a caller is kept for them (it counts as taken)."
+    )
+
     @field_validator("security_allow", "sip_local_net")
     @classmethod
     def _networks(cls, value: str) -> str:

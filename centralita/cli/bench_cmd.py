@@ -255,3 +255,24 @@ def wallboard(
         typer.echo(f"error: {exc}; start the stack with `centralita up -d`", err=True)
         raise typer.Exit(1)
     typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))
+
+
+@bench_app.command("booking")
+def booking_bench(
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document only."),
+    bookings: int = typer.Option(100_000, min=1, max=5_000_000, help="Bookings stored before measuring."),
+    backend: list[str] = typer.Option(["sqlite", "postgresql"], help="sqlite and/or postgresql."),
+    postgres_url: str = typer.Option("", help="A PostgreSQL server to use; empty: a temporary cluster."),
+    draws: int = typer.Option(300, min=10, max=100_000, help="Lookups and bookings measured per backend."),
+    seed: int = typer.Option(1),
+) -> None:
+    """Free-slot lookup p95 and booking commit p95 with N bookings stored (targets 50 ms and 300 ms)."""
+    import json
+
+    from booking.bench import run_bench
+
+    unknown = [b for b in backend if b not in ("sqlite", "postgresql")]
+    if unknown:
+        raise typer.BadParameter(f"unknown backend {unknown[0]!r}: sqlite or postgresql", param_hint="--backend")
+    doc = run_bench(bookings, tuple(backend), draws=draws, seed=seed, postgres_url=postgres_url or None)
+    typer.echo(json.dumps(doc) if json_out else json.dumps(doc, indent=2))

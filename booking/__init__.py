@@ -1,0 +1,1 @@
+"""Appointments by phone with exact capacity: services, slots, bookings, holds and a waitlist."""
