@@ -251,7 +251,7 @@
       res = await fetch("/api/agents/me/phone", { credentials: "same-origin", cache: "no-store" });
     } catch (e) { setConn("failed", T.no_server); setTimeout(boot, 5000); return; }
     if (res.status === 401) { setConn("failed", T.expired); return; }
-    if (!res.ok) { var body = await res.json().catch(function () { return {}; }); setConn("failed", fmt("no_phone", body.detail || res.status)); return; }
+    if (!res.ok) { var body = await res.json().catch(function () { return {}; }); var d = body.detail; setConn("failed", fmt("no_phone", Array.isArray(d) ? d.map(function (e) { return e.msg; }).join("; ") : (d || res.status))); return; }
     config = await res.json();
     api.username = config.username;
     $("ph-me").textContent = fmt("me", config.extension);
