@@ -47,7 +47,7 @@ def stack(tmp_path_factory, request):
         s.start_asterisk()
         s.start_service("fastagi")
         s.start_service("api")
-        assert s.wait_health("ok", 30), f"stack not healthy: {s.health()}"
+        assert s.wait_health("ok"), f"stack not healthy: {s.health()}"
         yield s
     finally:
         s.stop_all()

@@ -48,7 +48,7 @@ def start(
     s.start_asterisk()
     s.start_service("fastagi")
     s.start_service("api")
-    assert s.wait_health("ok", 30), f"stack not healthy: {s.health()}"
+    assert s.wait_health("ok"), f"stack not healthy: {s.health()}"
     return s
 
 

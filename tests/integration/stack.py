@@ -155,7 +155,9 @@ class Stack:
             time.sleep(interval)
         return last
 
-    def wait_health(self, status: str, timeout: float = 30) -> dict | None:
+    def wait_health(self, status: str, timeout: float = 90) -> dict | None:
+        # 90 s, not 30: under a shifted clock on a loaded 2-core machine ARI's websocket has been seen
+        # still reconnecting after 30 s (health "ari: down") while everything else was up.
         return self.wait_for(lambda: (h := self.health()) and h.get("status") == status and h, timeout)
 
     def token(self, username: str, password: str) -> str:

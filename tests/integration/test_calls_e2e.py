@@ -89,13 +89,13 @@ def test_fallback_when_api_and_fastagi_are_down_then_recorded_once(stack):
     finally:
         stack.start_service("fastagi")
         stack.start_service("api")
-    assert stack.wait_health("ok", 30)
+    assert stack.wait_health("ok")
     records = stack.wait_for(lambda: _records(stack, token, call_id), 15)
     assert len(records) == 1 and records[0]["path"] == FALLBACK_PATH
     # Restarting the ingester again must not duplicate it.
     stack.stop_service("api")
     stack.start_service("api")
-    assert stack.wait_health("ok", 30)
+    assert stack.wait_health("ok")
     time.sleep(2.5)
     assert len(_records(stack, token, call_id)) == 1
 

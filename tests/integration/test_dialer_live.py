@@ -546,7 +546,7 @@ def test_a_call_in_progress_survives_an_api_restart_and_is_never_dialled_twice(s
     assert stack.wait_for(lambda: agent.count("CONNECTED") == connected_before + 1, 30), far.log.read_text()[-2000:]
     stack.stop_service("api")
     stack.start_service("api")
-    assert stack.wait_health("ok", 30), stack.health()
+    assert stack.wait_health("ok"), stack.health()
     assert stack.wait_for(lambda: number in far.numbers("WE-HUNG-UP"), 30)  # the call went on meanwhile
     boss = stack.token(*qs.ADMIN)
     items = stack.wait_for(

@@ -314,7 +314,7 @@ def test_history_is_kept_while_our_services_are_down(stack, phones):
         assert c.wait(30) == 0  # Asterisk served the caller without us
     finally:
         stack.start_service("api")
-    assert stack.wait_health("ok", 30)
+    assert stack.wait_health("ok")
 
     def rows():
         found = [r for r in stack.get("/api/queues/history/calls", boss).json() if r["caller"] == "5550030"]
@@ -328,7 +328,7 @@ def test_history_is_kept_while_our_services_are_down(stack, phones):
     assert abs(found[0]["wait_seconds"] - (connected - c.first("ANSWERED"))) < 1.0
     stack.stop_service("api")
     stack.start_service("api")
-    assert stack.wait_health("ok", 30)
+    assert stack.wait_health("ok")
     time.sleep(2.5)
     assert len([r for r in stack.get("/api/queues/history/calls", boss).json() if r["caller"] == "5550030"]) == 1
 

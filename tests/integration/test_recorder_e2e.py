@@ -277,7 +277,7 @@ def test_a_call_recorded_while_the_api_is_down_is_picked_up_when_it_returns(stac
     )
     assert caller.wait(30) == 0
     stack.start_service("api")
-    assert stack.wait_health("ok", 30)
+    assert stack.wait_health("ok")
     boss = stack.token(*qs.ADMIN)
     row = wait_done(stack, boss, "5550004", 60)
     assert row and row["stage"] == "done", row

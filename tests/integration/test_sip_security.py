@@ -185,7 +185,7 @@ def sec(tmp_path_factory):
         s.start_asterisk()
         s.start_service("fastagi")
         s.start_service("api")
-        assert s.wait_health("ok", 30), f"stack not healthy: {s.health()}"
+        assert s.wait_health("ok"), f"stack not healthy: {s.health()}"
         s.boss = s.token(*ADMIN)
         # agent1's real phone is registered and alive (answers qualify) while it is attacked.
         s.phone = SipUA("127.0.0.1", s.sip_port)
