@@ -18,7 +18,7 @@ from centralita.phones import caller_e164
 from centralita.settings import get_settings
 from centralita.telephony import channel_vars as cv
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
-from ivr import callers, hours, lookup
+from ivr import callers, hours, lookup, split
 from ivr.flowdef import is_nps_question
 from ivr.models import HoursOverride, SurveyAnswer
 from ivr.service import load_version
@@ -43,6 +43,7 @@ def register(server: FastAgiServer) -> None:
     server.add_route("ivr/hours", run_hours)
     server.add_route("ivr/identify", run_identify)
     server.add_route("ivr/survey", run_survey)
+    server.add_route("ivr/split", run_split)
 
 
 async def _db(fn, *args):
@@ -165,6 +166,16 @@ async def run_identify(call: AgiCall) -> None:
             "contact_name": contact[1] if contact else "",
         },
     )
+
+
+async def run_split(call: AgiCall) -> None:
+    """Which version of a flow under an A/B test this call takes: pure computation from the URL's
+    parameters (no database), so it answers as fast as Asterisk asks."""
+    p = call.params
+    chosen = split.takes_b(
+        p.get("by", "call"), int(p.get("share", "0")), call.caller, split.salt(p["flow"], int(p["split"]))
+    )
+    await call.set_variable(cv.SPLIT, "b" if chosen else "a")
 
 
 _redis = None

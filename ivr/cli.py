@@ -305,3 +305,12 @@ def contact_add(phone: str, name: str = typer.Option(""), national_id: str = typ
         contact = save_contact(session, phone, get_settings().default_region, name, national_id)
         session.commit()
         typer.echo(f"contact {contact.id}: {contact.phone} {contact.name}")
+
+
+def _register_split() -> None:
+    from ivr.split_cli import split_app
+
+    flow_app.add_typer(split_app, name="split")
+
+
+_register_split()

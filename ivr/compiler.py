@@ -126,7 +126,7 @@ class Compiler:
         if self.flow.identify:
             lines.append("AGI(${FASTAGI}/ivr/identify)")  # best effort: unknown caller if it fails
         lines.append(f"Goto({self.ctx(self.flow.start)},s,1)")
-        c.lines = _exten("s", lines)
+        c.lines = exten_lines("s", lines)
         return c
 
     def _node(self, node_id: str, node) -> Context:
@@ -150,7 +150,7 @@ class Compiler:
 
     def _menu(self, node_id: str, node: MenuNode) -> list[str]:
         max_tries = node.max_tries
-        lines = _exten(
+        lines = exten_lines(
             "s",
             [
                 "Set(IVR_TRIES=0)",
@@ -165,7 +165,7 @@ class Compiler:
         if self.flow.operator_digit and "0" not in options:
             options["0"] = self.operator()
         for digit, dest in options.items():
-            lines += _exten(
+            lines += exten_lines(
                 digit,
                 [
                     _path(f"{node_id}:{digit}"),
@@ -174,7 +174,7 @@ class Compiler:
                 ],
             )
         if node.direct_dial:
-            lines += _exten(
+            lines += exten_lines(
                 "_[1-9]XXX",
                 [
                     "GotoIf($[!${DIALPLAN_EXISTS(from-agents,${EXTEN},1)}]?i,1)",
@@ -184,19 +184,19 @@ class Compiler:
             )
         retry = f"GotoIf($[${{IVR_TRIES}} < {max_tries}]?s,ask)"
         invalid = [_path(f"{node_id}:invalid"), f"Playback({self.prompts.path(node.invalid_prompt)})", retry]
-        lines += _exten("i", invalid + self.dest(node.invalid or self.operator()))
+        lines += exten_lines("i", invalid + self.dest(node.invalid or self.operator()))
         timeout = [_path(f"{node_id}:timeout")]
         if node.timeout_prompt:
             timeout.append(f"Playback({self.prompts.path(node.timeout_prompt)})")
-        lines += _exten("t", timeout + [retry] + self.dest(node.timeout or self.operator()))
+        lines += exten_lines("t", timeout + [retry] + self.dest(node.timeout or self.operator()))
         return lines
 
     def _play(self, node_id: str, node: PlayNode) -> list[str]:
-        return _exten("s", [_path(node_id), f"Playback({self.prompts.path(node.prompt)})", *self.dest(node.next)])
+        return exten_lines("s", [_path(node_id), f"Playback({self.prompts.path(node.prompt)})", *self.dest(node.next)])
 
     def _agi_branch(self, node_id: str, script: str, branches: dict[str, list[str]], on_failure: str) -> list[str]:
         """AGI step whose script sets IVR_RESULT; our server being down counts as `on_failure`."""
-        lines = _exten(
+        lines = exten_lines(
             "s",
             [
                 "Set(IVR_RESULT=)",
@@ -210,7 +210,7 @@ class Compiler:
             ],
         )
         for result, dest_lines in branches.items():
-            lines += _exten(result, dest_lines)
+            lines += exten_lines(result, dest_lines)
         return lines
 
     def _hours(self, node_id: str, node: HoursNode) -> list[str]:
@@ -267,7 +267,7 @@ class Compiler:
         """The ceiling for the benchmark: Read, CURL and SayNumber, with no AGI at all."""
         url = node.url.replace("{digits}", "${DIGITS}")
         say = node.say[0].field if node.say else "value"
-        lines = _exten(
+        lines = exten_lines(
             "s",
             [
                 f"Read(DIGITS,{self.prompts.path(node.prompt)},{node.max_digits},,{node.tries},5)",
@@ -285,12 +285,12 @@ class Compiler:
             ],
         )
         for result, dest_lines in branches.items():
-            lines += _exten(result, dest_lines)
+            lines += exten_lines(result, dest_lines)
         return lines
 
     def _survey(self, node_id: str, node: SurveyNode) -> list[str]:
         # Answers are stored by the script; with our server down the caller just hears goodbye.
-        return _exten(
+        return exten_lines(
             "s",
             [
                 _path("survey"),
@@ -305,7 +305,7 @@ class Compiler:
         lines = [_path(f"queue:{node.queue}")]
         if node.info_prompt:
             lines.append(f"Playback({self.prompts.path(node.info_prompt)})")
-        return _exten("s", lines + [f"Set({cv.QUEUE}={node.queue})", "Goto(centralita-route,queue,1)"])
+        return exten_lines("s", lines + [f"Set({cv.QUEUE}={node.queue})", "Goto(centralita-route,queue,1)"])
 
     def _simple(self, node_id: str, node) -> list[str]:
         dest = {
@@ -313,16 +313,16 @@ class Compiler:
             "voicemail": lambda: d.VoicemailDest(mailbox=node.mailbox),
             "booking": lambda: d.BookingDest(service=node.service),
         }[node.type]()
-        return _exten("s", self.dest(dest))
+        return exten_lines("s", self.dest(dest))
 
     def _hangup(self, node_id: str, node: HangupNode) -> list[str]:
         lines = [_path("hangup")]
         if node.prompt:
             lines.append(f"Playback({self.prompts.path(node.prompt)})")
-        return _exten("s", lines + ["Hangup()"])
+        return exten_lines("s", lines + ["Hangup()"])
 
 
-def _exten(exten: str, apps: list[str], labels: dict[int, str] | None = None) -> list[str]:
+def exten_lines(exten: str, apps: list[str], labels: dict[int, str] | None = None) -> list[str]:
     labels = labels or {}
     out = []
     for i, app in enumerate(apps):

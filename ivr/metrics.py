@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -26,45 +28,65 @@ def classify(steps: list[str]) -> str:
     return "abandoned"
 
 
-def version_metrics(session: Session, flow: str) -> list[dict]:
+@dataclass
+class CallFigures:
+    """One call's part in its version's figures."""
+
+    linkedid: str
+    kind: str  # agent | self_service | abandoned (classify)
+    choices: list[str]
+    ivr_seconds: float
+
+
+def calls_by_version(
+    session: Session, flow: str, since: datetime | None = None, until: datetime | None = None
+) -> dict[int, list[CallFigures]]:
+    """Every call record that entered `flow` (started in [since, until) when given), by version."""
     prefix = f"flow:{flow}/v"
-    records = session.exec(select(CallRecord).where(col(CallRecord.path).startswith(prefix))).all()
+    query = select(CallRecord).where(col(CallRecord.path).startswith(prefix))
+    if since is not None:
+        query = query.where(CallRecord.start >= since)
+    if until is not None:
+        query = query.where(CallRecord.start < until)
+    records = session.exec(query).all()
     seconds = _ivr_seconds(session, [r.linkedid for r in records])
-    by_version: dict[int, dict] = defaultdict(
-        lambda: {"calls": 0, "choices": Counter(), "agent": 0, "self_service": 0, "abandoned": 0, "ivr_seconds": []}
-    )
+    out: dict[int, list[CallFigures]] = defaultdict(list)
     for record in records:
         steps = record.path.split(">")
         head = steps[0][len(prefix) :]
         if not head.isdigit():
             continue
-        figures = by_version[int(head)]
-        figures["calls"] += 1
+        choices = []
         for step in steps[1:]:
             if step.startswith("flow:"):
                 break  # another flow took over; its own metrics count the rest
             if m := _OPTION.match(step):
-                figures["choices"][f"{m.group(1)}:{m.group(2)}"] += 1
+                choices.append(f"{m.group(1)}:{m.group(2)}")
         kind = classify(steps)
-        figures[kind] += 1
         # Time in the IVR: until the hand-over for callers who reached a person, else the whole call.
         spent = seconds.get(record.linkedid)
-        figures["ivr_seconds"].append(spent if spent is not None and kind == "agent" else record.duration)
+        ivr = spent if spent is not None and kind == "agent" else record.duration
+        out[int(head)].append(CallFigures(record.linkedid, kind, choices, ivr))
+    return out
+
+
+def version_metrics(
+    session: Session, flow: str, since: datetime | None = None, until: datetime | None = None
+) -> list[dict]:
     out = []
-    for version, f in sorted(by_version.items()):
-        calls = f["calls"]
+    for version, calls in sorted(calls_by_version(session, flow, since, until).items()):
+        n = len(calls)
+        kinds = Counter(c.kind for c in calls)
         out.append(
             {
                 "version": version,
-                "calls": calls,
-                "option_choices": dict(f["choices"]),
-                "self_service": f["self_service"],
-                "to_agent": f["agent"],
-                "abandoned_in_ivr": f["abandoned"],
-                "self_service_rate": round(f["self_service"] / calls, 3) if calls else 0.0,
-                "mean_seconds_in_ivr": round(sum(f["ivr_seconds"]) / len(f["ivr_seconds"]), 2)
-                if f["ivr_seconds"]
-                else None,
+                "calls": n,
+                "option_choices": dict(Counter(choice for c in calls for choice in c.choices)),
+                "self_service": kinds["self_service"],
+                "to_agent": kinds["agent"],
+                "abandoned_in_ivr": kinds["abandoned"],
+                "self_service_rate": round(kinds["self_service"] / n, 3) if n else 0.0,
+                "mean_seconds_in_ivr": round(sum(c.ivr_seconds for c in calls) / n, 2) if n else None,
             }
         )
     return out

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from centralita.timeutil import utcnow
@@ -32,6 +32,34 @@ class FlowVersion(SQLModel, table=True):
     created_by: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None
+
+
+class FlowSplit(SQLModel, table=True):
+    """An A/B test: `version` takes `share` % of the flow's calls beside the published `base_version`,
+    assigned per call or per caller (sticky). Kept after it ends so its period can still be compared;
+    at most one runs per flow (the partial unique index), `ended_at` NULL while it runs."""
+
+    __tablename__ = "ivr_flow_splits"
+    __table_args__ = (
+        Index(
+            "uq_ivr_flow_splits_running",
+            "flow_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    flow_id: int = Field(foreign_key="flows.id", index=True)
+    version: int
+    base_version: int
+    share: int  # percent of calls for `version`, 1..99
+    by: str = Field(max_length=8)  # call | caller
+    started_at: datetime = Field(default_factory=utcnow)
+    started_by: str = Field(default="", max_length=64)
+    ended_at: datetime | None = None
+    ended_by: str = Field(default="", max_length=64)
+    outcome: str = Field(default="", max_length=16)  # ended | promoted | superseded (another publish)
 
 
 class Did(SQLModel, table=True):

@@ -14,11 +14,12 @@ from api.deps import client_of, current_user, oauth2_scheme, require_admin, requ
 from api.errors import responses
 from api.types import DB_INT_MAX, Id
 from centralita.db import get_session
-from centralita.errors import FieldError
+from centralita.errors import FieldError, NotFound
 from centralita.settings import Settings, get_settings
 from centralita.telephony.apply import after_commit
-from ivr import demo_integration, metrics, service
+from ivr import demo_integration, metrics, service, split_compare
 from ivr import schemas as s
+from ivr import split as ab
 from ivr.models import Contact, FlowVersion, HoursOverride, Prompt, SurveyAnswer
 from ivr.validation import FlowInvalid
 
@@ -152,6 +153,44 @@ def simulate_flow(name: str, body: s.SimulateIn, session: Session = Depends(get_
         lookups=body.lookups,
     )
     return {"path": walk.path_text, "outcome": walk.outcome, "said": walk.said}
+
+
+# -- A/B tests --------------------------------------------------------------------------------
+def _split_out(session: Session, split, reloaded: bool | None = None) -> dict:
+    return {**split.model_dump(), "flow": ab.flow_of(session, split).name, "dialplan_reloaded": reloaded}
+
+
+def _split_applied(session: Session, split) -> dict:
+    session.commit()  # the dialplan changes only once the database has the new state
+    return _split_out(session, split, after_commit(get_settings(), {"dialplan"}).reloaded)
+
+
+@router.put("/flows/{name}/split", response_model=s.SplitOut, responses=NOT_FOUND)
+def start_split(name: str, body: s.SplitIn, session: Session = Depends(get_session), user=Depends(require_admin)):
+    """Start an A/B test (a running one is replaced: its period ends here)."""
+    split = ab.start(session, name, body.version, body.share, body.by, user=user, settings=get_settings())
+    return _split_applied(session, split)
+
+
+@router.delete("/flows/{name}/split", response_model=s.SplitOut, responses=NOT_FOUND)
+def end_split(name: str, session: Session = Depends(get_session), user=Depends(require_admin)):
+    """End the test: every new call takes the published version again."""
+    return _split_applied(session, ab.end(session, name, user=user))
+
+
+@router.post("/flows/{name}/split/promote", response_model=s.SplitOut, responses=NOT_FOUND)
+def promote_split(name: str, session: Session = Depends(get_session), user=Depends(require_admin)):
+    """Publish the tested version and end the test."""
+    return _split_applied(session, ab.promote(session, name, user=user, settings=get_settings()))
+
+
+@router.get("/flows/{name}/split", dependencies=[Depends(require_supervisor)], responses=NOT_FOUND)
+def split_comparison(name: str, session: Session = Depends(get_session)):
+    """The running test (else the last one) compared over its period: figures, B − A with 95 % intervals."""
+    split = ab.latest(session, name)
+    if split is None:
+        raise NotFound("name", f"flow '{name}' has had no A/B test")
+    return split_compare.compare(session, split)
 
 
 @router.get("/flows/{name}/metrics", dependencies=[Depends(require_supervisor)], responses=NOT_FOUND)

@@ -121,3 +121,28 @@ class SurveyAnswerOut(BaseModel):
     queue: str
     caller: str
     at: datetime
+
+
+class SplitIn(BaseModel):
+    """An A/B test: `version` takes `share` % of the calls beside the published version."""
+
+    version: int = Field(ge=1, le=DB_INT_MAX, strict=True)
+    share: int = Field(ge=1, le=99, strict=True, description="Percent of calls for `version`.")
+    by: Literal["call", "caller"] = Field(
+        "call", description="call: drawn per call; caller: the same caller always hears the same version."
+    )
+
+
+class SplitOut(BaseModel):
+    id: int
+    flow: str
+    version: int
+    base_version: int
+    share: int
+    by: str
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None
+    ended_by: str
+    outcome: str
+    dialplan_reloaded: bool | None = None

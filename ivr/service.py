@@ -17,12 +17,13 @@ from api.audit.service import record as audit
 from centralita import errors
 from centralita.db import saved_id
 from centralita.settings import Settings
+from centralita.telephony import channel_vars as cv
 from centralita.timeutil import utcnow
 from ivr import validation
-from ivr.compiler import Compiler, Context
+from ivr.compiler import Compiler, Context, exten_lines, flow_context
 from ivr.destinations import is_valid_name
 from ivr.flowdef import FlowDefinition
-from ivr.models import Did, Flow, FlowVersion
+from ivr.models import Did, Flow, FlowSplit, FlowVersion
 from ivr.prompts import resolver
 
 log = logging.getLogger("centralita.ivr")
@@ -116,6 +117,8 @@ def publish(
             raise NotFound("name", f"flow '{name}' has no saved version")
     row = get_version(session, flow, version)
     check(session, row.definition, settings)
+    # A test compares against the version published when it started: a new publish ends it.
+    end_running_split(session, flow, user=user, outcome="superseded")
     row.published_at = utcnow()
     flow.published_version = row.version
     session.add(row)
@@ -123,6 +126,24 @@ def publish(
     audit(session, action, user=user, target=f"flow:{name}", detail={"version": row.version})
     session.flush()
     return row
+
+
+def running_split(session: Session, flow: Flow) -> FlowSplit | None:
+    return session.exec(
+        select(FlowSplit).where(FlowSplit.flow_id == flow.id, col(FlowSplit.ended_at).is_(None))
+    ).first()
+
+
+def end_running_split(session: Session, flow: Flow, *, user=None, outcome: str) -> FlowSplit | None:
+    """End the flow's running A/B test, if any (ended | promoted | superseded), audited."""
+    split = running_split(session, flow)
+    if split is None:
+        return None
+    split.ended_at, split.ended_by, split.outcome = utcnow(), getattr(user, "username", "") or "", outcome
+    session.add(split)
+    audit(session, "ivr.flow.split.end", user=user, target=f"flow:{flow.name}", detail={"outcome": outcome})
+    session.flush()  # the running-test index must see it ended before a new test is added
+    return split
 
 
 def rollback(session: Session, name: str, version: int, *, user=None, settings: Settings | None = None) -> FlowVersion:
@@ -174,14 +195,33 @@ def dialplan_contexts(session: Session, settings: Settings, modes: dict[str, dic
         ).all()
         versions = {r.version: r for r in rows}
         versions.setdefault(flow.published_version, get_version(session, flow, flow.published_version))
-        alias = Context(f"ivr-{flow.name}", [f"exten => s,1,Goto(ivr-{flow.name}-v{flow.published_version},s,1)"])
-        out.append(alias)
+        split = running_split(session, flow)
+        if split is not None:
+            versions.setdefault(split.version, get_version(session, flow, split.version))
+        out.append(entry_context(flow, split))
         for number, row in sorted(versions.items()):
             parsed = FlowDefinition.model_validate(row.definition)
             out += Compiler(
                 flow.name, number, parsed, prompts, settings.default_queue, **(modes or {}).get(flow.name, {})
             ).compile()
     return out
+
+
+def entry_context(flow: Flow, split: FlowSplit | None) -> Context:
+    """`ivr-<flow>`, where DIDs and other flows send calls: to the published version, or, while an A/B
+    test runs, to the version the FastAGI step `ivr/split` picks (the published one if it fails)."""
+    published = f"Goto({flow_context(flow.name, flow.published_version or 0)},s,1)"  # only published flows come here
+    if split is None:
+        return Context(f"ivr-{flow.name}", [f"exten => s,1,{published}"])
+    query = f"flow={flow.name}&split={split.id}&share={split.share}&by={split.by}"
+    tested = flow_context(flow.name, split.version)
+    apps = [
+        f"Set({cv.SPLIT}=)",
+        f"AGI(${{FASTAGI}}/ivr/split?{query})",
+        f'GotoIf($["${{AGISTATUS}}" = "SUCCESS" & "{cv.ref(cv.SPLIT)}" = "b"]?{tested},s,1)',
+        published,
+    ]
+    return Context(f"ivr-{flow.name}", exten_lines("s", apps))
 
 
 @lru_cache(maxsize=256)

@@ -14,6 +14,7 @@ LOOKUP = "CENTRALITA_LOOKUP"  # what a lookup found, as JSON, for the agent's sc
 FLOW = "CENTRALITA_FLOW"  # the IVR flow of the dialled DID
 DID = "CENTRALITA_DID"  # the number the caller dialled
 DIGITS = "CENTRALITA_DIGITS"  # every digit pressed in the IVR
+SPLIT = "CENTRALITA_SPLIT"  # a | b: which arm of a flow's A/B test the FastAGI step chose
 SURVEY = "CENTRALITA_SURVEY"  # the survey context to run after the agent hangs up
 MAILBOX = "CENTRALITA_MAILBOX"  # the voicemail destination
 EXTENSION = "CENTRALITA_EXTENSION"  # an agent's extension destination

@@ -6,19 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlmodel import Session
 from typer.testing import CliRunner
 
 from ivr.tests.flows import sample_flow
-
-
-@pytest.fixture
-def session(stack_env):
-    from centralita import db
-
-    with Session(db.get_engine()) as s:
-        yield s
 
 
 def test_versions_publish_rollback_and_compiled_contexts(session):
@@ -117,28 +107,6 @@ def test_metrics_per_version_from_call_paths(session):
     assert (v2["calls"], v2["to_agent"]) == (1, 1)
 
 
-@pytest.fixture
-def client(stack_env):
-    from api.app import create_app
-    from api.users import service as users
-    from centralita import db
-
-    with Session(db.get_engine()) as s:
-        users.create_user(s, "root", "admin-password-1", role="admin")
-        users.create_user(s, "sup", "super-password-1", role="supervisor")
-        s.commit()
-    with TestClient(create_app(with_runtime=False)) as c:
-
-        def login(name, pw):
-            return {
-                "Authorization": "Bearer "
-                + c.post("/api/auth/token", json={"username": name, "password": pw}).json()["access_token"]
-            }
-
-        c.admin, c.sup = login("root", "admin-password-1"), login("sup", "super-password-1")
-        yield c
-
-
 def test_api_flow_lifecycle_and_errors(client):
     h = client.admin
     r = client.put("/api/ivr/flows/tramites", json={"definition": sample_flow()}, headers=h)
@@ -215,10 +183,19 @@ def test_ivr_migration_goes_down_and_up_again(stack_env):
 
     command.downgrade(db.alembic_config(), "ivr@-1")
     inspector = sa.inspect(db.get_engine())
+    assert "ivr_flow_splits" not in inspector.get_table_names()
+    assert "ivr_flow_versions" in inspector.get_table_names()
+    command.downgrade(db.alembic_config(), "ivr@-1")
+    inspector = sa.inspect(db.get_engine())
     assert "ivr_flow_versions" not in inspector.get_table_names()
     assert "published_version" not in [c["name"] for c in inspector.get_columns("flows")]
     db.upgrade()
     inspector = sa.inspect(db.get_engine())
-    assert {"ivr_flow_versions", "ivr_prompts", "ivr_contacts", "ivr_survey_answers", "ivr_hours_overrides"} <= set(
-        inspector.get_table_names()
-    )
+    assert {
+        "ivr_flow_splits",
+        "ivr_flow_versions",
+        "ivr_prompts",
+        "ivr_contacts",
+        "ivr_survey_answers",
+        "ivr_hours_overrides",
+    } <= set(inspector.get_table_names())
