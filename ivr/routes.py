@@ -162,6 +162,7 @@ def _split_out(session: Session, split, reloaded: bool | None = None) -> dict:
 
 def _split_applied(session: Session, split) -> dict:
     session.commit()  # the dialplan changes only once the database has the new state
+    session.refresh(split)
     return _split_out(session, split, after_commit(get_settings(), {"dialplan"}).reloaded)
 
 
