@@ -150,3 +150,7 @@ router.include_router(_staffing_page)
 from web.agent import router as _agent_page  # noqa: E402
 
 router.include_router(_agent_page)
+
+from web.ab import router as _ab_pages  # noqa: E402
+
+router.include_router(_ab_pages)

@@ -403,3 +403,64 @@ def test_publishing_while_20_calls_are_in_the_ivr_drops_none(stack, ivr):
         30,
     )
     assert metrics, _api(stack, "GET", "/api/ivr/flows/demo/metrics", token).json()["versions"]
+
+
+def test_ab_split_by_caller_sends_its_share_and_ends_cleanly(stack, ivr):
+    """400 callers (distinct numbers) into a flow whose version 2 takes 30 % by caller: each call lands on
+    the version the rule names for its number, the share is within ±5 points, the comparison counts
+    what the call records say; promote publishes version 2; after the test ends the callers that had
+    version 2 are back on the published version."""
+    from ivr.load import run_load
+    from ivr.split import salt, takes_b
+
+    token, did = ivr["token"], "5553000"
+    for version, prompt in ((1, "t-menu"), (2, "t-nuevo")):
+        definition = {
+            "start": "m",
+            "nodes": {"m": {"type": "menu", "prompt": prompt, "timeout_s": 10, "options": {"1": {"type": "hangup"}}}},
+        }
+        r = _api(stack, "PUT", "/api/ivr/flows/ab", token, json={"definition": definition})
+        assert r.status_code == 201 and r.json()["version"] == version, r.text
+        if version == 1:
+            assert _api(stack, "POST", "/api/ivr/flows/ab/publish", token, json={}).status_code == 200
+    assert _api(stack, "PUT", f"/api/ivr/dids/{did}", token, json={"flow": "ab"}).status_code == 200
+    r = _api(stack, "PUT", "/api/ivr/flows/ab/split", token, json={"version": 2, "share": 30, "by": "caller"})
+    assert r.status_code == 200 and r.json()["dialplan_reloaded"], r.text
+    split_id = r.json()["id"]
+
+    # sipp numbers its calls: caller 50760<n> for the n-th call, 400 different callers.
+    result = run_load(
+        stack.settings(), did, calls=400, rate=25, digits="", hold_seconds=1.5, caller="50760[call_number]"
+    )
+    assert (result.completed, result.failed) == (400, 0), result.output
+
+    def records():
+        items = _api(stack, "GET", "/api/calls", token, params={"limit": 500}).json()["items"]
+        return [c for c in items if c["path"].startswith("flow:ab/")]
+
+    calls = stack.wait_for(lambda: len(found := records()) >= 400 and found, 60, 1.0)
+    assert calls and len(calls) == 400, len(records())
+    on_b = {c["caller"] for c in calls if c["path"].startswith("flow:ab/v2")}
+    expected_b = {c["caller"] for c in calls if takes_b("caller", 30, c["caller"], salt("ab", split_id))}
+    assert on_b == expected_b  # every call took the version the rule names for its caller
+    assert abs(100 * len(on_b) / 400 - 30) <= 5, len(on_b)
+
+    shown = _api(stack, "GET", "/api/ivr/flows/ab/split", token).json()
+    assert (shown["versions"]["a"]["calls"], shown["versions"]["b"]["calls"]) == (400 - len(on_b), len(on_b))
+    assert shown["observed_share"] == round(100 * len(on_b) / 400, 1)
+    assert shown["versions"]["b"]["abandoned_rate"]["value"] == 1.0  # they all hung up in the menu
+
+    # Promote: version 2 is published and the test is over.
+    r = _api(stack, "POST", "/api/ivr/flows/ab/split/promote", token)
+    assert r.status_code == 200 and r.json()["outcome"] == "promoted"
+    # A new test, then its end: a caller the rule gives version 1 under it is on version 1, and after the
+    # end the same caller is on the published version 2 again.
+    r = _api(stack, "PUT", "/api/ivr/flows/ab/split", token, json={"version": 1, "share": 50, "by": "caller"})
+    assert r.status_code == 200, r.text
+    caller = next(n for n in (f"50761{i}" for i in range(100)) if takes_b("caller", 50, n, salt("ab", r.json()["id"])))
+    first = _call(stack, did, "", 1.0, caller=caller)
+    assert _record(stack, token, first.call_id)["path"].startswith("flow:ab/v1")
+    assert _api(stack, "DELETE", "/api/ivr/flows/ab/split", token).status_code == 200
+    again = _call(stack, did, "", 1.0, caller=caller)
+    assert _record(stack, token, again.call_id)["path"].startswith("flow:ab/v2")
+    assert _api(stack, "DELETE", "/api/ivr/flows/ab/split", token).status_code == 404
