@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import jinja2
@@ -33,7 +34,8 @@ _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 def _gettext(context: jinja2.runtime.Context) -> Callable[[str], str]:
     # The environment's own _(), so the labels go through whatever catalogue gets installed.
-    return lambda text: str(context.call(context.environment.globals["gettext"], text))
+    gettext = cast(Callable[..., str], context.environment.globals["gettext"])
+    return lambda text: str(context.call(gettext, text))
 
 
 @jinja2.pass_context
