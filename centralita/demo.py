@@ -34,6 +34,7 @@ def demo_flow(settings: Settings) -> dict:
         "identify": True,
         "nodes": {
             "main": {
+                "label": "Menú principal",  # how the pages name it in a call's path
                 "type": "menu",
                 "prompt": "demo-welcome",
                 "timeout_s": 5,
@@ -45,6 +46,7 @@ def demo_flow(settings: Settings) -> dict:
                 },
             },
             "debt": {
+                "label": "consulta de deuda",
                 "type": "lookup",
                 "prompt": "demo-ask-taxpayer",
                 "min_digits": 6,
@@ -58,6 +60,7 @@ def demo_flow(settings: Settings) -> dict:
                 "next": after,
             },
             "case": {
+                "label": "consulta de expediente",
                 "type": "lookup",
                 "prompt": "demo-ask-case",
                 "min_digits": 4,
@@ -70,6 +73,7 @@ def demo_flow(settings: Settings) -> dict:
                 "next": after,
             },
             "after": {
+                "label": "menú final",
                 "type": "menu",
                 "prompt": "demo-after",
                 "timeout_s": 5,

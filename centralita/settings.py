@@ -129,7 +129,9 @@ class Settings(BaseSettings):
     )
 
     report_timezone: str = Field(
-        "UTC", description="The center's time zone (IANA, e.g. America/Panama) for report days, hours and weeks."
+        "UTC",
+        description="The center's time zone (IANA, e.g. America/Panama): report days, hours and weeks, and the "
+        "zone every web page shows its times in (stored times stay UTC).",
     )
     report_day_start: str = Field(
         "00:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="When the wallboard's day begins (HH:MM)."

@@ -15,6 +15,7 @@ from api.users.models import User
 from centralita.db import get_session
 from centralita.errors import FieldError
 from recorder import search
+from web.labels import definitions_from
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,5 +103,6 @@ def recording_page(
             "csrf": _csrf(request),
             "r": rec,
             "segments": (rec.transcript or {}).get("segments", []),
+            "flows": definitions_from(session),  # names the path's nodes by their flow's definition
         },
     )

@@ -19,8 +19,8 @@ from sqlmodel import Session
 from api.users.models import User
 from centralita.db import get_session
 from centralita.errors import FieldError
-from centralita.settings import get_settings
 from queues import service as queues
+from web.localtime import center_zone
 from web.wallboard import require_supervisor_page
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +88,7 @@ def key_label(key: str, value: object) -> str:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(getattr(get_settings(), "report_timezone", "UTC") or "UTC")
+    return center_zone()  # the same zone every page shows its times in
 
 
 def _day(value: str, field: str, default: date) -> date:

@@ -4,7 +4,9 @@ so a translation catalogue can be installed later without touching the templates
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import jinja2
@@ -20,6 +22,7 @@ from api.users import service
 from api.users.models import User
 from api.users.throttle import Locked
 from centralita.db import get_session
+from web import labels, localtime
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -27,6 +30,32 @@ _env = jinja2.Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+
+def _gettext(context: jinja2.runtime.Context) -> Callable[[str], str]:
+    # The environment's own _(), so the labels go through whatever catalogue gets installed.
+    gettext = cast(Callable[..., str], context.environment.globals["gettext"])
+    return lambda text: str(context.call(gettext, text))
+
+
+@jinja2.pass_context
+def _label(context: jinja2.runtime.Context, code: object, kind: str) -> str:
+    return labels.label(code, kind, _gettext(context))
+
+
+@jinja2.pass_context
+def _labels_of(context: jinja2.runtime.Context, kind: str) -> dict[str, str]:
+    return labels.labels_of(kind, _gettext(context))
+
+
+@jinja2.pass_context
+def _ivr_path(context: jinja2.runtime.Context, path: str, definition_of: labels.DefinitionOf | None = None) -> str:
+    return labels.ivr_path(path, definition_of, _gettext(context))
+
+
+# How every page shows times (the center's zone) and codes (plain Spanish): registered here, once.
+_env.filters.update(local_time=localtime.local_time, label=_label, ivr_path=_ivr_path)
+_env.globals.update(center_zone=localtime.center_zone_name, labels_of=_labels_of)
 templates = Jinja2Templates(env=_env)
 
 ROLE_LABELS = {"agent": "Agente", "supervisor": "Supervisor", "admin": "Administrador"}

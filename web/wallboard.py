@@ -16,21 +16,14 @@ from api.deps import web_user
 from api.users.models import Role, User
 from centralita.db import get_session
 from queues import service as queues
+from web import labels
 
 router = APIRouter(include_in_schema=False)
 
-# The agent states of queues/EVENTS.md, in the order the page lists them, with their Spanish labels
-# (wrapped in _() in the template, so a catalogue can translate them).
-AGENT_STATES = [
-    ("available", "Disponible"),
-    ("ringing", "Timbrando"),
-    ("on_call", "En llamada"),
-    ("wrapup", "Posllamada"),
-    ("paused", "En pausa"),
-    ("unreachable", "Sin conexión"),
-    ("logged_out", "Desconectado"),
-]
-PAUSE_REASONS = {"break": "descanso", "lunch": "almuerzo", "training": "formación", "backoffice": "back office"}
+# The agent states (queues/EVENTS.md) in the order the page lists them, and the pause reasons, with their
+# Spanish labels from web/labels.py (wrapped in _() in the template, so a catalogue can translate them).
+AGENT_STATES = list(labels.AGENT_STATES.items())
+PAUSE_REASONS = labels.PAUSE_REASONS
 # The KPI tiles (names of reports/KPIS.md) and how each is shown: count, pct (a 0..1 ratio), secs, score.
 KPI_TILES = [
     ("offered", "Ofrecidas", "count"),

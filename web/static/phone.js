@@ -251,11 +251,22 @@
       res = await fetch("/api/agents/me/phone", { credentials: "same-origin", cache: "no-store" });
     } catch (e) { setConn("failed", T.no_server); setTimeout(boot, 5000); return; }
     if (res.status === 401) { setConn("failed", T.expired); return; }
-    if (!res.ok) { var body = await res.json().catch(function () { return {}; }); var d = body.detail; setConn("failed", fmt("no_phone", Array.isArray(d) ? d.map(function (e) { return e.msg; }).join("; ") : (d || res.status))); return; }
+    if (!res.ok) { noPhone(res.status, await res.json().catch(function () { return {}; })); return; }
     config = await res.json();
     api.username = config.username;
     $("ph-me").textContent = fmt("me", config.extension);
     startUa();
+  }
+  // No phone for this user: a Spanish sentence by the field the API names (phone/service.py: "agent" = no
+  // endpoint, "phone" = WebRTC turned off); the API's own (English) reason stays in data-reason and the log.
+  function noPhone(status, body) {
+    var d = Array.isArray(body.detail) ? body.detail : [];
+    var field = d.length && Array.isArray(d[0].loc) ? d[0].loc[d[0].loc.length - 1] : "";
+    var reason = d.length ? d.map(function (e) { return e.msg; }).join("; ") : String(body.detail || status);
+    var key = status === 404 && field === "agent" ? "no_agent" : status === 404 && field === "phone" ? "phone_off" : "";
+    log("no_phone", reason);
+    $("ph-conn").dataset.reason = reason;
+    setConn("failed", key ? T[key] : fmt("no_phone", status));
   }
   api.answer = answer; api.hangup = hangup; api.hold = toggleHold; api.mute = toggleMute; api.dtmf = dtmf; api.transfer = transfer;
   api.stop = function () { if (ua) ua.stop(); };

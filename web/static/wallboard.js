@@ -47,7 +47,10 @@
     return "ok";
   };
   const thresholds = {};
-  let zone;  // the center's time zone (report_timezone, from /api/reports/live); undefined: the browser's
+  // The center's time zone (report_timezone): the page's data-tz, the one its server-side times use;
+  // /api/reports/live names it too. Never the TV's own zone.
+  let zone = root.dataset.tz || "UTC";
+  const hhmm = () => new Intl.DateTimeFormat("es", {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone});
   const setTile = (tile, text, value, queue, at) => {
     if (!tile) return;
     const b = tile.querySelector("b");
@@ -155,7 +158,8 @@
     abBody.replaceChildren(...rows.map(a => {
       const tr = document.createElement("tr");
       tr.dataset.callid = a.callid;
-      const when = new Date(a.abandoned_at).toLocaleTimeString("es", {hour: "2-digit", minute: "2-digit", timeZone: zone});
+      const at = new Date(a.abandoned_at);
+      const when = isNaN(at) ? "—" : hhmm().format(at);
       for (const v of [a.caller || "—", a.queue, when, fmt("secs", a.wait_s)])
         tr.appendChild(Object.assign(document.createElement("td"), {textContent: v}));
       const td = document.createElement("td");

@@ -35,7 +35,8 @@ def test_campaigns_page_for_supervisors_only(client):
     page = client.get("/campaigns")
     assert page.status_code == 200
     row = re.search(r'<tr data-campaign="(\d+)">(.*?)</tr>', page.text, re.S)
-    assert row and "cobros-noviembre" in row.group(2) and "predictive" in row.group(2)
+    assert row and "cobros-noviembre" in row.group(2) and ">Predictiva<" in row.group(2)
+    assert ">Detenida<" in row.group(2)  # its state in Spanish, the code in the title
     for action in ("start", "pause", "stop"):
         assert f'data-action="{action}"' in row.group(2)
     assert f"/api/dialer/campaigns/{row.group(1)}/report.csv" in row.group(2)

@@ -64,7 +64,7 @@ def test_login_shows_user_role_and_recent_calls_then_logout(client):
     assert r.status_code == 303 and r.headers["location"] == "/"
     page = client.get("/")
     assert page.status_code == 200
-    for text in ("Marta Díaz", "marta", "Supervisor", "Llamadas recientes", "+50760001234", "ANSWERED", "1:35"):
+    for text in ("Marta Díaz", "marta", "Supervisor", "Llamadas recientes", "+50760001234", "Atendida", "1:35"):
         assert text in page.text, text
     assert client.get("/login").status_code == 303  # already logged in
     # the web session also authenticates the API (same user, same checks)
