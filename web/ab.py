@@ -29,7 +29,7 @@ def _page(request: Request, user: User, template: str, context: dict) -> Respons
 @router.get("/ivr/ab", response_class=HTMLResponse)
 def ab_list(request: Request, user: User = Depends(web_user), session: Session = Depends(get_session)) -> Response:
     running = split.running_by_flow(session)
-    flows = [{"flow": f, "split": running.get(f.id)} for f in service.list_flows(session)]
+    flows = [{"flow": f, "split": running.get(f.id or 0)} for f in service.list_flows(session)]
     return _page(request, user, "ab_list.html", {"flows": flows})
 
 
