@@ -65,7 +65,7 @@ def test_supervisor_reads_the_comparison_without_controls(client):
     api = client.get("/api/ivr/flows/tramites/split").json()
     verdict = next(d for d in api["differences"] if d["key"] == "self_service_rate")["verdict"]
     assert verdict.startswith("Pocas llamadas aún (20)") and verdict in html
-    assert re.search(r'data-measure="self_service_rate">\s*<td>El autoservicio</td>\s*<td>0.0 %', html)
+    assert re.search(r'data-measure="self_service_rate">\s*<td>El autoservicio</td>\s*<td>0,0 %', html)
     assert 'id="ab-start"' not in html and "ab.js" not in html  # reading only
     listing = client.get("/ivr/ab")
     assert (
