@@ -67,7 +67,10 @@ QUEUE_OUTCOMES = {
     "callback": "Pidió rellamada",
     "restart_lost": "Perdida (reinicio)",
 }
+# A user's role (api.users.models.Role).
+ROLES = {"agent": "Agente", "supervisor": "Supervisor", "admin": "Administrador"}
 KINDS: dict[str, dict[str, str]] = {
+    "role": ROLES,
     "disposition": DISPOSITIONS,
     "direction": DIRECTIONS,
     "agent_state": AGENT_STATES,

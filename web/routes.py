@@ -58,7 +58,7 @@ _env.filters.update(local_time=localtime.local_time, label=_label, ivr_path=_ivr
 _env.globals.update(center_zone=localtime.center_zone_name, labels_of=_labels_of)
 templates = Jinja2Templates(env=_env)
 
-ROLE_LABELS = {"agent": "Agente", "supervisor": "Supervisor", "admin": "Administrador"}
+ROLE_LABELS = labels.ROLES
 RECENT_CALLS = 25
 
 router = APIRouter(include_in_schema=False)
@@ -183,3 +183,7 @@ router.include_router(_agent_page)
 from web.ab import router as _ab_pages  # noqa: E402
 
 router.include_router(_ab_pages)
+
+from web.settings import router as _settings_pages  # noqa: E402
+
+router.include_router(_settings_pages)

@@ -39,6 +39,7 @@ def search(
     *,
     action: str | None = None,
     username: str | None = None,
+    target: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 50,
@@ -50,6 +51,8 @@ def search(
         conditions.append(AuditLog.action == action)
     if username:
         conditions.append(AuditLog.username == username)
+    if target:
+        conditions.append(AuditLog.target == target)
     if since := _aware(since):
         conditions.append(AuditLog.at >= since)
     if until := _aware(until):

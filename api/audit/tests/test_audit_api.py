@@ -69,6 +69,10 @@ def test_filters_and_paging(client):
     assert failed["items"][0]["detail"]["reason"] == "bad password"
     by_jefa = client.get("/api/audit", headers=h, params={"user": "jefa"}).json()
     assert by_jefa["total"] == 6  # her login and the five creations
+    on_u3 = client.get("/api/audit", headers=h, params={"target": "user:u3"}).json()
+    assert on_u3["total"] == 1 and on_u3["items"][0]["action"] == "user.created"
+    both = client.get("/api/audit", headers=h, params={"target": "user:jefa", "action": "auth.login"}).json()
+    assert both["total"] == 1  # filters combine; the failed login on the same target is left out
 
     now = utcnow()
     later = client.get("/api/audit", headers=h, params={"since": (now + timedelta(minutes=1)).isoformat()}).json()
