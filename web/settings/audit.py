@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.audit import service
+from api.audit.models import AuditLog
 from api.deps import web_user
 from api.users.models import Role, User
 from centralita.db import get_session
@@ -61,10 +62,16 @@ def audit_page(
     session: Session = Depends(get_session),
 ) -> Response:
     require_rank(user, Role.admin)
-    filters = {"action": action.strip(), "user": user_name.strip(), "target": target.strip(), "since": since,
-               "until": until}
+    filters = {
+        "action": action.strip(),
+        "user": user_name.strip(),
+        "target": target.strip(),
+        "since": since,
+        "until": until,
+    }
     start, end, errors = period(since, until)
-    rows, total = [], 0
+    rows: list[AuditLog] = []
+    total = 0
     if not errors:  # a bad day shows its message and no rows, never the whole log unfiltered
         rows, total = service.search(
             session,

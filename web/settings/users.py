@@ -20,7 +20,10 @@ router = APIRouter(include_in_schema=False)
 URL = "/settings/users"
 
 MESSAGES = {
-    ("username", "fielderror"): "Use de 1 a 64 letras minúsculas, dígitos, «.», «_» o «-», empezando por letra o dígito.",
+    (
+        "username",
+        "fielderror",
+    ): "Use de 1 a 64 letras minúsculas, dígitos, «.», «_» o «-», empezando por letra o dígito.",
     ("username", "conflict"): "Ya existe un usuario con ese nombre.",
     ("password", ""): f"La contraseña debe tener entre {service.MIN_PASSWORD_LENGTH} y 1024 caracteres.",
     ("full_name", ""): "El nombre puede tener como máximo 200 caracteres.",
@@ -33,8 +36,9 @@ MESSAGES = {
 def _users_page(request: Request, user: User, session: Session, status_code: int = 200, **context) -> Response:
     require_rank(user, Role.supervisor)
     rows = service.list_users(session)
-    return page(request, user, "settings_users.html", {"users": rows, "roles": [r.value for r in Role]} | context,
-                status_code)
+    return page(
+        request, user, "settings_users.html", {"users": rows, "roles": [r.value for r in Role]} | context, status_code
+    )
 
 
 def _refused(request: Request, user: User, session: Session, form: str, exc: FieldError, values: dict) -> Response:
@@ -67,8 +71,9 @@ def create_user(
             session, username, password, role=role, full_name=full_name, by=user, client=client_of(request)
         )
     except FieldError as exc:  # the typed values come back, never the password
-        return _refused(request, user, session, "create", exc, {"username": username, "full_name": full_name,
-                                                                 "role": role})
+        return _refused(
+            request, user, session, "create", exc, {"username": username, "full_name": full_name, "role": role}
+        )
     return done(request, URL, f"Usuario «{created.username}» creado.")
 
 

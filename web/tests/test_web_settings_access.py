@@ -101,6 +101,9 @@ def test_missing_or_wrong_csrf_is_refused(client, sent):
 def test_a_cross_site_post_is_refused_even_with_the_token(client):
     csrf = login(client, "boss")
     before = state()
-    r = client.post("/settings/dids", data={"number": "322", "flow": "ventas", "csrf": csrf},
-                    headers={"Origin": "https://evil.example"})
+    r = client.post(
+        "/settings/dids",
+        data={"number": "322", "flow": "ventas", "csrf": csrf},
+        headers={"Origin": "https://evil.example"},
+    )
     assert r.status_code == 403 and "form expired" in r.text and state() == before

@@ -34,7 +34,7 @@ def seeded(client, monkeypatch):
         for i, at in enumerate(AT):
             row = record(s, "demo.changed", user=boss if i % 2 else None, target=f"thing:{i % 2}", detail={"i": i})
             row.at = at
-        for i in range(60):
+        for _ in range(60):
             record(s, "demo.bulk", target="bulk").at = datetime(2026, 2, 1, tzinfo=UTC)
     return client
 
@@ -56,8 +56,10 @@ def test_filters_return_what_the_api_returns(seeded):
         ({"user": "boss", "action": "demo.changed"}, {"user": "boss", "action": "demo.changed"}),
         ({"target": "thing:0"}, {"target": "thing:0"}),
         # 1 Mar in Panama = [05:00 UTC 1 Mar, 05:00 UTC 2 Mar)
-        ({"since": "2026-03-01", "until": "2026-03-01", "action": "demo.changed"},
-         {"since": "2026-03-01T05:00:00+00:00", "until": "2026-03-02T05:00:00+00:00", "action": "demo.changed"}),
+        (
+            {"since": "2026-03-01", "until": "2026-03-01", "action": "demo.changed"},
+            {"since": "2026-03-01T05:00:00+00:00", "until": "2026-03-02T05:00:00+00:00", "action": "demo.changed"},
+        ),
     ]
     for page_filter, api_filter in cases:
         html = client.get("/settings/audit", params=page_filter).text

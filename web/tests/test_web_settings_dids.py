@@ -40,8 +40,12 @@ def test_mapping_reaches_the_service_is_applied_and_audited(client, monkeypatch)
     # The API reads the same rows.
     assert {"number": "322", "flow": "ventas"} in client.get("/api/ivr/dids").json()
     # A row's own form moves an existing number.
-    assert client.post("/settings/dids", data={"form": "row-1", "number": "311", "flow": "ventas",
-                                               "csrf": csrf}).status_code == 303
+    assert (
+        client.post(
+            "/settings/dids", data={"form": "row-1", "number": "311", "flow": "ventas", "csrf": csrf}
+        ).status_code
+        == 303
+    )
     assert dids() == [("311", "ventas"), ("322", "ventas")]
     with session_scope() as s:
         rows = s.exec(select(AuditLog).where(AuditLog.action == "ivr.did.set").order_by(AuditLog.id)).all()

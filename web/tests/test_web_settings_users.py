@@ -38,8 +38,13 @@ def test_create_then_the_new_user_logs_in(client):
     csrf = login(client, "boss")
     r = client.post(
         "/settings/users",
-        data={"username": "Luis", "full_name": "Luis Pérez", "role": "supervisor", "password": "luis-pass-123",
-              "csrf": csrf},
+        data={
+            "username": "Luis",
+            "full_name": "Luis Pérez",
+            "role": "supervisor",
+            "password": "luis-pass-123",
+            "csrf": csrf,
+        },
     )
     assert r.status_code == 303
     page = client.get("/settings/users").text
@@ -49,8 +54,9 @@ def test_create_then_the_new_user_logs_in(client):
     assert (full_name, role, active) == ("Luis Pérez", "supervisor", True)
     with session_scope() as s:
         assert users.authenticate(s, "luis", "luis-pass-123") is not None
-        row = s.exec(select(AuditLog).where(AuditLog.action == "user.created")
-                     .where(AuditLog.target == "user:luis")).one()
+        row = s.exec(
+            select(AuditLog).where(AuditLog.action == "user.created").where(AuditLog.target == "user:luis")
+        ).one()
         assert row.username == "boss"
 
 
@@ -81,14 +87,20 @@ def test_create_with_a_bad_value_marks_that_field_and_stores_nothing(client, dat
 def test_change_role_and_name_then_deactivate_and_reactivate(client):
     csrf = login(client, "boss")
     ana = user_id("ana")
-    assert client.post(f"/settings/users/{ana}", data={"full_name": "Ana Ruiz", "role": "supervisor",
-                                                      "csrf": csrf}).status_code == 303
+    assert (
+        client.post(
+            f"/settings/users/{ana}", data={"full_name": "Ana Ruiz", "role": "supervisor", "csrf": csrf}
+        ).status_code
+        == 303
+    )
     assert user_row("ana")[:3] == ("Ana Ruiz", "supervisor", True)
     assert client.post(f"/settings/users/{ana}/active", data={"active": "0", "csrf": csrf}).status_code == 303
     assert "Usuario «ana» desactivado." in client.get("/settings/users").text and user_row("ana")[2] is False
     assert client.post(f"/settings/users/{ana}/active", data={"active": "1", "csrf": csrf}).status_code == 303
     assert user_row("ana")[2] is True
-    assert client.post("/settings/users/9999", data={"full_name": "x", "role": "agent", "csrf": csrf}).status_code == 404
+    assert (
+        client.post("/settings/users/9999", data={"full_name": "x", "role": "agent", "csrf": csrf}).status_code == 404
+    )
 
 
 def test_bad_edit_values_mark_the_rows_field_and_store_nothing(client):
@@ -113,8 +125,10 @@ def test_the_last_active_admin_cannot_demote_or_deactivate_themselves(client):
     assert r.status_code == 422 and "no se puede desactivar" in field_message(r.text, f"active-{boss}-active")
     assert user_row("boss") == before and audit_count() == audited
     marta = user_id("marta")
-    assert client.post(f"/settings/users/{marta}", data={"full_name": "Marta", "role": "admin",
-                                                        "csrf": csrf}).status_code == 303
+    assert (
+        client.post(f"/settings/users/{marta}", data={"full_name": "Marta", "role": "admin", "csrf": csrf}).status_code
+        == 303
+    )
     assert client.post(f"/settings/users/{boss}/active", data={"active": "0", "csrf": csrf}).status_code == 303
     assert user_row("boss")[2] is False
     assert client.get("/settings/users").status_code == 303  # a deactivated admin's session ends
@@ -132,6 +146,7 @@ def test_reset_password_shows_it_once_and_only_it_works(client):
     with session_scope() as s:
         assert users.authenticate(s, "ana", new) is not None
         assert users.authenticate(s, "ana", "ana-password-1") is None
-        row = s.exec(select(AuditLog).where(AuditLog.action == "user.updated")
-                     .where(AuditLog.target == "user:ana")).one()
+        row = s.exec(
+            select(AuditLog).where(AuditLog.action == "user.updated").where(AuditLog.target == "user:ana")
+        ).one()
         assert row.detail == {"password": "changed"} and new not in str(row.detail)
