@@ -15,6 +15,7 @@ from sqlmodel import Session
 from api.audit import service
 from api.audit.models import AuditLog
 from api.deps import web_user
+from api.types import Offset
 from api.users.models import Role, User
 from centralita.db import get_session
 from web.localtime import center_zone
@@ -57,7 +58,7 @@ def audit_page(
     target: str = Query("", max_length=200),
     since: str = Query("", max_length=10),
     until: str = Query("", max_length=10),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     user: User = Depends(web_user),
     session: Session = Depends(get_session),
 ) -> Response:

@@ -37,9 +37,8 @@ def page(request: Request, user: User, template: str, context: dict, status_code
         "errors": {},
         "form": {},
     }
-    response = templates.TemplateResponse(request, template, base | context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"  # settings and, once, a new password
-    return response
+    # No Cache-Control here: api/headers.py already sends no-store on every page (a new password too).
+    return templates.TemplateResponse(request, template, base | context, status_code=status_code)
 
 
 def done(request: Request, url: str, notice: str) -> Response:

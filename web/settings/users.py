@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.deps import client_of, web_user
+from api.types import Id
 from api.users import service
 from api.users.models import Role, User
 from centralita.db import get_session
@@ -79,7 +80,7 @@ def create_user(
 
 @router.post(URL + "/{user_id}")
 def update_user(
-    user_id: int,
+    user_id: Id,
     request: Request,
     full_name: str = Form(""),
     role: str = Form(""),
@@ -99,7 +100,7 @@ def update_user(
 
 @router.post(URL + "/{user_id}/active")
 def set_active(
-    user_id: int,
+    user_id: Id,
     request: Request,
     active: str = Form(""),
     csrf: str = Form(""),
@@ -119,7 +120,7 @@ def set_active(
 
 @router.post(URL + "/{user_id}/password")
 def reset_password(
-    user_id: int,
+    user_id: Id,
     request: Request,
     csrf: str = Form(""),
     user: User = Depends(web_user),

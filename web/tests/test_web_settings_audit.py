@@ -93,3 +93,4 @@ def test_a_bad_day_is_shown_on_its_field(seeded):
     assert r.status_code == 422 and 'id="filter-since-error"' in r.text and not ids_on_page(r.text)
     r = client.get("/settings/audit", params={"since": "2026-03-02", "until": "2026-03-01"})
     assert r.status_code == 422 and "anterior al primero" in r.text
+    assert client.get("/settings/audit", params={"offset": 2**40}).status_code == 422  # bounded as in the API

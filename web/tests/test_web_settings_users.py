@@ -101,6 +101,8 @@ def test_change_role_and_name_then_deactivate_and_reactivate(client):
     assert (
         client.post("/settings/users/9999", data={"full_name": "x", "role": "agent", "csrf": csrf}).status_code == 404
     )
+    huge = client.post(f"/settings/users/{2**40}/active", data={"active": "0", "csrf": csrf})
+    assert huge.status_code == 422  # bounded like the API's ids, never a database overflow
 
 
 def test_bad_edit_values_mark_the_rows_field_and_store_nothing(client):
