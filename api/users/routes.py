@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import client_of, current_user, require_admin
+from api.deps import client_of, current_user, require_admin, require_supervisor
 from api.errors import responses
 from api.types import Id
 from api.users import service
@@ -80,7 +80,9 @@ def me(user: User = Depends(current_user)) -> User:
     return user
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"], dependencies=[Depends(require_admin)])
+# Supervisors read the list (the settings page shows it to them, and they manage the agents); only
+# admins create or change users.
+@router.get("/users", response_model=list[UserOut], tags=["users"], dependencies=[Depends(require_supervisor)])
 def list_users(session: Session = Depends(get_session)) -> list[User]:
     return service.list_users(session)
 

@@ -46,6 +46,8 @@ def test_token_via_json_and_oauth2_form(client):
     assert r.status_code == 200 and r.json()["role"] == "supervisor"
     me = client.get("/api/users/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     assert me.status_code == 200 and me.json()["username"] == "ana" and "password_hash" not in me.json()
+    listed = client.get("/api/users", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert listed.status_code == 200 and [u["username"] for u in listed.json()] == ["ana"]  # a supervisor reads
 
 
 def test_bad_credentials_get_one_message(client):
@@ -67,8 +69,9 @@ def test_unauthenticated_and_bad_tokens_get_401(client):
 def test_agent_is_forbidden_on_admin_routes(client):
     make_user("agente1", "agent")
     h = login(client, "agente1")
+    r = client.get("/api/users", headers=h)  # supervisors read the list; an agent does not
+    assert r.status_code == 403 and "supervisor" in r.json()["detail"]
     for method, path, body in [
-        ("get", "/api/users", None),
         ("post", "/api/users", {"username": "x", "password": PW}),
         ("patch", "/api/users/1", {"role": "admin"}),
         ("get", "/api/audit", None),
