@@ -18,7 +18,7 @@ from centralita.phones import caller_e164
 from centralita.settings import get_settings
 from centralita.telephony import channel_vars as cv
 from centralita.telephony.fastagi import AgiCall, FastAgiServer
-from ivr import callers, hours, lookup, split
+from ivr import calendars, callers, hours, lookup, split
 from ivr.flowdef import is_nps_question
 from ivr.models import HoursOverride, SurveyAnswer
 from ivr.service import load_version
@@ -133,10 +133,29 @@ def _override(flow: str, node: str) -> str | None:
         return row.state if row else None
 
 
+def _load_shared() -> hours.Shared:
+    with Session(db.get_engine()) as session:
+        return calendars.snapshot(session)
+
+
+_shared = calendars.SharedCache()  # one per FastAGI server: a changed holiday applies within its ttl
+
+
+async def _shared_calendars() -> hours.Shared | None:
+    """The shared calendars and lists; on a database failure the last copy (or None: see ivr/hours.py)."""
+    if (fresh := _shared.fresh()) is not None:
+        return fresh
+    try:
+        return _shared.put(await _db(_load_shared))
+    except Exception as exc:  # any failure (or the timeout) means "use what we have"
+        return _shared.failed(exc)
+
+
 async def run_hours(call: AgiCall) -> None:
     flow, _version, node = await _node(call, "hours")
     override = await _db(_override, flow, call.params["node"])
-    is_open = hours.is_open(node, hours.now(get_settings().ivr_clock), override)
+    shared = await _shared_calendars() if hours.uses_shared(node) else None
+    is_open = hours.is_open(node, hours.now(get_settings().ivr_clock), override, shared)
     await call.set_variable("IVR_RESULT", "open" if is_open else "closed")
 
 

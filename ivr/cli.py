@@ -1,4 +1,4 @@
-"""`centralita flow ...` (also `centralita ivr flow ...`), `centralita ivr did|prompt|contact ...`."""
+"""`centralita flow ...` (also `centralita ivr flow ...`), `centralita ivr did|prompt|contact|calendar|holidays ...`."""
 
 from __future__ import annotations
 
@@ -313,4 +313,12 @@ def _register_split() -> None:
     flow_app.add_typer(split_app, name="split")
 
 
+def _register_calendars() -> None:
+    from ivr.calendar_cli import calendar_app, holidays_app
+
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(holidays_app, name="holidays")
+
+
 _register_split()
+_register_calendars()

@@ -47,13 +47,24 @@ class PlayNode(_Node):
     next: Destination
 
 
+CALENDAR_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # shared calendars and holiday lists (ivr/calendars.py)
+
+
 class HoursNode(_Node):
-    """Open or closed now? Weekly schedule in a time zone, holidays, and a manual override."""
+    """Open or closed now? Weekly schedule in a time zone, holidays, and a manual override.
+
+    With `calendar`, the shared calendar's time zone, schedule and holiday lists replace the node's own
+    timezone/schedule (kept only as the fallback when the database cannot be read); the node's
+    `holidays` and `holiday_lists` always add to whatever holidays apply. See ivr/hours.py."""
 
     type: Literal["hours"] = "hours"
+    calendar: str | None = Field(None, pattern=CALENDAR_NAME, description="A shared business-hours calendar")
     timezone: str = "America/Panama"
     schedule: dict[str, list[str]] = Field(default_factory=dict, description="mon..sun → ['08:00-16:30']")
     holidays: list[str] = Field(default_factory=list, description="YYYY-MM-DD dates closed all day")
+    holiday_lists: list[Annotated[str, Field(pattern=CALENDAR_NAME)]] = Field(
+        default_factory=list, max_length=20, description="Shared holiday lists, besides the calendar's"
+    )
     override: Literal["auto", "open", "closed"] = "auto"
     open: Destination
     closed: Destination

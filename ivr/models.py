@@ -119,3 +119,31 @@ class HoursOverride(SQLModel, table=True):
     state: str = Field(max_length=8)  # open | closed
     set_by: str = Field(default="", max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class HolidayList(SQLModel, table=True):
+    """Named dates closed all day (e.g. `feriados-panama`), shared by calendars and hours nodes: a date
+    added here closes every flow that uses the list at once, without republishing."""
+
+    __tablename__ = "ivr_holiday_lists"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    description: str = Field(default="", max_length=200)
+    days: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{date, name}], sorted
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=64)
+
+
+class BusinessCalendar(SQLModel, table=True):
+    """Named business hours: a time zone, a weekly schedule in the hours node's format, and the names
+    of the holiday lists it closes on. Hours nodes name it; it is read at call time."""
+
+    __tablename__ = "ivr_calendars"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    description: str = Field(default="", max_length=200)
+    timezone: str = Field(max_length=64)
+    schedule: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    holiday_lists: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=64)

@@ -338,3 +338,12 @@ def demo_case(number: str):
 @router.get("/demo/accounts/{national_id}", dependencies=[Depends(integration_caller)], responses=responses(401))
 def demo_account(national_id: str):
     return demo_integration.account(national_id)
+
+
+def _include_calendars() -> None:
+    from ivr.calendar_routes import router as calendar_router
+
+    router.include_router(calendar_router)
+
+
+_include_calendars()

@@ -65,7 +65,9 @@ def check(session: Session, definition: dict, settings: Settings | None = None) 
     """Validate against the prompts and published flows that exist now; raises FlowInvalid."""
     prompts = resolver(session, settings)
     published = set(session.exec(select(Flow.name).where(col(Flow.published_version).is_not(None))).all())
-    return validation.validate(definition, prompts.exists, lambda name: name in published)
+    from ivr.calendars import shared_names
+
+    return validation.validate(definition, prompts.exists, lambda name: name in published, shared_names(session))
 
 
 def save(

@@ -52,8 +52,10 @@ def simulate(
     overrides: dict[str, str] | None = None,
     known_caller: bool = False,
     fetch: Callable[[LookupNode, str], dict] | None = None,
+    shared: hours.Shared | None = None,
 ) -> Walk:
-    """`fetch(node, digits)` answers lookups (raise LookupFailed to simulate an outage)."""
+    """`fetch(node, digits)` answers lookups (raise LookupFailed to simulate an outage); `shared`: the
+    calendars and holiday lists hours nodes may name (None: unreadable, as in ivr/hours.py)."""
     walk = Walk(path=[f"flow:{name}/v{version}"])
     keys = list(inputs)
     operator: Destination = flow.operator or d.QueueDest(queue=default_queue)
@@ -92,7 +94,7 @@ def simulate(
             walk.said.append(node.prompt)
             current = node.next
         elif isinstance(node, HoursNode):
-            is_open = hours.is_open(node, at, (overrides or {}).get(node_id))
+            is_open = hours.is_open(node, at, (overrides or {}).get(node_id), shared)
             walk.path.append(f"{node_id}:{'open' if is_open else 'closed'}")
             current = node.open if is_open else node.closed
         elif isinstance(node, IdentifyNode):

@@ -1,4 +1,5 @@
-"""`simulate` with the database: which version, the runtime hours overrides, real or no lookups."""
+"""`simulate` with the database: which version, the runtime hours overrides, the shared calendars and
+holiday lists, real or no lookups."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlmodel import Session, select
 
 from centralita.errors import FieldError
 from centralita.settings import get_settings
-from ivr import hours, service
+from ivr import calendars, hours, service
 from ivr.flowdef import FlowDefinition
 from ivr.models import HoursOverride
 from ivr.simulate import Walk, http_fetch, simulate
@@ -47,4 +48,5 @@ def run_simulation(
         overrides=overrides,
         known_caller=known_caller,
         fetch=http_fetch() if lookups else (lambda node, digits: {}),
+        shared=calendars.snapshot(session),  # read now, as a call would (after its short cache)
     )

@@ -4,6 +4,7 @@ technical training can find it. Nothing that fails here is stored as a version o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,8 +87,19 @@ _TAGS = {
 }
 
 
-def validate(definition: dict, prompt_exists, flow_exists=lambda name: True) -> FlowDefinition:
+@dataclass(frozen=True)
+class SharedNames:
+    """Which shared calendars and holiday lists exist (default: any, for checks without a database)."""
+
+    calendar_exists: Callable[[str], bool] = lambda name: True
+    list_exists: Callable[[str], bool] = lambda name: True
+
+
+def validate(
+    definition: dict, prompt_exists, flow_exists=lambda name: True, names: SharedNames | None = None
+) -> FlowDefinition:
     """The parsed flow, or FlowInvalid listing every problem found."""
+    names = names or SharedNames()
     flow = parse(definition)
     errors: list[FlowError] = []
     if flow.start not in flow.nodes:
@@ -102,7 +114,7 @@ def validate(definition: dict, prompt_exists, flow_exists=lambda name: True) -> 
         for field, prompt in prompts_of(node):
             if prompt and not prompt_exists(prompt):
                 errors.append(FlowError(node_id, field, f"prompt '{prompt}' does not exist"))
-        errors += _node_rules(node_id, node, flow)
+        errors += _node_rules(node_id, node, flow, names)
     reachable = reachable_nodes(flow)
     for node_id in flow.nodes:
         if node_id not in reachable and node_id != flow.survey:
@@ -122,7 +134,7 @@ def _check_dest(node_id: str, field: str, dest, flow: FlowDefinition, flow_exist
     return []
 
 
-def _node_rules(node_id: str, node, flow: FlowDefinition) -> list[FlowError]:
+def _node_rules(node_id: str, node, flow: FlowDefinition, names: SharedNames) -> list[FlowError]:
     errors = []
     if isinstance(node, MenuNode):
         has_operator = flow.operator_digit and "0" not in node.options
@@ -134,22 +146,40 @@ def _node_rules(node_id: str, node, flow: FlowDefinition) -> list[FlowError]:
         if "{digits}" not in node.url and node.method == "GET":
             errors.append(FlowError(node_id, "url", "a GET lookup must use {digits} in the URL"))
     if isinstance(node, HoursNode):
-        errors += _hours_rules(node_id, node)
+        errors += _hours_rules(node_id, node, names)
     return errors
 
 
-def _hours_rules(node_id: str, node: HoursNode) -> list[FlowError]:
-    errors = []
+def timezone_problem(name: str) -> str | None:
     try:
-        ZoneInfo(node.timezone)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.append(FlowError(node_id, "timezone", f"unknown time zone '{node.timezone}'"))
-    for day, ranges in node.schedule.items():
+        return f"unknown time zone '{name}'"
+    return None
+
+
+def schedule_problems(schedule: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(field, message) for a weekly schedule, shared by hours nodes and calendars."""
+    out = []
+    for day, ranges in schedule.items():
         if day not in WEEKDAYS:
-            errors.append(FlowError(node_id, f"schedule.{day}", f"day must be one of {', '.join(WEEKDAYS)}"))
+            out.append((f"schedule.{day}", f"day must be one of {', '.join(WEEKDAYS)}"))
         for r in ranges:
             if not RANGE.match(r) or r[:5] >= r[6:]:
-                errors.append(FlowError(node_id, f"schedule.{day}", f"'{r}' is not HH:MM-HH:MM (start < end)"))
+                out.append((f"schedule.{day}", f"'{r}' is not HH:MM-HH:MM (start < end)"))
+    return out
+
+
+def _hours_rules(node_id: str, node: HoursNode, names: SharedNames) -> list[FlowError]:
+    errors = []
+    if (problem := timezone_problem(node.timezone)) is not None:
+        errors.append(FlowError(node_id, "timezone", problem))
+    errors += [FlowError(node_id, f, m) for f, m in schedule_problems(node.schedule)]
+    if node.calendar and not names.calendar_exists(node.calendar):
+        errors.append(FlowError(node_id, "calendar", f"calendar '{node.calendar}' does not exist"))
+    for i, name in enumerate(node.holiday_lists):
+        if not names.list_exists(name):
+            errors.append(FlowError(node_id, f"holiday_lists.{i}", f"holiday list '{name}' does not exist"))
     for i, day in enumerate(node.holidays):
         try:
             date.fromisoformat(day)
