@@ -183,6 +183,10 @@ def test_ivr_migration_goes_down_and_up_again(stack_env):
 
     command.downgrade(db.alembic_config(), "ivr@-1")
     inspector = sa.inspect(db.get_engine())
+    assert not {"ivr_calendars", "ivr_holiday_lists"} & set(inspector.get_table_names())
+    assert "ivr_flow_splits" in inspector.get_table_names()
+    command.downgrade(db.alembic_config(), "ivr@-1")
+    inspector = sa.inspect(db.get_engine())
     assert "ivr_flow_splits" not in inspector.get_table_names()
     assert "ivr_flow_versions" in inspector.get_table_names()
     command.downgrade(db.alembic_config(), "ivr@-1")
@@ -192,6 +196,8 @@ def test_ivr_migration_goes_down_and_up_again(stack_env):
     db.upgrade()
     inspector = sa.inspect(db.get_engine())
     assert {
+        "ivr_calendars",
+        "ivr_holiday_lists",
         "ivr_flow_splits",
         "ivr_flow_versions",
         "ivr_prompts",
