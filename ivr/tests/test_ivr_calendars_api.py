@@ -82,7 +82,9 @@ def test_roles_errors_in_use_and_audit(client):
     r = client.put("/api/ivr/flows/tramites", json={"definition": wrong}, headers=admin)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "definition", "nodes", "hours", "calendar"]
-    assert client.put("/api/ivr/flows/tramites", json={"definition": _calendar_flow()}, headers=admin).status_code == 201
+    assert (
+        client.put("/api/ivr/flows/tramites", json={"definition": _calendar_flow()}, headers=admin).status_code == 201
+    )
     assert client.post("/api/ivr/flows/tramites/publish", json={}, headers=admin).status_code == 200
     r = client.post(
         "/api/ivr/flows/tramites/simulate",
