@@ -7,14 +7,14 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from ivr.flowdef import CALENDAR_NAME
 
 Name = Annotated[str, StringConstraints(pattern=CALENDAR_NAME, max_length=64)]
 Range = Annotated[str, StringConstraints(max_length=11)]  # HH:MM-HH:MM
 Day = Annotated[str, StringConstraints(max_length=3)]  # mon..sun
-_TEXT_DAY = re.compile(r"^\s*(\S+)\s*(.*)$")
+_SHORT = re.compile(r"(\d{4}-\d{2}-\d{2})(?: (.{0,120}))?")  # fullmatch: no newline, no leading space
 
 
 class HolidayIn(BaseModel):
@@ -30,17 +30,34 @@ class HolidayIn(BaseModel):
     def _short_form(cls, value: Any) -> Any:
         if isinstance(value, date):  # YAML reads a bare 2026-11-03 as a date
             return {"date": value.isoformat()}
-        if isinstance(value, str) and (m := _TEXT_DAY.match(value)):
-            return {"date": m.group(1), "name": m.group(2)}
+        if isinstance(value, str) and (m := _SHORT.fullmatch(value)):
+            return {"date": m.group(1), "name": m.group(2) or ""}
         if isinstance(value, dict) and isinstance(value.get("date"), date):
             return {**value, "date": value["date"].isoformat()}
         return value
 
 
+# The OpenAPI document shows both forms a holiday may take, so clients (and the fuzzer) know the text one.
+_HOLIDAY_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "maxLength": 10},
+                "name": {"type": "string", "maxLength": 120, "default": ""},
+            },
+            "required": ["date"],
+            "additionalProperties": False,
+        },
+        {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}( .{0,120})?$", "maxLength": 131},
+    ]
+}
+
+
 class HolidayListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field("", max_length=200)
-    holidays: list[HolidayIn] = Field(default_factory=list, max_length=500)
+    holidays: list[Annotated[HolidayIn, WithJsonSchema(_HOLIDAY_SCHEMA)]] = Field(default_factory=list, max_length=500)
 
 
 class HolidayListOut(BaseModel):

@@ -160,7 +160,7 @@ def put_holiday_list(session: Session, name: str, body: HolidayListIn, *, user=N
             date.fromisoformat(holiday.date)
         except ValueError:
             raise errors.FieldError(f"holidays.{i}.date", f"'{holiday.date}' is not a YYYY-MM-DD date") from None
-        days[holiday.date] = holiday.name or days.get(holiday.date, "")
+        days[holiday.date] = holiday.name.strip() or days.get(holiday.date, "")
     row = _holiday_list(session, name) or HolidayList(name=name)
     row.description = body.description
     row.days = [{"date": d, "name": days[d]} for d in sorted(days)]
