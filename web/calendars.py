@@ -142,36 +142,40 @@ def save_holiday_list(
 
 
 @router.post(f"{PAGE}/calendar")
-async def save_calendar(
-    request: Request, user: User = Depends(web_user), session: Session = Depends(get_session)
+def save_calendar(
+    request: Request,
+    name: str = Form("", max_length=64),
+    description: str = Form("", max_length=200),
+    timezone: str = Form("", max_length=64),
+    schedule_mon: str = Form("", max_length=200),
+    schedule_tue: str = Form("", max_length=200),
+    schedule_wed: str = Form("", max_length=200),
+    schedule_thu: str = Form("", max_length=200),
+    schedule_fri: str = Form("", max_length=200),
+    schedule_sat: str = Form("", max_length=200),
+    schedule_sun: str = Form("", max_length=200),
+    holiday_lists: list[str] = Form([]),
+    csrf: str = Form("", max_length=200),
+    user: User = Depends(web_user),
+    session: Session = Depends(get_session),
 ) -> Response:
-    data = await request.form()
-
-    def text(key: str, limit: int) -> str:
-        return str(data.get(key, ""))[:limit]
-
-    _admin_post(request, user, text("csrf", 200))
-    schedule_text = {d: text(f"schedule_{d}", 200) for d in WEEKDAYS}
-    chosen = [str(v)[:64] for v in data.getlist("holiday_lists")][:20]
-    form = {
-        "name": text("name", 64),
-        "description": text("description", 200),
-        "timezone": text("timezone", 64),
+    _admin_post(request, user, csrf)
+    typed = [schedule_mon, schedule_tue, schedule_wed, schedule_thu, schedule_fri, schedule_sat, schedule_sun]
+    schedule_text = dict(zip(WEEKDAYS, typed, strict=True))
+    form: dict = {
+        "name": name,
+        "description": description,
+        "timezone": timezone,
         "schedule": schedule_text,
-        "holiday_lists": chosen,
+        "holiday_lists": holiday_lists[:20],
         "errors": {},
     }
     schedule = {d: [r.strip() for r in v.split(",") if r.strip()] for d, v in schedule_text.items() if v.strip()}
     try:
         body = CalendarIn.model_validate(
-            {
-                "description": form["description"],
-                "timezone": form["timezone"],
-                "schedule": schedule,
-                "holiday_lists": chosen,
-            }
+            {"description": description, "timezone": timezone, "schedule": schedule, "holiday_lists": holiday_lists}
         )
-        calendars.put_calendar(session, form["name"], body, user=user, client=client_of(request))
+        calendars.put_calendar(session, name, body, user=user, client=client_of(request))
     except ValidationError as exc:
         form["errors"] = _pydantic_errors(exc)
     except FieldError as exc:
