@@ -3,6 +3,8 @@ read, admins change; each change is audited and committed once. Logic is in ivr/
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Request
 from sqlmodel import Session
 
@@ -14,7 +16,7 @@ from ivr import calendars
 from ivr.flowdef import CALENDAR_NAME
 
 router = APIRouter()
-NameParam = Path(pattern=CALENDAR_NAME, max_length=64)
+Name = Annotated[str, Path(pattern=CALENDAR_NAME, max_length=64)]
 
 
 # -- holiday lists ----------------------------------------------------------------------------
@@ -29,7 +31,7 @@ def list_holiday_lists(session: Session = Depends(get_session)):
     dependencies=[Depends(require_supervisor)],
     responses=responses(404),
 )
-def get_holiday_list(name: str = NameParam, session: Session = Depends(get_session)):
+def get_holiday_list(name: Name, session: Session = Depends(get_session)):
     return calendars.holiday_list_out(calendars.get_holiday_list(session, name))
 
 
@@ -37,7 +39,7 @@ def get_holiday_list(name: str = NameParam, session: Session = Depends(get_sessi
 def put_holiday_list(
     body: s.HolidayListIn,
     request: Request,
-    name: str = NameParam,
+    name: Name,
     session: Session = Depends(get_session),
     user=Depends(require_admin),
 ):
@@ -49,7 +51,7 @@ def put_holiday_list(
 
 @router.delete("/holidays/{name}", status_code=204, responses=responses(404, 409))
 def delete_holiday_list(
-    request: Request, name: str = NameParam, session: Session = Depends(get_session), user=Depends(require_admin)
+    request: Request, name: Name, session: Session = Depends(get_session), user=Depends(require_admin)
 ):
     """Refused (409) while a calendar or a published flow uses it."""
     calendars.delete_holiday_list(session, name, user=user, client=client_of(request))
@@ -68,7 +70,7 @@ def list_calendars(session: Session = Depends(get_session)):
     dependencies=[Depends(require_supervisor)],
     responses=responses(404),
 )
-def get_calendar(name: str = NameParam, session: Session = Depends(get_session)):
+def get_calendar(name: Name, session: Session = Depends(get_session)):
     return calendars.calendar_out(calendars.get_calendar(session, name))
 
 
@@ -76,7 +78,7 @@ def get_calendar(name: str = NameParam, session: Session = Depends(get_session))
 def put_calendar(
     body: s.CalendarIn,
     request: Request,
-    name: str = NameParam,
+    name: Name,
     session: Session = Depends(get_session),
     user=Depends(require_admin),
 ):
@@ -87,9 +89,7 @@ def put_calendar(
 
 
 @router.delete("/calendars/{name}", status_code=204, responses=responses(404, 409))
-def delete_calendar(
-    request: Request, name: str = NameParam, session: Session = Depends(get_session), user=Depends(require_admin)
-):
+def delete_calendar(request: Request, name: Name, session: Session = Depends(get_session), user=Depends(require_admin)):
     """Refused (409) while a published flow uses it."""
     calendars.delete_calendar(session, name, user=user, client=client_of(request))
     session.commit()
