@@ -44,11 +44,14 @@ def login(client: TestClient, name: str) -> str:
 
 
 def test_supervisor_reads_without_forms_and_an_agent_is_refused(client):
+    r = client.get("/settings/calendars")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
     login(client, "ana")
     assert client.get("/settings/calendars").status_code == 403
     client.cookies.clear()
     csrf = login(client, "marta")
     html = client.get("/settings/calendars").text
+    assert 'href="/settings/calendars" aria-current="page"' in html  # a tab of the settings pages
     assert "2026-11-03 · Separación de Panamá" in html and "oficina" in html and "America/Panama" in html
     assert 'action="/settings/calendars/holidays"' not in html and "Eliminar" not in html
     r = client.post("/settings/calendars/holidays", data={"name": "x", "holidays": "2026-01-01", "csrf": csrf})
@@ -64,12 +67,13 @@ def test_admin_saves_edits_and_is_told_why_a_delete_is_refused(client):
     lines = "2026-12-25 Navidad\n\n2026-01-01 Año Nuevo\n"
     r = client.post("/settings/calendars/holidays", data={"name": "nacional", "holidays": lines, "csrf": csrf})
     assert r.status_code == 303 and r.headers["location"] == "/settings/calendars"
+    assert "Lista de feriados «nacional» guardada" in client.get("/settings/calendars").text  # shown once
     r = client.post("/settings/calendars/holidays", data={"name": "nacional", "holidays": "2026-02-30", "csrf": csrf})
     assert r.status_code == 422
     assert re.search(r'id="l-holidays"[^>]*aria-invalid="true"', r.text)
     assert 'id="err-holidays"' in r.text and "(línea 1)" in r.text
     r = client.post("/settings/calendars/holidays", data={"name": "x", "holidays": "2026-01-01", "csrf": "wrong"})
-    assert r.status_code == 422 and "the form expired" in r.text  # nothing saved
+    assert r.status_code == 403  # a stale or foreign form: nothing saved
 
     data = {"name": "tarde", "timezone": "Mars/Olympus", "schedule_mon": "13:00-18:00", "csrf": csrf}
     r = client.post("/settings/calendars/calendar", data=data)

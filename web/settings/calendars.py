@@ -4,8 +4,8 @@ save and delete through HTML forms (CSRF) that call the same service as /api/ivr
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -16,6 +16,7 @@ from centralita.errors import FieldError
 from ivr import calendars
 from ivr.calendar_schemas import CalendarIn, HolidayListIn
 from ivr.flowdef import WEEKDAYS
+from web.settings.common import check_change, done, page, require_rank
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/calendars"
@@ -23,28 +24,17 @@ DAY_NAMES = {"mon": "Lunes", "tue": "Martes", "wed": "Miércoles", "thu": "Jueve
 DAY_NAMES |= {"sat": "Sábado", "sun": "Domingo"}
 
 
-def _reader(user: User) -> None:
-    if Role(user.role).rank < Role.supervisor.rank:
-        raise HTTPException(403, "supervisors only")
-
-
 def _page(request: Request, user: User, session: Session, *, code: int = 200, **forms) -> Response:
-    from web.routes import ROLE_LABELS, _csrf, templates
-
-    _reader(user)
+    require_rank(user, Role.supervisor)
     context = {
-        "user": user,
-        "role_label": ROLE_LABELS.get(user.role, user.role),
-        "csrf": _csrf(request),
-        "can_change": user.role == Role.admin.value,
         "lists": calendars.list_holiday_lists(session),
         "calendars": calendars.list_calendars(session),
         "days": [(d, DAY_NAMES[d]) for d in WEEKDAYS],
         "list_form": forms.get("list_form") or {"name": "", "description": "", "holidays": "", "errors": {}},
         "calendar_form": forms.get("calendar_form") or _calendar_form(None),
-        "notice": forms.get("notice", ""),
+        "refusal": forms.get("refusal", ""),
     }
-    return templates.TemplateResponse(request, "settings_calendars.html", context, status_code=code)
+    return page(request, user, "settings_calendars.html", context, code)
 
 
 def _calendar_form(row) -> dict:
@@ -66,7 +56,7 @@ def calendars_page(
     user: User = Depends(web_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    _reader(user)
+    require_rank(user, Role.supervisor)
     forms: dict = {}
     if edit_list and (row := next((r for r in calendars.list_holiday_lists(session) if r.name == edit_list), None)):
         lines = "\n".join(f"{d['date']} {d['name']}".strip() for d in row.days)
@@ -74,19 +64,6 @@ def calendars_page(
     if edit_calendar and (cal := next((c for c in calendars.list_calendars(session) if c.name == edit_calendar), None)):
         forms["calendar_form"] = _calendar_form(cal)
     return _page(request, user, session, **forms)
-
-
-def _admin_post(request: Request, user: User, csrf: str) -> None:
-    from web.routes import _csrf_ok
-
-    if user.role != Role.admin.value:
-        raise HTTPException(403, "admins only")
-    if not _csrf_ok(request, csrf):
-        raise HTTPException(400, "the form expired; reload the page")
-
-
-def _done() -> Response:
-    return RedirectResponse(PAGE, status_code=status.HTTP_303_SEE_OTHER)
 
 
 def _form_field(loc: list[str]) -> tuple[str, str]:
@@ -124,7 +101,7 @@ def save_holiday_list(
     user: User = Depends(web_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    _admin_post(request, user, csrf)
+    check_change(request, user, csrf)
     form = {"name": name, "description": description, "holidays": holidays, "errors": {}}
     lines = [line.strip() for line in holidays.splitlines() if line.strip()]
     try:
@@ -138,7 +115,9 @@ def save_holiday_list(
     if form["errors"]:
         return _page(request, user, session, code=422, list_form=form)
     session.commit()
-    return _done()
+    return done(
+        request, PAGE, f"Lista de feriados «{name}» guardada: se aplica a la próxima llamada de cada flujo que la usa."
+    )
 
 
 @router.post(f"{PAGE}/calendar")
@@ -159,7 +138,7 @@ def save_calendar(
     user: User = Depends(web_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    _admin_post(request, user, csrf)
+    check_change(request, user, csrf)
     typed = [schedule_mon, schedule_tue, schedule_wed, schedule_thu, schedule_fri, schedule_sat, schedule_sun]
     schedule_text = dict(zip(WEEKDAYS, typed, strict=True))
     form: dict = {
@@ -184,7 +163,7 @@ def save_calendar(
     if form["errors"]:
         return _page(request, user, session, code=422, calendar_form=form)
     session.commit()
-    return _done()
+    return done(request, PAGE, f"Calendario «{name}» guardado: los flujos que lo usan lo siguen sin volver a publicar.")
 
 
 @router.post(f"{PAGE}/{{kind}}/{{name}}/delete")
@@ -196,7 +175,7 @@ def delete(
     user: User = Depends(web_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    _admin_post(request, user, csrf)
+    check_change(request, user, csrf)
     remove = {"holidays": calendars.delete_holiday_list, "calendar": calendars.delete_calendar}.get(kind)
     if remove is None:
         raise HTTPException(404, "nothing of that kind")
@@ -204,6 +183,6 @@ def delete(
         remove(session, name[:64], user=user, client=client_of(request))
     except FieldError as exc:
         session.rollback()
-        return _page(request, user, session, code=exc.status, notice=exc.message)
+        return _page(request, user, session, code=exc.status, refusal=exc.message)
     session.commit()
-    return _done()
+    return done(request, PAGE, f"«{name[:64]}» eliminado.")
