@@ -11,6 +11,7 @@ machine's own address) to 127.0.0.1 (CENTRALITA_WEBRTC_ICE_HOST_*)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -94,8 +95,12 @@ def browser(tone_wav):
         "--allow-loopback-in-peer-connection",
         "--autoplay-policy=no-user-gesture-required",
     ]
+    # The agent's browser runs on the agent's own machine and clock: under scripts/test-at-clock.sh it is
+    # kept off libfaketime, whose shifted clock left this Chromium's WebRTC stuck before "talking" while
+    # it spun (load ~30 on 2 cores). The server side, whose clock is what the product depends on, stays shifted.
+    own_clock = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "DONT_FAKE_MONOTONIC")}
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=args)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=args, env=own_clock)
         try:
             yield b
         finally:
