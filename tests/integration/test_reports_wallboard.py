@@ -85,7 +85,10 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False)
+        # The wall screen's browser keeps its own clock under scripts/test-at-clock.sh, as a TV does: the
+        # page corrects its clock's skew from the server's events, and libfaketime made Chromium spin.
+        own_clock = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "DONT_FAKE_MONOTONIC")}
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, chromium_sandbox=False, env=own_clock)
         try:
             yield b
         finally:
