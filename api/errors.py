@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,13 +23,35 @@ async def field_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc), status_code=exc.status)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _wants_a_page(request) and exc.status_code in _PAGE_ERRORS:
+        return _error_page(request, exc.status_code)
     if exc.status_code == 400:
         # The same 422 as for malformed JSON: one shape for every bad body.
         msg = "the body is not valid JSON or form data" if exc.detail == _UNPARSABLE_BODY else str(exc.detail)
         return JSONResponse({"detail": [{"loc": ["body"], "msg": msg, "type": "body_invalid"}]}, status_code=422)
     return await http_exception_handler(request, exc)  # type: ignore[return-value]
+
+
+# A person on a page gets a page in their language with a way back, never the API's English JSON.
+_PAGE_ERRORS = {
+    403: ("Sin permiso", "Su usuario no tiene permiso para ver esta página o hacer esta acción."),
+    404: ("Página no encontrada", "Lo que busca no existe o ya no está disponible."),
+}
+
+
+def _wants_a_page(request: Request) -> bool:
+    path = request.url.path
+    return not path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, code: int) -> Response:
+    from web.routes import templates  # the pages' one Jinja environment (filters, translations)
+
+    title, explanation = _PAGE_ERRORS[code]
+    context = {"title": title, "explanation": explanation, "back": "/", "back_label": "Volver al panel"}
+    return templates.TemplateResponse(request, "error.html", context, status_code=code)
 
 
 async def _locked(request: Request, exc: Exception) -> JSONResponse:

@@ -187,3 +187,9 @@ router.include_router(_ab_pages)
 from web.settings import router as _settings_pages  # noqa: E402
 
 router.include_router(_settings_pages)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it on pages that name no icon (the API's docs, a JSON answer opened directly).
+    return RedirectResponse("/static/favicon.svg", status_code=status.HTTP_301_MOVED_PERMANENTLY)

@@ -163,3 +163,22 @@ def test_an_agent_sees_only_their_own_calls_on_the_dashboard(client):
     assert shown("beto") == {"+50760000002"}
     assert shown("carla") == set()
     assert shown("marta") == {"+50760000001", "+50760000002", "+50760000003", "+50760000004"}  # a supervisor
+
+
+def test_a_browser_turned_away_gets_a_spanish_page_and_the_api_keeps_its_json(client):
+    service_user = ("ana", "ana-password-1")
+    with session_scope() as s:
+        service.create_user(s, *service_user, role="agent")
+    web_login(client, *service_user)
+    as_browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    page = client.get("/wallboard", headers=as_browser)
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "Sin permiso" in page.text and 'href="/"' in page.text and "requires role" not in page.text
+
+    missing = client.get("/recordings/999999", headers=as_browser)
+    assert missing.status_code == 404 and "Página no encontrada" in missing.text
+
+    api = client.get("/api/users", headers=as_browser)  # the API answers programs, whatever they accept
+    assert api.status_code == 403 and api.json()["detail"]
+    assert client.get("/wallboard").json()["detail"]  # no text/html asked: the JSON as before
