@@ -31,7 +31,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         # The same 422 as for malformed JSON: one shape for every bad body.
         msg = "the body is not valid JSON or form data" if exc.detail == _UNPARSABLE_BODY else str(exc.detail)
         return JSONResponse({"detail": [{"loc": ["body"], "msg": msg, "type": "body_invalid"}]}, status_code=422)
-    return await http_exception_handler(request, exc)  # type: ignore[return-value]
+    return await http_exception_handler(request, exc)
 
 
 # A person on a page gets a page in their language with a way back, never the API's English JSON.
