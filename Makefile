@@ -6,8 +6,9 @@ up: setup
 	.venv/bin/centralita user bootstrap-admin
 	.venv/bin/centralita up
 
+# --durations: CI's log names the slowest tests, so a suite that grows shows where.
 test: setup-test
-	.venv/bin/pytest -q -p no:cacheprovider
+	.venv/bin/pytest -q -p no:cacheprovider --durations=25
 
 # Unit tests of pure logic and the database (SQLite and PostgreSQL): no Asterisk, no SIP.
 unit: setup-test

@@ -49,10 +49,11 @@ def run_load(
         if until_bye:
             from centralita.telephony import dtmf_pcap
 
+            lead_ms, keyed = dtmf_pcap.leading_pause(digits)
             scenario = Template(UNTIL_BYE.read_text()).render(
                 caller=caller,
-                first_digit_ms=first_digit_ms,
-                pcap=dtmf_pcap.write(digits, Path(tmp))[0],
+                first_digit_ms=first_digit_ms + lead_ms,
+                pcap=dtmf_pcap.write(keyed, Path(tmp))[0],
                 bye_timeout_ms=int(timeout * 1000),
             )
         else:

@@ -22,8 +22,18 @@ def _udp_frame(payload: bytes) -> bytes:
     return b"\x00" * 12 + b"\x08\x00" + ip + udp  # Ethernet: addresses do not matter to sipp
 
 
+def leading_pause(digits: str) -> tuple[int, str]:
+    """(ms, the rest) of the pauses before the first digit: sipp plays a capture from its first packet,
+    so a pause before it is not in the capture's timing and must be a scenario pause instead."""
+    rest = digits.lstrip(",")
+    return PAUSE_MS * (len(digits) - len(rest)), rest
+
+
 def build(digits: str, ssrc: int = 0x43454E54) -> tuple[bytes, int]:
-    """(pcap bytes, duration in ms) for `digits`; ',' is a one-second pause."""
+    """(pcap bytes, duration in ms) for `digits`; ',' is a one-second pause between digits (one before
+    the first digit would be lost: see leading_pause)."""
+    if digits.startswith(","):
+        raise ValueError(f"digits {digits!r}: a leading pause is a scenario pause (leading_pause)")
     packets: list[tuple[int, bytes]] = []
     seq, t_ms = 1, 0
     for ch in digits:

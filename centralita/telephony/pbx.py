@@ -7,9 +7,11 @@ other. With a chroot, Asterisk sees `/srv/centralita/<id>`; we see `<root>/srv/c
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -62,6 +64,21 @@ def _modules_dir(root: Path) -> str:
     ):
         return "/" + str(Path(found).relative_to(root))
     return "/usr/lib/asterisk/modules"
+
+
+OPEN_FILES = 65536
+
+
+def _open_files_up_to_the_hard_limit() -> None:
+    """Each call holds about ten descriptors (channel pipes, RTP and RTCP sockets, recording files, AGI):
+    under a shell's usual soft limit of 1024, about a hundred calls in, Asterisk answers INVITEs with
+    488/500 and stops writing CDR and CEL lines. Raising the soft limit to the hard one needs no
+    privilege (asterisk.conf's maxfiles raises both, and fails without CAP_SYS_RESOURCE)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
+    if soft < wanted:
+        with contextlib.suppress(OSError):  # a start never fails for it: it only lowers the ceiling
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def instance_paths(settings: Settings) -> Paths:
@@ -133,13 +150,15 @@ class Asterisk:
         self.prepare_dirs()
         log_file.parent.mkdir(parents=True, exist_ok=True)
         out = log_file.open("ab")
-        # -f: stay in the foreground so our supervisor sees it die; no -U root (astdb fails to open).
+        # -f: stay in the foreground so our supervisor sees it die; -T: timestamps on what it prints (its
+        # log file is how a slow step is found); no -U root (astdb fails to open).
         return subprocess.Popen(
-            self._argv("-f", "-n"),
+            self._argv("-f", "-n", "-T"),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_open_files_up_to_the_hard_limit,
         )
 
     def prepare_dirs(self) -> None:

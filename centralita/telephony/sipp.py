@@ -56,15 +56,17 @@ def digit_pcap(digit: str) -> str:
 
 def digit_steps(digits: str, directory: Path) -> list[str | int]:
     """What the scenario plays: one generated RFC 4733 capture of all `digits` (',' = a one-second
-    pause, as on a phone's dial string), then a pause while it plays."""
+    pause, as on a phone's dial string), then a pause while it plays; pauses before the first digit
+    are a scenario pause before the capture (sipp would skip them)."""
     from centralita.telephony import dtmf_pcap
 
     if not digits.strip(","):
         return [1000 * len(digits)] if digits else []
     if any(d not in dtmf_pcap.EVENTS and d != "," for d in digits):
         raise SettingsError(f"digits: {digits!r} (only 0-9, *, # and ',')")
+    lead_ms, digits = dtmf_pcap.leading_pause(digits)
     pcap, duration_ms = dtmf_pcap.write(digits, directory)
-    return [pcap, max(duration_ms - 600, 0)]
+    return [*([lead_ms] if lead_ms else []), pcap, max(duration_ms - 600, 0)]
 
 
 def _tone(seconds: float, directory: Path) -> str:

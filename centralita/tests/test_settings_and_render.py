@@ -71,3 +71,29 @@ def test_apology_hold_music_starts_with_the_apology(tmp_path):
     # sort=alpha in musiconhold.conf: the apology plays first, then the music loops (loop_last).
     assert sorted(files) == ["prompts/moh-apology/00-apology.wav", "prompts/moh-apology/10-music.gsm"]
     assert files["prompts/moh-apology/00-apology.wav"] == b"sorry"
+
+
+def test_asterisk_starts_with_its_open_files_raised_to_the_hard_limit():
+    """Under a soft limit of 256 (a shell's is often 1024) Asterisk would refuse calls a hundred in;
+    the start raises the soft limit as far as the hard one allows, without privilege."""
+    import resource
+    import subprocess
+    import sys
+
+    from centralita.telephony import pbx
+
+    def low_then_raised():
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        pbx._open_files_up_to_the_hard_limit()
+
+    seen = subprocess.run(
+        [sys.executable, "-c", "import resource; print(*resource.getrlimit(resource.RLIMIT_NOFILE))"],
+        preexec_fn=low_then_raised,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    expected = pbx.OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, pbx.OPEN_FILES)
+    assert int(seen[0]) == expected and expected > 256

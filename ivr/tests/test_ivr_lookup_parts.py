@@ -116,3 +116,17 @@ def test_dtmf_capture_gives_each_digit_its_own_event():
     starts = sorted({(e[1], e[2]) for e in events})
     assert starts == [(0, 5), (4800, 5), (17600, 11)]  # same digit twice: two distinct events
     assert all(e[4] == 101 for e in events) and sum(e[3] for e in events) == 9  # three end packets each
+
+
+def test_pauses_before_the_first_digit_become_a_scenario_pause(tmp_path):
+    """sipp times a capture from its first packet: ',,,,,0' as one capture would key 0 at once, and a
+    caller meant to key it 5 s later would key it while the call is still being identified."""
+    from centralita.telephony.sipp import digit_steps
+
+    assert dtmf_pcap.leading_pause(",,,,,0") == (5000, "0")
+    assert dtmf_pcap.leading_pause("1,2") == (0, "1,2")
+    steps = digit_steps(",,0", tmp_path)
+    assert steps[0] == 2000 and str(steps[1]).endswith(".pcap")
+    assert str(digit_steps("1", tmp_path)[0]).endswith(".pcap")  # no pause step when the key comes at once
+    with pytest.raises(ValueError, match="leading pause"):
+        dtmf_pcap.build(",1")

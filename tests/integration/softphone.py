@@ -70,8 +70,8 @@ class Baresip:
                 ]
             )
         )
-        # Our fixed ports lie in the kernel's ephemeral range (32768-60999): a passing outgoing connection
-        # may hold one for a moment, and baresip then exits at once. Start it again a few times.
+        # Shifted ports (CENTRALITA_TEST_PORT_SHIFT) may lie in the kernel's ephemeral range (32768-60999):
+        # an outgoing connection may hold one for a moment, and baresip then exits at once. Start it again.
         for attempt in range(10):
             self.log = (self.dir / "baresip.log").open("wb")
             self.proc = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,8 +43,10 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
             "CENTRALITA_FASTAGI_PORT": str(port_base + 73),
             "CENTRALITA_API_PORT": str(port_base + 80),
             "CENTRALITA_REDIS_PORT": str(port_base + 79),
+            # 250 RTP port pairs: the IVR's 400-call burst has had over a hundred calls up at once on a
+            # slow machine, and a call Asterisk finds no port for is refused with 488 Not Acceptable Here.
             "CENTRALITA_RTP_START": str(port_base + 400),
-            "CENTRALITA_RTP_END": str(port_base + 599),
+            "CENTRALITA_RTP_END": str(port_base + 899),
         }
     )
     return env
@@ -57,6 +60,18 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.log_dir = data_dir / "log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._forget_an_earlier_run()
+
+    def _forget_an_earlier_run(self) -> None:
+        """The Asterisk instance in the chroot is named after the data directory, and pytest reuses
+        directory names across runs (pytest-0/stack0 on every new machine's first run): a CDR file left
+        there by an earlier run would be read again by this run's new database."""
+        from centralita.telephony.pbx import instance_paths
+        from centralita.telephony.provision import SYSTEM_ROOT
+
+        paths = instance_paths(self.settings())
+        if paths.root != SYSTEM_ROOT:  # without a chroot the instance lives in the (new) data dir
+            shutil.rmtree(paths.host(paths.inside), ignore_errors=True)
 
     # -- commands ----------------------------------------------------------------------------
     def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:

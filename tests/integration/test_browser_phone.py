@@ -25,7 +25,7 @@ from stack import Stack, port_base
 from conftest import _require_tools
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = port_base(33000)
+PORT_BASE = port_base(24000)
 RTP = PORT_BASE + 200
 QUEUE = "ventas"
 AGENT, EXT = "agentb", "1401"

@@ -206,6 +206,12 @@ def _log(stack) -> str:
     return paths.host(f"{paths.log}/messages.log").read_text(errors="replace")
 
 
+def _warnings(stack, last: int = 40) -> str:
+    """Asterisk's last warnings and errors: why it refused a call (a 488 says only "Not Acceptable")."""
+    lines = [line for line in _log(stack).splitlines() if "WARNING[" in line or "ERROR[" in line]
+    return "\n".join(lines[-last:])
+
+
 def test_menu_lookup_answer_spoken_then_zero_to_agent(stack, ivr):
     """The demo flow: 1 (debt) → taxpayer number → the debt is said in Spanish → 0 → a person."""
     before = len(_log(stack))
@@ -432,7 +438,7 @@ def test_ab_split_by_caller_sends_its_share_and_ends_cleanly(stack, ivr):
     result = run_load(
         stack.settings(), did, calls=400, rate=25, digits="", hold_seconds=1.5, caller="50760[call_number]"
     )
-    assert (result.completed, result.failed) == (400, 0), result.output
+    assert (result.completed, result.failed) == (400, 0), f"{result.output}\nAsterisk said:\n{_warnings(stack)}"
 
     def records():
         items = _api(stack, "GET", "/api/calls", token, params={"limit": 500}).json()["items"]

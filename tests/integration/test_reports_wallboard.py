@@ -23,7 +23,7 @@ import queues_stack as qs
 from stack import port_base
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = port_base(32000)
+PORT_BASE = port_base(22000)
 AGENT, SUP, PHONE = PORT_BASE + 101, PORT_BASE + 102, PORT_BASE + 103
 RTP = PORT_BASE + 200
 QUEUE = "ventas"

@@ -23,7 +23,7 @@ from stack import port_base
 from recorder import audio
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = port_base(33000)
+PORT_BASE = port_base(23000)
 # baresip also listens on its SIP port + 1 (TLS): the agents' ports are two apart.
 AGENT1, AGENT2 = PORT_BASE + 101, PORT_BASE + 103
 CTRL1, CTRL2 = PORT_BASE + 111, PORT_BASE + 113
