@@ -69,16 +69,17 @@ def _modules_dir(root: Path) -> str:
 OPEN_FILES = 65536
 
 
-def _open_files_up_to_the_hard_limit() -> None:
+def raise_open_files(pid: int) -> None:
     """Each call holds about ten descriptors (channel pipes, RTP and RTCP sockets, recording files, AGI):
     under a shell's usual soft limit of 1024, about a hundred calls in, Asterisk answers INVITEs with
-    488/500 and stops writing CDR and CEL lines. Raising the soft limit to the hard one needs no
-    privilege (asterisk.conf's maxfiles raises both, and fails without CAP_SYS_RESOURCE)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    488/500 and stops writing CDR and CEL lines. Raising the soft limit up to the hard one needs no
+    privilege (asterisk.conf's maxfiles raises both, and fails without CAP_SYS_RESOURCE). Set on the
+    started process (prlimit), not in a preexec_fn, which is unsafe in a process with threads."""
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
     if soft < wanted:
         with contextlib.suppress(OSError):  # a start never fails for it: it only lowers the ceiling
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def instance_paths(settings: Settings) -> Paths:
@@ -152,14 +153,15 @@ class Asterisk:
         out = log_file.open("ab")
         # -f: stay in the foreground so our supervisor sees it die; -T: timestamps on what it prints (its
         # log file is how a slow step is found); no -U root (astdb fails to open).
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             self._argv("-f", "-n", "-T"),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_open_files_up_to_the_hard_limit,
         )
+        raise_open_files(proc.pid)  # chroot execs Asterisk in the same process
+        return proc
 
     def prepare_dirs(self) -> None:
         """The instance's directories Asterisk writes to but never creates itself (cdr_custom and
