@@ -80,7 +80,8 @@ LINK_WORDS = {  # a node's exits, as the summary names them
 
 def node_summary(node_id: str, node: dict) -> dict:
     """What the page shows of a node before (or without) the editor's script."""
-    options = node.get("options") if isinstance(node.get("options"), dict) else {}
+    found = node.get("options")
+    options: dict = found if isinstance(found, dict) else {}
     links = [f"{digit} → {dest_words(dest)}" for digit, dest in options.items()]
     links += [f"{word} → {dest_words(node[f])}" for f, word in LINK_WORDS.items() if isinstance(node.get(f), dict)]
     return {
