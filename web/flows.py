@@ -6,6 +6,8 @@ this module only reads, through ivr.service, what the page needs to start."""
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -186,7 +188,14 @@ def edit_flow(
     }
     nodes = definition.get("nodes") or {}
     summary = [node_summary(node_id, node) for node_id, node in nodes.items() if isinstance(node, dict)]
-    context = {"name": name, "flow": flow, "data": data, "summary": summary, "start": definition.get("start")}
+    context = {
+        "name": name,
+        "flow": flow,
+        "data": data,
+        "data_json": json.dumps(data, ensure_ascii=False),
+        "summary": summary,
+        "start": definition.get("start"),
+    }
     return page(request, user, "flow_editor.html", context)
 
 

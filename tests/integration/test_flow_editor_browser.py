@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -179,12 +178,12 @@ def test_an_admin_builds_validates_simulates_and_publishes_a_flow_a_call_walks(s
     assert page.locator('#versions tr[data-version="1"]').inner_text().count("publicada") == 1
     assert not page.errors, page.errors
 
-    if SHOTS:  # the README's picture, from this real run
+    if SHOTS:  # the README's pictures, from this real run: the top of the page (toolbar, settings, map)
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=f"{SHOTS}/flow-editor.png", full_page=True)
+        page.screenshot(path=f"{SHOTS}/flow-editor.png")
         page.set_viewport_size({"width": 390, "height": 844})
-        page.wait_for_timeout(300)
-        page.screenshot(path=f"{SHOTS}/flow-editor-390.png", full_page=True)
+        page.evaluate("document.querySelector('.node-card[data-node=\"menu\"]').scrollIntoView()")
+        page.screenshot(path=f"{SHOTS}/flow-editor-390.png")
         page.set_viewport_size({"width": 1280, "height": 900})
 
     # A real call: the DID maps to the flow (the API, as the brief allows), then 1 and the taxpayer number.
@@ -196,6 +195,7 @@ def test_an_admin_builds_validates_simulates_and_publishes_a_flow_a_call_walks(s
 
 
 def test_moving_an_option_and_publishing_under_10_calls_then_rolling_back(stack, admin_page):
+    from centralita.telephony.pbx import Asterisk
     from ivr.load import run_load
 
     page, token = admin_page, stack.token(*ADMIN)
@@ -230,7 +230,18 @@ def test_moving_an_option_and_publishing_under_10_calls_then_rolling_back(stack,
 
     thread = threading.Thread(target=load)
     thread.start()
-    time.sleep(2.0)  # all 10 are in the main menu of version 1; they press 2 from about 6.5 s on
+    # Publish only once all 10 have entered version 1 (Asterisk's channels in its contexts, polled: on a
+    # loaded machine they arrive over seconds, and the first leave the main menu at about 6.5 s).
+    seen: set[str] = set()
+
+    def all_in_v1() -> bool:
+        for line in Asterisk(stack.settings()).cli("core show channels concise").splitlines():
+            fields = line.split("!")
+            if len(fields) > 1 and fields[1].startswith(f"ivr-{FLOW}-v1-"):
+                seen.add(fields[0])
+        return len(seen) >= 10
+
+    assert stack.wait_for(all_in_v1, 60, 0.2), sorted(seen)
     page.click("#publish")
     wait_status(page, "Versión 2 publicada")
     # The premise: the reload happened while the 10 calls were in progress (no wall-clock guard).
@@ -255,8 +266,6 @@ def test_moving_an_option_and_publishing_under_10_calls_then_rolling_back(stack,
     wait_status(page, "Versión 1 publicada de nuevo")
     assert _api(stack, "GET", f"/api/ivr/flows/{FLOW}", token).json()["published_version"] == 1
     page.wait_for_selector('#versions tr[data-version="2"] button[data-rollback="2"]')  # v2 can come back too
-    from centralita.telephony.pbx import Asterisk
-
     assert f"ivr-{FLOW}-v1" in Asterisk(stack.settings()).cli(f"dialplan show s@ivr-{FLOW}")
     # The page's buttons went through the API: its audit names the admin for each change.
     audit = _api(stack, "GET", "/api/audit", token, params={"target": f"flow:{FLOW}", "limit": 50}).json()["items"]

@@ -7,7 +7,7 @@
 (() => {
   const root = document.getElementById("flow-editor");
   if (!root) return;
-  const data = JSON.parse(document.getElementById("flow-data").textContent);
+  const data = JSON.parse(root.dataset.editor);
   const FLOW = data.flow;
   const API = `/api/ivr/flows/${encodeURIComponent(FLOW)}`;
   const RO = !data.can_change;
@@ -640,9 +640,9 @@
     const ids = Object.keys(def.nodes);
     const cards = ids.map((id, i) => nodeCard(id, def.nodes[id], i, ids.length));
     const host = document.getElementById("nodes");
-    host.replaceChildren(cards.length ? mapCard() : "", h("h2", {class: "visually-hidden", text: "Pasos del flujo"}), ...cards,
+    host.replaceChildren(...[cards.length ? mapCard() : null, h("h2", {class: "visually-hidden", text: "Pasos del flujo"}), ...cards,
       cards.length ? null : h("p", {class: "card muted", text: RO ? "Este flujo no tiene pasos." :
-        "Todavía no hay pasos: añada el primero abajo (por ejemplo un horario o un menú)."}));
+        "Todavía no hay pasos: añada el primero abajo (por ejemplo un horario o un menú)."})].filter(Boolean));
     ensurePromptList();
     showErrors(false);
     if (focused) focusKey(focused, false);
@@ -864,9 +864,11 @@
 
   function renderState() {
     const el = document.getElementById("flow-state");
-    el.replaceChildren(version ? `Versión ${version} · ` : "Flujo nuevo: todavía no tiene versiones guardadas.",
-      version ? h("span", {class: version === published ? "badge" : "badge off", text: version === published ? "publicada" : "borrador"}) : "",
-      published ? ` · publicada: v${published}` : " · sin publicar");
+    const shown = versions.find(v => v.version === version);
+    const state = version === published ? "publicada" : shown && shown.published_at ? "publicada antes" : "borrador";
+    el.replaceChildren(version ? `Versión ${version} (en el editor) · ` : "Flujo nuevo: todavía no tiene versiones guardadas.",
+      version ? h("span", {class: version === published ? "badge" : "badge off", text: state}) : "",
+      published ? (version === published ? "" : ` · las llamadas oyen la v${published}`) : " · sin publicar");
   }
 
   function renderVersions() {
@@ -874,12 +876,13 @@
     if (!versions.length) { box.replaceChildren(h("p", {class: "muted", text: "Todavía no hay versiones guardadas."})); return; }
     const rows = versions.map(v => {
       const state = v.version === published ? "publicada" : v.published_at ? "publicada antes" : "borrador";
+      // data-label: on a phone each row is a block and its cells say what they are (flow_editor.css).
       return h("tr", {dataset: {version: String(v.version)}},
-        h("td", {text: `v${v.version}`}),
-        h("td", {}, h("span", {class: v.version === published ? "badge" : "badge off", text: state})),
-        h("td", {text: `${when(v.created_at)}${v.created_by ? ` · ${v.created_by}` : ""}`}),
-        h("td", {text: v.comment || "—"}),
-        h("td", {},
+        h("td", {text: `v${v.version}`, dataset: {label: "Versión"}}),
+        h("td", {dataset: {label: "Estado"}}, h("span", {class: v.version === published ? "badge" : "badge off", text: state})),
+        h("td", {text: `${when(v.created_at)}${v.created_by ? ` · ${v.created_by}` : ""}`, dataset: {label: "Guardada"}}),
+        h("td", {text: v.comment || "—", dataset: {label: "Qué cambió"}}),
+        h("td", {class: "actions"},
           v.version === version ? h("span", {class: "muted", text: "en el editor"}) :
             h("a", {href: `/ivr/flows/${encodeURIComponent(FLOW)}/edit?version=${v.version}`, text: "Abrir"}),
           !RO && v.version !== published ? h("button", {type: "button", class: "secondary small", dataset: {rollback: String(v.version)},
@@ -930,7 +933,7 @@
     out.replaceChildren(
       h("p", {id: "sim-path"}, h("b", {text: "Recorrido: "}), words.ok ? words.body.words : r.body.path),
       h("p", {id: "sim-outcome"}, h("b", {text: "Termina en: "}), OUTCOMES[r.body.outcome] || r.body.outcome),
-      said.length ? h("div", {}, h("b", {text: "Lo que oiría:"}), h("ul", {}, said.map(s => h("li", {text: s})))) : null,
+      ...(said.length ? [h("div", {}, h("b", {text: "Lo que oiría:"}), h("ul", {}, said.map(s => h("li", {text: s}))))] : []),
       h("p", {class: "muted"}, `Versión ${v} · `, h("code", {id: "sim-raw", text: r.body.path})));
     highlight(r.body.path);
   }
@@ -971,8 +974,19 @@
   on("simulate", "submit", simulate);
   window.addEventListener("beforeunload", ev => { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
 
+  // The sticky toolbar must not hide the field the keyboard moves to: scroll padding as tall as it is.
+  const head = root.querySelector(".editor-head");
+  const pad = () => {
+    const sticky = head && getComputedStyle(head).position === "sticky";
+    document.documentElement.style.scrollPaddingTop = sticky ? `${head.offsetHeight + 16}px` : "";
+    document.documentElement.style.scrollPaddingBottom = "2rem";
+  };
+  if (head && window.ResizeObserver) new ResizeObserver(pad).observe(head);
+  window.addEventListener("resize", pad);
+
   render();
   renderVersions();
   renderState();
+  pad();
   root.classList.add("ready");
 })();

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 from centralita.db import session_scope
 from ivr import service
@@ -16,9 +17,9 @@ PAGES = ("/ivr/flows", "/ivr/flows/tramites/edit", "/ivr/flows/tramites/path-wor
 
 
 def editor_data(html: str) -> dict:
-    found = re.search(r'<script type="application/json" id="flow-data">(.*?)</script>', html, re.S)
-    assert found, "the editor's data block is missing"
-    return json.loads(found.group(1))
+    found = re.search(r'<div id="flow-editor" data-editor="([^"]*)"', html)
+    assert found, "the editor's data attribute is missing"
+    return json.loads(unescape(found.group(1)))
 
 
 def test_anonymous_goes_to_login_and_an_agent_is_refused(client):
@@ -59,7 +60,9 @@ def test_supervisor_reads_the_flow_and_its_nodes_without_controls(client):
     data = editor_data(html)
     assert data["can_change"] is False and data["version"] == 1 and data["published_version"] is None
     with session_scope() as s:
-        assert data["definition"] == service.get_flow(s, "tramites").definition
+        stored = service.get_flow(s, "tramites").definition
+    assert data["definition"] == stored
+    assert list(data["definition"]["nodes"]) == list(stored["nodes"]) != sorted(stored["nodes"])  # the steps' order
     assert "demo-welcome" in {p["name"] for p in data["prompts"]} and "ventas" in data["flows"]
     # The page is read-only because the API is: the supervisor's own session cannot save a version.
     r = client.put("/api/ivr/flows/tramites", json={"definition": sample_flow()})
@@ -107,14 +110,14 @@ def test_an_older_version_opens_and_a_missing_one_is_404(client):
     assert client.get("/ivr/flows/tramites/edit?version=9").status_code == 404
 
 
-def test_a_label_cannot_break_out_of_the_data_block(client):
+def test_a_label_cannot_break_out_of_the_data_attribute(client):
     hostile = sample_flow()
-    hostile["nodes"]["main"]["label"] = "</script><script>alert(1)</script>"
+    hostile["nodes"]["main"]["label"] = "\"' onmouseover=alert(1) x=</div><script>alert(1)</script>"
     with session_scope() as s:
         service.save(s, "tramites", hostile)
     login(client, "boss")
     html = client.get("/ivr/flows/tramites/edit").text
-    assert "<script>alert(1)" not in html
+    assert "<script>alert(1)" not in html and "' onmouseover=" not in html and '" onmouseover=' not in html
     assert editor_data(html)["definition"]["nodes"]["main"]["label"] == hostile["nodes"]["main"]["label"]
 
 
