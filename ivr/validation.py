@@ -62,8 +62,10 @@ def parse(definition: dict) -> FlowDefinition:
 def _from_pydantic(err: ErrorDetails) -> FlowError:
     loc = [str(p) for p in err["loc"]]
     if len(loc) >= 2 and loc[0] == "nodes":
-        # ('nodes', 'main', 'menu', 'options', '1', 'queue', 'queue'): drop the union tags.
-        rest = [p for p in loc[2:] if p not in _TAGS]
+        # ('nodes', 'main', 'menu', 'options', '1', 'queue', 'queue'): drop the union tags — the node's
+        # type right after its id, and a destination's type, which always has a field after it. A last
+        # element is a field even when it is named like a tag: a queue node's `queue` ('cola', 'queue', 'queue').
+        rest = [p for i, p in enumerate(loc[3:]) if p not in _TAGS or i == len(loc) - 4]
         return FlowError(loc[1], ".".join(rest), err["msg"])
     return FlowError("", ".".join(p for p in loc if p not in _TAGS), err["msg"])
 

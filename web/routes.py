@@ -184,6 +184,10 @@ from web.ab import router as _ab_pages  # noqa: E402
 
 router.include_router(_ab_pages)
 
+from web.flows import router as _flow_pages  # noqa: E402
+
+router.include_router(_flow_pages)
+
 from web.settings import router as _settings_pages  # noqa: E402
 
 router.include_router(_settings_pages)

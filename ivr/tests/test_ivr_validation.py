@@ -69,3 +69,14 @@ def test_start_survey_and_other_flows_are_checked():
     assert "field 'start': no node named 'missing'" in text
     assert "field 'survey'" in text
     assert "leads to flow 'other', which has no published version" in text
+
+
+def test_a_field_named_like_a_type_keeps_its_place():
+    """A queue node's `queue` (and a queue destination's) is a field, not only a union tag: the editor
+    shows the error on that field."""
+    flow = sample_flow()
+    flow["nodes"]["main"]["options"]["2"] = {"type": "queue", "queue": "Mal Nombre"}
+    flow["nodes"]["main"]["options"]["3"] = node("cola")
+    flow["nodes"]["cola"] = {"type": "queue", "queue": "Otra Mal"}
+    found = [e[:2] for e in errors_of(flow)]
+    assert ("main", "options.2.queue") in found and ("cola", "queue") in found

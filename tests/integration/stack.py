@@ -47,6 +47,9 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
             # slow machine, and a call Asterisk finds no port for is refused with 488 Not Acceptable Here.
             "CENTRALITA_RTP_START": str(port_base + 400),
             "CENTRALITA_RTP_END": str(port_base + 899),
+            # The services run this checkout's code, not whatever the venv's editable install points at
+            # (a git worktree sharing the main checkout's venv would otherwise test the main checkout).
+            "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
         }
     )
     return env
