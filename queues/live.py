@@ -82,8 +82,9 @@ class LiveState:
         if state == "logged_out" and current is None:
             return
         # a new phone alone is not a new state: "since when" stays
-        same = current is not None and (current["state"], current["reason"]) == (state, reason)
-        since = current["since"] if same else self.now()
+        since = self.now()
+        if current is not None and (current["state"], current["reason"]) == (state, reason):
+            since = current["since"]
         self.agents[agent] = {"state": state, "reason": reason, "device": device, "since": since}
         out.append(("agent.state", self.agent_view(agent)))
 
