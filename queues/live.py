@@ -6,6 +6,7 @@ CoreShowChannels, so a restart of our services or a reconnect loses nothing."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,11 +64,14 @@ class LiveState:
             return "on_call", ""
         if status in UNREACHABLE:
             return "unreachable", ""
-        if any(
-            self.now() < m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call
-        ):
+        if self._wrapup_left(mine) > 0:
             return "wrapup", ""
         return "available", ""
+
+    def _wrapup_left(self, mine: list[Member]) -> float:
+        """Seconds of wrap-up the agent still has (0 when none): the latest end among their queues."""
+        ends = [m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call]
+        return max([end - self.now() for end in ends] + [0.0])
 
     def device(self, agent: str) -> str:
         """Which of the agent's phones the queues ring: 'desk', 'web', 'other' or '' (logged out)."""
@@ -98,6 +102,13 @@ class LiveState:
             "device": current.get("device", ""),
             "queues": sorted(q for (q, a) in self.members if a == agent),
             "since": current["since"],
+            # while in wrap-up, the whole seconds it still lasts as of this view (the page counts down from
+            # it with its own timer, so the two clocks need not agree); 0 otherwise
+            "wrapup_s": (
+                math.ceil(self._wrapup_left([m for m in self.members.values() if m.agent == agent]))
+                if current["state"] == "wrapup"
+                else 0
+            ),
         }
 
     def tick(self) -> list:

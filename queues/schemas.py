@@ -93,6 +93,7 @@ class AgentStateOut(BaseModel):
     device: str = Field(description="desk, web, other (a member added by hand) or empty when logged out.")
     queues: list[str]
     since: float | None = Field(description="Unix time the state began; null when nothing is known yet.")
+    wrapup_s: int = Field(0, description="While in wrap-up: the seconds it still lasts; 0 otherwise.")
 
 
 class PauseIn(BaseModel):

@@ -63,9 +63,12 @@ def test_a_queued_call_walks_the_agent_through_every_state():
     s.apply({"Event": "AgentComplete", "Queue": "atencion", "MemberName": "agent1", "TalkTime": "10"})
     assert kinds(s.apply({"Event": "Hangup", "Channel": "PJSIP/demo-1"})) == [("call.ended", "")]
     assert s.agent_channel("agent1") == ""
-    assert kinds(s.apply(member("QueueMemberStatus", "agent1", status=1))) == [("agent.state", "wrapup")]
+    [(kind, wrap)] = s.apply(member("QueueMemberStatus", "agent1", status=1))
+    assert (kind, wrap["state"], wrap["wrapup_s"]) == ("agent.state", "wrapup", 2)  # the page's countdown
     assert s.tick() == []
-    clock.t += 2.1
+    clock.t += 1.5
+    assert s.agent_view("agent1")["wrapup_s"] == 1
+    clock.t += 0.6
     assert kinds(s.tick()) == [("agent.state", "available")]
     seqs = [d["seq"] for _k, d in s.tick() + s.apply(member("QueueMemberPause", "agent1", paused="1", reason="lunch"))]
     assert seqs == [s.seq]
@@ -136,6 +139,7 @@ def test_a_browser_phone_member_names_the_agent_and_its_device():
         "device": "web",
         "queues": ["atencion"],
         "since": 1000.0,
+        "wrapup_s": 0,
     } | {"seq": 0}
     # its call is the agent's call (the spy target, the event stream's filter)
     s.apply({"Event": "Newchannel", "Channel": "PJSIP/demo-1", "Uniqueid": "1.0", "CallerIDNum": "555"})

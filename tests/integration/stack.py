@@ -29,6 +29,9 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
         for k, v in os.environ.items()
         if not k.startswith("CENTRALITA_") and k not in ("DATABASE_URL", "REDIS_URL")
     }
+    # The stack's processes run from data_dir: without this the venv's editable install would import the
+    # checkout it was made from (the main tree), not the one under test (a git worktree).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     env.update(
         {
             "CENTRALITA_DATA_DIR": str(data_dir),

@@ -2,8 +2,9 @@
 registers as `<agent>-web` over the API's same-origin websocket relay to Asterisk's ws transport, the
 agent logs into the queue from the page (the queue then rings the browser phone), pauses and becomes
 ready again, a sipp caller goes into the queue, the page rings, the agent answers in the page and the
-caller's 440 Hz RTP tone is measured in the page with WebAudio; the agent hangs up and gives the call
-its disposition; the call record, the queue outcome and the recording name the agent.
+caller's 440 Hz RTP tone is measured in the page with WebAudio; holds and resumes; the agent hangs up,
+the page counts the wrap-up down and moves the keyboard to the disposition form, and the agent gives the
+call its disposition; the call record, the queue outcome and the recording name the agent.
 Wrong credentials, a denied microphone (the agent cannot become ready) and a user without a phone
 each get their one clear message.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import queues_sip as sip
+from ami_events import AmiEvents
 from stack import Stack, port_base
 
 from conftest import _require_tools
@@ -35,7 +37,8 @@ AGENT, EXT = "agentb", "1401"
 CHROMIUM = "/usr/lib/chromium/chromium"
 ADMIN = ("boss", "boss-password-1")
 NO_PHONE = ("sinfono", "sinfono-password-1")  # a user with no agent phone
-REPO = Path(__file__).resolve().parents[2]
+SHOTS = os.environ.get("CENTRALITA_SHOTS_DIR")  # where to save screenshots of the page, if set
+WRAPUP = 60
 
 
 def _host_address() -> str:
@@ -62,7 +65,8 @@ def stack(tmp_path_factory):
             "with session_scope() as s: s.add(Trunk(name='demo', match='127.0.0.1'))"
         )
         subprocess.run([sys.executable, "-c", code], env=s.env, cwd=data_dir, check=True, timeout=60)
-        s.cli("queues", "add", QUEUE, "--max-wait", "60", "--announce-frequency", "0")
+        # a wrap-up long enough for the page's countdown to be seen after the hang-up
+        s.cli("queues", "add", QUEUE, "--max-wait", "60", "--announce-frequency", "0", "--wrapup", str(WRAPUP))
         out = s.cli("queues", "agent-add", AGENT, EXT, "--role", "agent").stdout
         s.passwords = {AGENT: out.split("web password: ")[1].split()[0], NO_PHONE[0]: NO_PHONE[1]}
         s.cli("queues", "skill", AGENT, QUEUE)
@@ -200,7 +204,7 @@ def test_a_user_without_a_phone_sees_only_why(stack, browser):
     context.close()
 
 
-def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser, tmp_path):
+def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     page = context.new_page()
     console: list[str] = []
@@ -253,6 +257,24 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
         time.sleep(1.0)
         heard = page.evaluate(MEASURE)
         channels = _asterisk(stack, "core show channels concise")
+        # DTMF from the page's keypad and from the keyboard reaches Asterisk on the browser phone's channel
+        with AmiEvents(stack.settings()) as ami:
+            page.click("#ph-keypad button[data-key='5']")
+            page.locator("#ph-hangup").focus()
+            page.keyboard.press("#")
+
+            def digits():
+                got = [
+                    e.get("Digit")
+                    for e in ami.events
+                    if e.get("Event") == "DTMFEnd"
+                    and e.get("Direction") == "Received"
+                    and e.get("Channel", "").startswith(f"PJSIP/{AGENT}-web-")
+                ]
+                return got if len(got) >= 2 else None
+
+            dtmf = stack.wait_for(digits, 10, 0.2)
+        assert dtmf == ["5", "#"], [e for e in ami.events if e.get("Event", "").startswith("DTMF")]
         page.click("#ph-hold")
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'held'", timeout=10000)
         page.click("#ph-hold")
@@ -260,12 +282,18 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
         page.click("#ph-hangup")
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'idle'", timeout=10000)
         rc = caller.wait(30)
+        # wrap-up, counted down on the page from the seconds the server said were left
+        page.wait_for_selector("#ag-now[data-state='wrapup']", timeout=15000)
+        page.wait_for_selector("#ag-left:not([hidden])", timeout=5000)
+        left = int(page.locator("#ag-left").get_attribute("data-left") or 0)
+        assert 0 < left <= WRAPUP and f"Quedan {left} s de posllamada" == page.locator("#ag-left").inner_text()
         # the disposition of the call just ended, from the page
         page.wait_for_selector("#disp:not([hidden]) #disp-form:not([hidden])", timeout=10000)
         linkedid = page.evaluate("window.CentralitaDisposition.linkedid")
         page.select_option("#disp-code", "reclamo")
+        assert page.evaluate("document.activeElement.id") == "disp-code"  # the keyboard is on the form
         page.fill("#disp-note", "Corte de agua en la calle 5")
-        _shots(page, tmp_path)
+        _shots(page)
         page.click("#disp-save")
         page.wait_for_selector("#disp-done:not([hidden])", timeout=15000)
         assert "Reclamo registrado" in page.locator("#disp-done").inner_text()
@@ -327,19 +355,16 @@ def _the_records_name_the_agent(stack, linkedid: str) -> None:
     assert rec and rec["agent"] == AGENT and rec["agents"] == [AGENT], rec
 
 
-def _shots(page, tmp_path: Path) -> None:
-    """docs/shots/agent-phone.png at 1280 px, and the same page at a phone's 390 px in the test's own
-    directory (its path printed) to look at."""
-    shots = REPO / "docs" / "shots"
-    if not shots.is_dir():
+def _shots(page) -> None:
+    """The README's pictures of this real call's page (agent-phone.png at 1280 px, agent-phone-390.png at a
+    phone's width), when CENTRALITA_SHOTS_DIR is set (docs/shots)."""
+    if not SHOTS:
         return
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=str(shots / "agent-phone.png"), full_page=True)
-    narrow = tmp_path / "agent-phone-390.png"
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(narrow), full_page=True)
-    print(json.dumps({"narrow_shot": str(narrow)}))
-    page.set_viewport_size({"width": 1280, "height": 900})
+    for width, name in ((1280, "agent-phone.png"), (390, "agent-phone-390.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        page.screenshot(path=f"{SHOTS}/{name}", full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 800})
 
 
 def test_the_phone_registers_again_after_asterisk_restarts_without_a_reload(stack, browser):

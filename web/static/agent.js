@@ -11,7 +11,10 @@
   function tell(name, detail) { document.dispatchEvent(new CustomEvent("centralita:" + name, { detail: detail })); }
   function show(d) {
     var ivr = d.ivr || {}, caller = d.caller || {};
-    document.getElementById("pop-caller").textContent = (caller.name ? caller.name + " " : "") + (caller.number || "—");
+    // the name, then the number unless the name already carries it ("Caller 5550101")
+    var name = caller.name && caller.name !== caller.number ? caller.name : "";
+    var number = caller.number && name.indexOf(caller.number) === -1 ? caller.number : "";
+    document.getElementById("pop-caller").textContent = [name, number].filter(Boolean).join(" · ") || "—";
     document.getElementById("pop-queue").textContent = d.queue || "—";
     document.getElementById("pop-digits").textContent = ivr.digits || "—";
     pop.hidden = false;

@@ -14,7 +14,9 @@
   var REASONS = JSON.parse(box.dataset.reasons || "{}");
   var DEVICES = JSON.parse(box.dataset.devices || "{}");
   var agent = box.dataset.agent;
-  var view = { state: "unknown", reason: "", device: "", queues: [] };
+  var view = { state: "unknown", reason: "", device: "", queues: [], wrapupLeft: 0 };
+  // The wrap-up countdown runs on this page's own timer from the seconds the server said were left.
+  var wrapupEnd = 0, wrapupTimer = null;
   var api = (window.CentralitaAgent = { view: view, busy: false });
 
   function fmt(key, values) {
@@ -49,12 +51,25 @@
     $("ag-mic").hidden = !(phone && phone.micOk === false && (out || paused));
   }
 
+  function countdown() {
+    view.wrapupLeft = Math.max(0, Math.ceil((wrapupEnd - performance.now()) / 1000));
+    if (!view.wrapupLeft && wrapupTimer) { clearInterval(wrapupTimer); wrapupTimer = null; }
+    var left = $("ag-left");
+    left.textContent = view.wrapupLeft ? fmt("wrapup", { left: view.wrapupLeft }) : "";
+    left.hidden = !view.wrapupLeft;
+    left.dataset.left = view.wrapupLeft;
+  }
+
   function take(data) {
     view.state = data.state || "logged_out";
     view.reason = data.reason || "";
     view.device = data.device || "";
     view.queues = data.queues || [];
+    if (wrapupTimer) { clearInterval(wrapupTimer); wrapupTimer = null; }
+    wrapupEnd = view.state === "wrapup" ? performance.now() + (data.wrapup_s || 0) * 1000 : 0;
+    if (wrapupEnd && data.wrapup_s > 0) wrapupTimer = setInterval(countdown, 1000);
     render();
+    countdown();
   }
 
   async function refresh() {

@@ -36,6 +36,10 @@
   document.addEventListener("centralita:call", function (e) {
     var state = e.detail && e.detail.state;
     if (state === "talking" && pending && pending.linkedid !== api.linkedid) offer(pending);
+    // The call ended and its result is still to give: the keyboard goes to the form (the hang-up button
+    // it was on is disabled now), which also scrolls it into view on a phone's screen.
+    var lost = !document.activeElement || document.activeElement === document.body || document.activeElement.disabled;
+    if (state === "idle" && api.linkedid && !api.saved && !$("disp-form").hidden && lost) $("disp-code").focus();
   });
 
   // A call that just ended may not be on record for a moment yet (404): tried again twice, 2 s apart.
