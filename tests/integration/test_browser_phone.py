@@ -307,7 +307,8 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     assert "error" not in heard, f"{heard} / console: {console[-20:]}"
     assert abs(heard["hz"] - 440) < 15, heard
     assert rc is not None
-    # The other way: Chromium's fake microphone (1000 Hz) is the agent leg (right) of the recording.
+    # The other way: Chromium's fake microphone (1000 Hz) is the agent leg (right) of the recording, the
+    # caller's tone its left.
     monitor = _monitor_dir(stack)
     # MixMonitor writes <uniqueid>.raw and touches .raw.done; the API then wraps it as a WAV (and
     # removes the raw): either one will do.
@@ -317,9 +318,10 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     time.sleep(1.0)
     raw = next((p for p in sorted(monitor.rglob("*.wav")) + sorted(monitor.rglob("*.raw")) if p.is_file()), None)
     assert raw is not None
-    said = _peak_hz(raw, channel=1)
-    print(json.dumps({"agent_leg": said, "caller_leg": _peak_hz(raw, channel=0)}))
+    said, heard_by_asterisk = _peak_hz(raw, channel=1), _peak_hz(raw, channel=0)
+    print(json.dumps({"agent_leg": said, "caller_leg": heard_by_asterisk}))
     assert abs(said["hz"] - 1000) < 15, said
+    assert abs(heard_by_asterisk["hz"] - 440) < 15, heard_by_asterisk  # and sipp's 440 Hz the caller leg
     _the_records_name_the_agent(stack, linkedid)
 
 
@@ -426,7 +428,7 @@ def _monitor_dir(stack) -> Path:
 
 
 def _peak_hz(raw: Path, channel: int) -> dict:
-    """The loudest frequency (50 Hz steps, Goertzel) of one channel of MixMonitor's interleaved 8 kHz
+    """The loudest frequency (50 Hz steps and 440 Hz, Goertzel) of one channel of MixMonitor's interleaved 8 kHz
     16-bit stereo file, early in the call (the recording starts when the agent answers)."""
     import array
     import math
@@ -451,7 +453,8 @@ def _peak_hz(raw: Path, channel: int) -> dict:
             s1, s2 = x + coeff * s1 - s2, s1
         return s1 * s1 + s2 * s2 - coeff * s1 * s2
 
-    scan = {f: power(f) for f in range(200, 3850, 50)}
+    # 50 Hz steps plus the caller's 440 Hz, which the steps miss (a 1.5 s window is narrower than 10 Hz)
+    scan = {f: power(f) for f in sorted({*range(200, 3850, 50), 440})}
     hz = max(scan, key=lambda f: scan[f])
     return {
         "hz": hz,
