@@ -307,6 +307,13 @@ class Settings(BaseSettings):
         description="Media encryption of softphones and the trunk: none, sdes (SRTP keys in SDP, use with TLS) or dtls.",
     )
 
+    call_dispositions: str = Field(
+        "resuelto,informacion,reclamo,derivado,sin_solucion,otro",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63})*$",
+        description="Comma list of the codes an agent gives a call they were on (POST "
+        "/api/calls/{linkedid}/disposition, the agent page), in the order the page offers them.",
+    )
+
     # Browser phone (WebRTC, issue 12): SIP over a websocket on Asterisk's HTTP server, proxied by the API.
     webrtc_enabled: bool = Field(True, description="Render the agents' browser-phone endpoints (<agent>-web).")
     webrtc_codecs: str = Field(

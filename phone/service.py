@@ -18,14 +18,14 @@ from sqlmodel import Session, select
 from api.users.models import User
 from centralita.errors import NotFound
 from centralita.settings import Settings
+from centralita.telephony import endpoints
 from queues.models import AgentEndpoint
 
-WEB_SUFFIX = "-web"
 WS_PATH = "/api/phone/ws"
 
 
 def web_username(agent: str) -> str:
-    return f"{agent}{WEB_SUFFIX}"
+    return endpoints.endpoint(agent, "web")
 
 
 def web_password(settings: Settings, endpoint: AgentEndpoint) -> str:

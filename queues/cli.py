@@ -188,11 +188,19 @@ def _skills(username: str, reason: str | None = None) -> list[tuple[str, int]]:
 
 
 @app.command("login")
-def login(username: str) -> None:
-    """Log the agent into every queue they have a skill for (AMI QueueAdd)."""
+def login(
+    username: str,
+    device: str = typer.Option("desk", help="The phone the queues ring: desk (softphone) or web (browser phone)."),
+) -> None:
+    """Log the agent into every queue they have a skill for (AMI QueueAdd), ringing one of their phones."""
     skills = _skills(username)
-    added = _with_ami(lambda ami: control.login(ami, username, skills))
-    typer.echo(f"{username} logged into {', '.join(added) or 'no new queue'}")
+    try:
+        with session_scope() as session:
+            chosen = service.check_device(service.get_agent(session, username), device, get_settings().webrtc_enabled)
+    except service.QueueError as exc:
+        _fail(exc)
+    added = _with_ami(lambda ami: control.login(ami, username, skills, chosen))
+    typer.echo(f"{username} logged into {', '.join(added) or 'no new queue'} ({chosen} phone)")
 
 
 @app.command("logout")

@@ -1,17 +1,29 @@
 """Live changes through AMI: login/logout (QueueAdd/QueueRemove), pause (QueuePause), spying.
 
 Asterisk is the truth for who is logged in: we ask it (QueueStatus) before acting, so an error
-answer never leaves our view and Asterisk's apart."""
+answer never leaves our view and Asterisk's apart.
+
+Which phone the queues ring: the agent logs in with one device, `desk` (their softphone,
+PJSIP/<agent>) or `web` (the browser phone, PJSIP/<agent>-web). That interface is the queue member
+and its state interface, so the queue rings exactly that phone and sees it busy, ringing or
+unreachable (a browser phone not registered is skipped, never rung); the member name is always the
+agent, so queue_log, the live state and the reports name the agent whichever phone it is. One device
+at a time: logging in with the other one while logged in is refused (log out first). A Local channel
+ringing both phones was the alternative: the queue would see neither phone's state, a busy desk phone
+would not stop the queue ringing the browser, and a call answered on either leaves a Local channel
+between the caller and the agent. The agent's extension still rings both (extensions.conf)."""
 
 from __future__ import annotations
 
 from centralita.telephony import channel_vars as cv
 from centralita.telephony.ami import AmiClient, AmiUnavailable
+from centralita.telephony.endpoints import DEVICES, Device, device_of
+from centralita.telephony.endpoints import interface as device_interface
 from queues.service import QueueError
 
 
-def interface(username: str) -> str:
-    return f"PJSIP/{username}"
+def interface(username: str, device: Device = "desk") -> str:
+    return device_interface(username, device)
 
 
 def _messages(result) -> list:
@@ -34,43 +46,53 @@ async def _action(ami: AmiClient, action: dict):
 
 
 async def membership(ami: AmiClient, username: str) -> dict[str, dict]:
-    """{queue: {paused, reason, status, penalty}} for every queue the agent is logged into."""
-    result = await _action(ami, {"Action": "QueueStatus", "Member": interface(username)})
+    """{queue: {paused, reason, status, penalty, interface, device}} for every queue the agent is logged
+    into, with either phone."""
+    # QueueStatus' Member filter matches a member's interface or its member name: ours is the agent.
+    result = await _action(ami, {"Action": "QueueStatus", "Member": username})
+    mine = {interface(username, d) for d in DEVICES}
     out = {}
     for msg in _messages(result):
-        if msg.get("Event") == "QueueMember" and msg.get("StateInterface", msg.get("Location")) == interface(username):
+        location = msg.get("StateInterface", msg.get("Location"))
+        if msg.get("Event") == "QueueMember" and location in mine:
             out[msg["Queue"]] = {
                 "paused": msg.get("Paused") == "1",
                 "reason": msg.get("PausedReason", ""),
                 "status": int(msg.get("Status", 0) or 0),
                 "penalty": int(msg.get("Penalty", 0) or 0),
+                "interface": msg.get("Location", location),
+                "device": device_of(msg.get("Location", location), username),
             }
     return out
 
 
-async def login(ami: AmiClient, username: str, skills: list[tuple[str, int]]) -> list[str]:
+def _add(queue: str, username: str, device: Device, penalty: int, paused: bool) -> dict:
+    return {
+        "Action": "QueueAdd",
+        "Queue": queue,
+        "Interface": interface(username, device),
+        "Penalty": str(penalty),
+        "MemberName": username,
+        "StateInterface": interface(username, device),
+        "Paused": str(paused).lower(),
+    }
+
+
+async def login(ami: AmiClient, username: str, skills: list[tuple[str, int]], device: Device = "desk") -> list[str]:
+    """Into every queue of `skills` with the phone `device`; queues already joined with it stay as they are."""
     if not skills:
         raise QueueError("agent", f"agent '{username}' has no queue skills to log into", 409)
     present = await membership(ami, username)
+    other = sorted({m["device"] for m in present.values()} - {device})
+    if other:
+        raise QueueError(
+            "device", f"agent '{username}' is logged in with the {other[0]} phone: log out before changing phone", 409
+        )
     added = []
     for queue, penalty in skills:
         if queue in present:
             continue
-        _check(
-            await _action(
-                ami,
-                {
-                    "Action": "QueueAdd",
-                    "Queue": queue,
-                    "Interface": interface(username),
-                    "Penalty": str(penalty),
-                    "MemberName": username,
-                    "StateInterface": interface(username),
-                    "Paused": "false",
-                },
-            ),
-            "queue",
-        )
+        _check(await _action(ami, _add(queue, username, device, penalty, paused=False)), "queue")
         added.append(queue)
     return added
 
@@ -84,8 +106,8 @@ async def require_logged_in(ami: AmiClient, username: str) -> dict[str, dict]:
 
 async def logout(ami: AmiClient, username: str) -> list[str]:
     present = await require_logged_in(ami, username)
-    for queue in present:
-        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": interface(username)}), "queue")
+    for queue, member in present.items():
+        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": member["interface"]}), "queue")
     return sorted(present)
 
 
@@ -94,44 +116,34 @@ async def pause(ami: AmiClient, username: str, paused: bool, reason: str = "") -
     present = await require_logged_in(ami, username)
     if not paused and not any(m["paused"] for m in present.values()):
         raise QueueError("agent", f"agent '{username}' is not paused", 409)
-    action = {"Action": "QueuePause", "Interface": interface(username), "Paused": "true" if paused else "false"}
-    if reason:
-        action["Reason"] = reason
-    _check(await _action(ami, action), "agent")
+    for member_interface in sorted({m["interface"] for m in present.values()}):
+        action = {"Action": "QueuePause", "Interface": member_interface, "Paused": "true" if paused else "false"}
+        if reason:
+            action["Reason"] = reason
+        _check(await _action(ami, action), "agent")
 
 
 async def apply_skill(ami: AmiClient, username: str, queue: str, penalty: int | None) -> None:
-    """A skill change while logged in applies at once; a logged-out agent picks it up at login."""
+    """A skill change while logged in applies at once, with the phone the agent is logged in with; a
+    logged-out agent picks it up at login."""
     present = await membership(ami, username)
     if not present:
         return
-    if penalty is None and queue in present:
-        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": interface(username)}), "queue")
-    elif penalty is not None and queue in present:
+    member = present.get(queue)
+    if penalty is None and member:
+        _check(await _action(ami, {"Action": "QueueRemove", "Queue": queue, "Interface": member["interface"]}), "queue")
+    elif penalty is not None and member:
         _check(
             await _action(
                 ami,
-                {"Action": "QueuePenalty", "Queue": queue, "Interface": interface(username), "Penalty": str(penalty)},
+                {"Action": "QueuePenalty", "Queue": queue, "Interface": member["interface"], "Penalty": str(penalty)},
             ),
             "penalty",
         )
     elif penalty is not None:
         paused = any(m["paused"] for m in present.values())
-        _check(
-            await _action(
-                ami,
-                {
-                    "Action": "QueueAdd",
-                    "Queue": queue,
-                    "Interface": interface(username),
-                    "Penalty": str(penalty),
-                    "MemberName": username,
-                    "StateInterface": interface(username),
-                    "Paused": str(paused).lower(),
-                },
-            ),
-            "queue",
-        )
+        device: Device = "web" if any(m["device"] == "web" for m in present.values()) else "desk"
+        _check(await _action(ami, _add(queue, username, device, penalty, paused)), "queue")
 
 
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from centralita.telephony.endpoints import is_agent_channel
+
 # "reports.": the KPI engine's live figures (reports.kpi, for the wallboard); no agent field, so agents never get them.
 QUEUE_EVENTS = ("agent.", "queue.", "call.", "spy.", "state.", "bench.", "dialer.", "reports.")
 
@@ -21,8 +23,8 @@ def wanted(event: dict, queue: str | None, agent: str | None) -> bool:
         if "queue" not in data and "queues" in data and queue not in data["queues"]:
             return False
     if agent:
-        parties = {p.get("channel", "").removeprefix("PJSIP/").rsplit("-", 1)[0] for p in data.get("parties", [])}
-        if data.get("agent") != agent and agent not in parties:
+        on_call = any(is_agent_channel(p.get("channel", ""), agent) for p in data.get("parties", []))
+        if data.get("agent") != agent and not on_call:
             return False
     return True
 

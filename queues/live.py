@@ -6,25 +6,17 @@ CoreShowChannels, so a restart of our services or a reconnect loses nothing."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from centralita.telephony.endpoints import agent_of, device_of, is_agent_channel
 
 # Asterisk device states (QueueMember "Status").
 RINGING = {6, 7}
 BUSY = {2, 3, 8}
 UNREACHABLE = {4, 5}
-
-
-def agent_of(channel: str, agents: set[str]) -> str:
-    """'PJSIP/agent1-0000002a' → 'agent1' when agent1 is a known agent; the agent's browser phone
-    'PJSIP/agent1-web-0000002b' (phone/service.py) is the same agent."""
-    if not channel.startswith("PJSIP/"):
-        return ""
-    name = channel[6:].rsplit("-", 1)[0]
-    if name not in agents and name.endswith("-web"):
-        name = name[: -len("-web")]
-    return name if name in agents else ""
 
 
 @dataclass
@@ -38,6 +30,7 @@ class Member:
     last_call: float = 0.0
     wrapup: int = 0
     penalty: int = 0
+    interface: str = ""  # PJSIP/<agent> (desk) or PJSIP/<agent>-web (browser): the phone the queue rings
 
 
 @dataclass
@@ -46,7 +39,7 @@ class LiveState:
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
     callers: dict[str, dict] = field(default_factory=dict)  # caller uniqueid → entry
     channels: dict[str, dict] = field(default_factory=dict)  # channel name → info
-    agents: dict[str, dict] = field(default_factory=dict)  # agent → {state, reason, since}
+    agents: dict[str, dict] = field(default_factory=dict)  # agent → {state, reason, device, since}
     known_agents: set[str] = field(default_factory=set)
     queue_wrapup: dict[str, int] = field(default_factory=dict)  # queues.conf wrapuptime (not in member events)
     seq: int = 0
@@ -71,33 +64,52 @@ class LiveState:
             return "on_call", ""
         if status in UNREACHABLE:
             return "unreachable", ""
-        if any(
-            self.now() < m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call
-        ):
+        if self._wrapup_left(mine) > 0:
             return "wrapup", ""
         return "available", ""
 
+    def _wrapup_left(self, mine: list[Member]) -> float:
+        """Seconds of wrap-up the agent still has (0 when none): the latest end among their queues."""
+        ends = [m.last_call + max(m.wrapup, self.queue_wrapup.get(m.queue, 0)) for m in mine if m.last_call]
+        return max([end - self.now() for end in ends] + [0.0])
+
+    def device(self, agent: str) -> str:
+        """Which of the agent's phones the queues ring: 'desk', 'web', 'other' or '' (logged out)."""
+        return next((device_of(m.interface, agent) for m in self.members.values() if m.agent == agent), "")
+
     def _refresh_agent(self, agent: str, out: list) -> None:
         state, reason = self._derive(agent)
+        device = self.device(agent)
         current = self.agents.get(agent)
-        if current and current["state"] == state and current["reason"] == reason:
+        if current and (current["state"], current["reason"], current.get("device", "")) == (state, reason, device):
             return
         if state == "logged_out" and current is None:
             return
-        self.agents[agent] = {"state": state, "reason": reason, "since": self.now()}
-        queues = sorted(q for (q, a) in self.members if a == agent)
-        out.append(
-            (
-                "agent.state",
-                {
-                    "agent": agent,
-                    "state": state,
-                    "reason": reason,
-                    "queues": queues,
-                    "since": self.agents[agent]["since"],
-                },
-            )
-        )
+        # a new phone alone is not a new state: "since when" stays
+        since = self.now()
+        if current is not None and (current["state"], current["reason"]) == (state, reason):
+            since = current["since"]
+        self.agents[agent] = {"state": state, "reason": reason, "device": device, "since": since}
+        out.append(("agent.state", self.agent_view(agent)))
+
+    def agent_view(self, agent: str) -> dict:
+        """The agent's state as `agent.state` carries it (logged_out when nothing is known)."""
+        current = self.agents.get(agent) or {"state": "logged_out", "reason": "", "device": "", "since": None}
+        return {
+            "agent": agent,
+            "state": current["state"],
+            "reason": current["reason"],
+            "device": current.get("device", ""),
+            "queues": sorted(q for (q, a) in self.members if a == agent),
+            "since": current["since"],
+            # while in wrap-up, the whole seconds it still lasts as of this view (the page counts down from
+            # it with its own timer, so the two clocks need not agree); 0 otherwise
+            "wrapup_s": (
+                math.ceil(self._wrapup_left([m for m in self.members.values() if m.agent == agent]))
+                if current["state"] == "wrapup"
+                else 0
+            ),
+        }
 
     def tick(self) -> list:
         """Time alone ends a wrap-up: re-derive every agent."""
@@ -120,6 +132,8 @@ class LiveState:
         m.last_call = max(m.last_call, float(ev.get("LastCall") or 0))  # AgentComplete may have set it first
         m.wrapup = int(ev.get("Wrapuptime") or m.wrapup or 0)
         m.penalty = int(ev.get("Penalty") or m.penalty or 0)
+        # member events say Interface, QueueStatus says Location
+        m.interface = ev.get("Interface") or ev.get("Location") or ev.get("StateInterface") or m.interface
         self.members[(m.queue, agent)] = m
         return m
 
@@ -294,7 +308,7 @@ class LiveState:
         """The agent's channel in an active call, or '' when the agent is not talking to anyone."""
         for call in self.calls():
             for party in call["parties"]:
-                if agent_of(party["channel"], {agent}):
+                if is_agent_channel(party["channel"], agent):
                     return party["channel"]
         return ""
 

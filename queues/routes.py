@@ -24,7 +24,9 @@ from queues.schemas import (
     AgentCreated,
     AgentIn,
     AgentOut,
+    AgentStateOut,
     CallbackOut,
+    LoginIn,
     PauseIn,
     PauseOut,
     QueueCallOut,
@@ -206,10 +208,21 @@ async def _change_skill(username, queue, penalty, request, user, session) -> Age
 def _may_act_for(user: User, username: str) -> None:
     """Agents act for themselves; supervisors and admins for anyone."""
     if Role(user.role) == Role.agent and user.username != username:
-        raise HTTPException(403, f"agents may only change their own state (you are '{user.username}')")
+        raise HTTPException(403, f"agents may only see and change their own state (you are '{user.username}')")
 
 
-async def _agent_action(request, user, session, username, action, run) -> ActionOut:
+@router.get("/agents/{username}/state", response_model=AgentStateOut, responses=responses(403, 404, 503))
+async def agent_state(
+    username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+) -> AgentStateOut:
+    """The agent's live state, reason, the phone the queues ring (`device`) and queues, as `agent.state`
+    events carry it (an agent: only their own)."""
+    _may_act_for(user, username)
+    service.get_agent(session, username)
+    return AgentStateOut(**_ami(request).queues.state.agent_view(username))
+
+
+async def _agent_action(request, user, session, username, action, run, detail: dict | None = None) -> ActionOut:
     _may_act_for(user, username)
     agent = service.get_agent(session, username)
     queues = await run(_ami(request).ami, agent)
@@ -219,7 +232,7 @@ async def _agent_action(request, user, session, username, action, run) -> Action
         user=user,
         target=username,
         client=client_of(request),
-        detail={"queues": queues or []},
+        detail={"queues": queues or [], **(detail or {})},
     )
     session.commit()
     return ActionOut(agent=username, action=action, queues=queues or [])
@@ -227,16 +240,22 @@ async def _agent_action(request, user, session, username, action, run) -> Action
 
 @router.post("/agents/{username}/login", response_model=ActionOut, responses=ACTION_ERRORS)
 async def login(
-    username: str, request: Request, user: User = Depends(require_agent), session: Session = Depends(get_session)
+    username: str,
+    request: Request,
+    body: LoginIn | None = None,
+    user: User = Depends(require_agent),
+    session: Session = Depends(get_session),
 ) -> ActionOut:
-    return await _agent_action(
-        request,
-        user,
-        session,
-        username,
-        "login",
-        lambda ami, a: control.login(ami, a.username, service.skills(session, a)),
+    """Into every queue the agent has a skill for, ringing the phone `device` (default desk; no body is desk)."""
+    _may_act_for(user, username)
+    device = service.check_device(
+        service.get_agent(session, username), (body or LoginIn()).device, get_settings().webrtc_enabled
     )
+
+    async def run(ami, agent):
+        return await control.login(ami, agent.username, service.skills(session, agent), device)
+
+    return await _agent_action(request, user, session, username, "login", run, {"device": device})
 
 
 @router.post("/agents/{username}/logout", response_model=ActionOut, responses=ACTION_ERRORS)

@@ -77,6 +77,25 @@ class SkillIn(BaseModel):
     penalty: int = Field(0, ge=0, le=100, strict=True)
 
 
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device: Literal["desk", "web"] = Field(
+        "desk",
+        description="The phone the queues ring: desk (the agent's softphone, PJSIP/<agent>) or web (the browser "
+        "phone of /agent, PJSIP/<agent>-web). One at a time: 409 while logged in with the other.",
+    )
+
+
+class AgentStateOut(BaseModel):
+    agent: str
+    state: Literal["logged_out", "available", "ringing", "on_call", "wrapup", "paused", "unreachable"]
+    reason: str = Field(description="The pause reason while paused.")
+    device: str = Field(description="desk, web, other (a member added by hand) or empty when logged out.")
+    queues: list[str]
+    since: float | None = Field(description="Unix time the state began; null when nothing is known yet.")
+    wrapup_s: int = Field(0, description="While in wrap-up: the seconds it still lasts; 0 otherwise.")
+
+
 class PauseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str

@@ -68,6 +68,8 @@ async def build(ami, event: dict, timeout: float) -> dict:
         "agent": event.get("MemberName", ""),
         "queue": event.get("Queue", ""),
         "uniqueid": event.get("Uniqueid", ""),
+        # the call's id everywhere else (call records, recordings, dispositions)
+        "linkedid": event.get("Linkedid") or event.get("Uniqueid", ""),
         "channel": channel,
         "caller": {"number": number, "name": event.get("CallerIDName", "")},
         "ivr": ivr,

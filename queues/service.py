@@ -18,6 +18,7 @@ from api.users.models import Role, User
 from centralita.db import saved_id
 from centralita.destinations import QUEUE_NAME_RULE, is_queue_name
 from centralita.errors import FieldError
+from centralita.telephony.endpoints import DEVICES, WEB_SUFFIX, Device
 from queues.destinations import validate_overflow
 from queues.models import AgentEndpoint, Queue, QueueMember
 
@@ -118,6 +119,8 @@ def create_agent(
     client: str = "",
 ) -> tuple[AgentEndpoint, str, str]:
     """A user account plus its softphone. Returns (endpoint, web password, SIP password): both shown once."""
+    if username.endswith(WEB_SUFFIX):
+        raise QueueError("username", f"may not end in '{WEB_SUFFIX}': that names an agent's browser phone")
     if not EXTENSION_RE.match(extension or "") or extension in RESERVED_EXTENSIONS:
         raise QueueError("extension", "2-8 digits, not a service number (600)")
     if contact and not CONTACT_RE.match(contact):
@@ -190,6 +193,18 @@ def set_skill(
         detail={"queue": queue_name, "penalty": penalty},
         client=client,
     )
+
+
+def check_device(agent: AgentEndpoint, device: str, webrtc_enabled: bool) -> Device:
+    """The phone an agent logs into queues with: `desk` (their softphone) or `web` (the browser phone,
+    which a pinned desk phone or gateway (`contact`) and a server without WebRTC do not have)."""
+    for known in DEVICES:
+        if device == known:
+            if known == "web" and (agent.contact or not webrtc_enabled):
+                why = "a fixed contact" if agent.contact else "CENTRALITA_WEBRTC_ENABLED is off"
+                raise QueueError("device", f"agent '{agent.username}' has no browser phone ({why})", 409)
+            return known
+    raise QueueError("device", f"one of {', '.join(DEVICES)}")
 
 
 def check_pause_reason(reason: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from centralita.telephony import endpoints
 from centralita.timeutil import utcnow
 from recorder.models import Recording
 
@@ -78,7 +79,7 @@ def on_event(session: Session, ev: dict, host_path) -> Recording | None:
             row.language = ev["RecLanguage"][:8]
     elif phase == "end":
         row.ended_at = row.ended_at or utcnow()
-        row.agent = (ev.get("Agent") or row.agent)[:64]
+        row.agent = (_agent_name(session, ev.get("Agent", "")) or row.agent)[:64]
         row.agents = _with_agent(row.agents, row.agent, first=True)
         row.queue = (ev.get("Queue") or row.queue)[:64]
         row.ivr_path = (ev.get("Path") or row.ivr_path)[:255]
@@ -95,10 +96,24 @@ def _with_agent(agents: list, agent: str, first: bool = False) -> list:
     return [agent, *agents] if first else [*agents, agent]
 
 
-def _add_agent_to_call(session: Session, linkedid: str, agent: str) -> Recording | None:
-    """An agent's phone answered a call that reached them by transfer or dialling ([centralita-record-agent]
-    runs on their channel, which shares the call's linkedid): the call's recording names them too."""
+def _agent_name(session: Session, name: str) -> str:
+    """The agent an endpoint name stands for: the browser phone `<agent>-web` is `<agent>`
+    (centralita.telephony.endpoints); a name that is no agent's phone stays as it came."""
+    from queues.models import AgentEndpoint
+
+    if not name:
+        return ""
+    candidates = {name, name.removesuffix(endpoints.WEB_SUFFIX)}
+    known = set(session.exec(select(AgentEndpoint.username).where(col(AgentEndpoint.username).in_(candidates))))
+    return endpoints.agent_of_endpoint(name, known) or name
+
+
+def _add_agent_to_call(session: Session, linkedid: str, endpoint: str) -> Recording | None:
+    """An agent's phone answered a call that reached them by the queue, a transfer or dialling
+    ([centralita-record-agent] runs on their channel, which shares the call's linkedid, and names its
+    endpoint): the call's recording names that agent too."""
     row = session.exec(select(Recording).where(Recording.linkedid == linkedid).order_by(col(Recording.id))).first()
+    agent = _agent_name(session, endpoint)
     if row is None or not agent:
         return row
     row.agents = _with_agent(row.agents, agent[:64])

@@ -2,8 +2,8 @@
 
 MixMonitorMute (AMI) mutes both directions: MixMonitor keeps writing silence, so the recording's
 timeline stays whole and `Recording.pauses` ([{start, end}] in seconds from its start) says where.
-Who may: a supervisor, or the agent on that call (an agent channel `PJSIP/<agent>-…` in the same
-call, i.e. with the recording's linkedid)."""
+Who may: a supervisor, or the agent on that call (one of the agent's channels, desk or browser phone
+(centralita.telephony.endpoints), in the same call, i.e. with the recording's linkedid)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from centralita.errors import Conflict, FieldError, NotFound
 from centralita.telephony.ami import AmiUnavailable
+from centralita.telephony.endpoints import is_agent_channel
 from centralita.timeutil import utcnow
 from recorder.models import Recording
 
@@ -42,9 +43,8 @@ def recording_of(session: Session, uniqueid: str) -> Recording:
 def may_control(channels: list[dict], row: Recording, user, agent_username: str) -> bool:
     if getattr(user, "role", "") in ("supervisor", "admin"):
         return True
-    prefix = f"PJSIP/{agent_username}-"
-    return bool(agent_username) and any(
-        c.get("Linkedid") == row.linkedid and c.get("Channel", "").startswith(prefix) for c in channels
+    return any(
+        c.get("Linkedid") == row.linkedid and is_agent_channel(c.get("Channel", ""), agent_username) for c in channels
     )
 
 

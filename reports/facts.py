@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from api.calls.models import CallRecord, CdrEntry
+from centralita.telephony.endpoints import agent_of
 from dialer.models import Attempt, Campaign
 from ivr.flowdef import is_nps_question
 from ivr.metrics import classify
 from ivr.models import Flow, FlowVersion, SurveyAnswer
-from queues.live import agent_of
 from queues.models import AgentEndpoint, Queue, QueueLogEntry
 from reports.models import ReportAgentLeg, ReportCall, ReportQueueSetting, ReportQueueVisit
 
@@ -235,9 +235,10 @@ def transfer_parts(
     """The legs of agents a call reached by a transfer to their extension, from the call's CDRs: queue_log
     writes nothing for them. `visits`: the queue_log legs of every visit of one call (one linkedid).
 
-    Each agent channel (`PJSIP/<agent>-…` of a known agent) on the call is one part, from its first
-    answered CDR (dstchannel or channel) to its last one, its talk the seconds covered by them (a
-    consultation before an attended transfer completes is theirs too: their phone was on the call). A
+    Each agent channel (`PJSIP/<agent>-…`, or the browser phone's `PJSIP/<agent>-web-…`, of a known agent)
+    on the call is one part, from its first answered CDR (dstchannel or channel) to its last one, its
+    talk the seconds covered by them (a consultation before an attended transfer completes is theirs
+    too: their phone was on the call). A
     channel the queue rang (a CONNECT of that agent while it was up) is the queue_log leg, not a part.
     A part belongs to the visit whose transferring leg is the latest to have started before it; it ended
     by `transfer` when another agent took the call on after it, `agent` when the call went on without

@@ -37,6 +37,17 @@ AGENT_STATES = {
     "logged_out": "Desconectado",
 }
 PAUSE_REASONS = {"break": "descanso", "lunch": "almuerzo", "training": "formación", "backoffice": "back office"}
+# The default codes of CENTRALITA_CALL_DISPOSITIONS (an agent's result of a call); other codes show raw.
+CALL_DISPOSITIONS = {
+    "resuelto": "Resuelto",
+    "informacion": "Información dada",
+    "reclamo": "Reclamo registrado",
+    "derivado": "Derivado a otra área",
+    "sin_solucion": "Sin solución",
+    "otro": "Otro",
+}
+# Which of an agent's phones the queues ring (queues/control.py).
+DEVICES = {"desk": "teléfono de escritorio", "web": "teléfono web", "other": "otro teléfono"}
 CAMPAIGN_STATES = {"stopped": "Detenida", "running": "En curso", "paused": "En pausa"}
 CAMPAIGN_MODES = {
     "preview": "Vista previa",
@@ -75,6 +86,8 @@ KINDS: dict[str, dict[str, str]] = {
     "direction": DIRECTIONS,
     "agent_state": AGENT_STATES,
     "pause_reason": PAUSE_REASONS,
+    "call_disposition": CALL_DISPOSITIONS,
+    "device": DEVICES,
     "campaign_state": CAMPAIGN_STATES,
     "campaign_mode": CAMPAIGN_MODES,
     "recording_stage": RECORDING_STAGES,

@@ -5,6 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from centralita.timeutil import utcnow
+
 
 class CdrEntry(SQLModel, table=True):
     """One CDR line exactly as Asterisk wrote it; (uniqueid, sequence) makes ingestion idempotent."""
@@ -65,3 +67,19 @@ class IngestCursor(SQLModel, table=True):
     inode: int = 0
     first_line_sha1: str = Field(default="", max_length=40)
     offset: int = 0
+
+
+class CallDisposition(SQLModel, table=True):
+    """An agent's result of a call they were on: a code (CENTRALITA_CALL_DISPOSITIONS) and a note. Keyed
+    by the call's linkedid, not the call record's id, so it can be given as soon as the call ends, before
+    the CDR is ingested; one per agent and call (a transferred call gets one from each agent)."""
+
+    __tablename__ = "call_dispositions"
+    __table_args__ = (UniqueConstraint("linkedid", "agent", name="uq_call_dispositions_linkedid_agent"),)
+    id: int | None = Field(default=None, primary_key=True)
+    linkedid: str = Field(index=True, max_length=64)
+    agent: str = Field(max_length=64)  # the agent (endpoint name) whose result it is
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    code: str = Field(max_length=64)
+    note: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=utcnow)

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.calls.models import CallRecord, CdrEntry, IngestCursor
+from centralita.telephony.endpoints import channel_like_patterns
 
 # Column order of asterisk/templates/cdr_custom.conf.j2.
 CDR_COLUMNS = [
@@ -228,7 +229,8 @@ def list_calls(session: Session, filters: CallFilters, limit: int, offset: int) 
 
 def own_calls(session: Session, user) -> list:
     """Conditions limiting call records to what `user` may see: everything for supervisors and admins;
-    for an agent only the calls their softphone was on (a channel `PJSIP/<endpoint>-…`) or that were
+    for an agent only the calls one of their phones was on (desk `PJSIP/<endpoint>-…` or browser
+    `PJSIP/<endpoint>-web-…`, centralita.telephony.endpoints) or that were
     recorded as theirs — the same endpoint /recordings identifies them by (recorder.search.agent_username).
     An agent without an endpoint sees none."""
     if getattr(user, "role", "") != "agent":
@@ -241,11 +243,11 @@ def own_calls(session: Session, user) -> list:
     endpoint = agent_username(session, user)
     if not endpoint:
         return [false()]
-    # The channels column is a JSON list of names: match the quoted start of one, LIKE-escaped.
-    needle = ('"PJSIP/' + endpoint + "-").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # The channels column is a JSON list of names: match one quoted name of the agent's phones exactly.
+    channels = cast(CallRecord.channels, String)
     return [
         or_(
-            cast(CallRecord.channels, String).like(f"%{needle}%", escape="\\"),
+            *(channels.like(f'%"{p}"%', escape="\\") for p in channel_like_patterns(endpoint)),
             col(CallRecord.linkedid).in_(select(Recording.linkedid).where(Recording.agent == endpoint)),
         )
     ]

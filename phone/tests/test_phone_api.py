@@ -185,8 +185,28 @@ def test_the_agent_page_needs_a_login_and_carries_no_credentials(client):
 
     with session_scope() as s:
         assert web_password(get_settings(), s.exec(select(AgentEndpoint)).first()) not in html
-    for static in ("/static/phone.js", "/static/agent.js", "/static/agent.css", "/static/vendor/jssip.min.js"):
+    for static in (
+        "/static/phone.js",
+        "/static/agent.js",
+        "/static/agent_state.js",
+        "/static/disposition.js",
+        "/static/agent.css",
+        "/static/vendor/jssip.min.js",
+    ):
         assert client.get(static).status_code == 200, static
+
+
+def test_the_agent_page_has_the_state_controls_and_the_disposition_form_only_for_an_agent(client):
+    login(client, "ana", "correct-horse-2")
+    html = client.get("/agent").text
+    assert 'id="ag" data-agent="ana"' in html and "Entrar en mis colas" in html and "Salir de las colas" in html
+    assert '<option value="lunch">almuerzo</option>' in html  # the pause reasons of POST /api/agents/{u}/pause
+    assert '<option value="reclamo">Reclamo registrado</option>' in html  # CENTRALITA_CALL_DISPOSITIONS
+    assert 'id="disp"' in html and 'maxlength="1000"' in html
+    # a user without an agent phone gets neither: the page says only why (phone.js)
+    login(client, "marta", "correct-horse-1")
+    html = client.get("/agent").text
+    assert 'id="ag"' not in html and 'id="disp"' not in html and "no_agent" in html
 
 
 def test_wss_needs_its_certificate_and_renders_tls(client, monkeypatch, tmp_path):

@@ -58,6 +58,27 @@ def test_queue_and_agent_admin(client):
     assert {"queue.create", "agent.create", "agent.skill"} <= {row["action"] for row in rows}
 
 
+def test_login_names_a_phone_and_the_state_is_the_agents_own(client):
+    boss = auth(client, "boss", "boss-password-1")
+    ana = auth(client, "ana", "agent-password-1")
+    assert client.post("/api/agents", json={"username": "marta", "extension": "1005"}, headers=boss).status_code == 201
+    pinned = {"username": "mesa", "extension": "1006", "contact": "sip:mesa@192.0.2.10:5060"}
+    assert client.post("/api/agents", json=pinned, headers=boss).status_code == 201
+    web = {"device": "web"}
+    # a desk phone pinned to an address has no browser phone: refused before Asterisk is asked
+    r = client.post("/api/agents/mesa/login", json=web, headers=boss)
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["body", "device"]
+    r = client.post("/api/agents/marta/login", json={"device": "phone"}, headers=boss)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "device"
+    assert client.post("/api/agents/marta/login", json=web, headers=boss).status_code == 503  # no AMI here
+    assert client.post("/api/agents/marta/login", json=web, headers=ana).status_code == 403
+    assert client.get("/api/agents/marta/state", headers=ana).status_code == 403
+    assert client.get("/api/agents/marta/state", headers=boss).status_code == 503
+    assert client.get("/api/agents/nadie/state", headers=boss).status_code == 404
+    r = client.post("/api/agents", json={"username": "marta-web", "extension": "1007"}, headers=boss)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "username"]
+
+
 def test_event_stream_refuses_a_bad_token(client):
     with pytest.raises(WebSocketDisconnect) as info:
         with client.websocket_connect("/api/events?token=nope") as ws:
@@ -72,6 +93,9 @@ def test_event_filters():
     assert wanted(state, "q1", None) and not wanted(state, "q2", None)
     assert wanted(joined, "q2", None) and not wanted(joined, "q1", None)
     assert wanted(call, None, "a2") and not wanted(call, None, "a1")
+    # a call of the agent's browser phone is the agent's
+    browser = {"type": "call.started", "data": {"agent": "", "parties": [{"channel": "PJSIP/a2-web-00000001"}]}}
+    assert wanted(browser, None, "a2") and not wanted(browser, None, "a1")
     assert not wanted({"type": "calls.recorded", "data": {}}, None, None)
 
 

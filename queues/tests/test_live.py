@@ -1,6 +1,6 @@
 """The live state machine, fed the AMI events Asterisk 22 sends (recorded from a real call)."""
 
-from queues.live import LiveState, agent_of
+from queues.live import LiveState
 
 
 class Clock:
@@ -63,13 +63,16 @@ def test_a_queued_call_walks_the_agent_through_every_state():
     s.apply({"Event": "AgentComplete", "Queue": "atencion", "MemberName": "agent1", "TalkTime": "10"})
     assert kinds(s.apply({"Event": "Hangup", "Channel": "PJSIP/demo-1"})) == [("call.ended", "")]
     assert s.agent_channel("agent1") == ""
-    assert kinds(s.apply(member("QueueMemberStatus", "agent1", status=1))) == [("agent.state", "wrapup")]
+    [(kind, wrap)] = s.apply(member("QueueMemberStatus", "agent1", status=1))
+    assert (kind, wrap["state"], wrap["wrapup_s"]) == ("agent.state", "wrapup", 2)  # the page's countdown
     assert s.tick() == []
-    clock.t += 2.1
+    clock.t += 1.5
+    assert s.agent_view("agent1")["wrapup_s"] == 1
+    clock.t += 0.6
     assert kinds(s.tick()) == [("agent.state", "available")]
     seqs = [d["seq"] for _k, d in s.tick() + s.apply(member("QueueMemberPause", "agent1", paused="1", reason="lunch"))]
     assert seqs == [s.seq]
-    assert s.agents["agent1"] == {"state": "paused", "reason": "lunch", "since": clock.t}
+    assert s.agents["agent1"] == {"state": "paused", "reason": "lunch", "device": "desk", "since": clock.t}
     assert kinds(s.apply({"Event": "QueueMemberRemoved", "Queue": "atencion", "MemberName": "agent1"})) == [
         ("agent.state", "logged_out")
     ]
@@ -122,10 +125,31 @@ def test_rebuild_from_asterisk_answers_keeps_unchanged_since():
     ]
 
 
-def test_agent_of_needs_a_known_agent():
-    assert agent_of("PJSIP/agent1-0000002a", {"agent1"}) == "agent1"
-    assert agent_of("PJSIP/demo-0000002a", {"agent1"}) == ""
-    assert agent_of("Local/cb1@x-0001;1", {"agent1"}) == ""
-    # the agent's browser phone is the same agent; an unknown name with the suffix is nobody
-    assert agent_of("PJSIP/agent1-web-0000002b", {"agent1"}) == "agent1"
-    assert agent_of("PJSIP/stranger-web-0000002b", {"agent1"}) == ""
+def test_a_browser_phone_member_names_the_agent_and_its_device():
+    clock = Clock()
+    s = LiveState(now=clock, known_agents={"agentb"})
+    added = s.apply(member("QueueMemberAdded", "agentb", Interface="PJSIP/agentb-web"))
+    assert [(k, d["agent"], d["state"], d["device"]) for k, d in added] == [
+        ("agent.state", "agentb", "available", "web")
+    ]
+    assert s.agent_view("agentb") | {"seq": 0} == {
+        "agent": "agentb",
+        "state": "available",
+        "reason": "",
+        "device": "web",
+        "queues": ["atencion"],
+        "since": 1000.0,
+        "wrapup_s": 0,
+    } | {"seq": 0}
+    # its call is the agent's call (the spy target, the event stream's filter)
+    s.apply({"Event": "Newchannel", "Channel": "PJSIP/demo-1", "Uniqueid": "1.0", "CallerIDNum": "555"})
+    s.apply({"Event": "Newchannel", "Channel": "PJSIP/agentb-web-00000002", "Uniqueid": "1.1", "CallerIDNum": "1401"})
+    s.apply({"Event": "BridgeEnter", "Channel": "PJSIP/demo-1", "BridgeUniqueid": "b1"})
+    [(_k, call)] = s.apply({"Event": "BridgeEnter", "Channel": "PJSIP/agentb-web-00000002", "BridgeUniqueid": "b1"})
+    assert call["agent"] == "agentb" and s.agent_channel("agentb") == "PJSIP/agentb-web-00000002"
+    # an agent nobody knows anything about is logged out, and QueueStatus' Location names the phone too
+    assert s.agent_view("nobody")["state"] == "logged_out" and s.agent_view("nobody")["since"] is None
+    s.rebuild(
+        [{"Event": "QueueMember", "Queue": "atencion", "Name": "agentb", "Location": "PJSIP/agentb", "Status": "1"}], []
+    )
+    assert s.agent_view("agentb")["device"] == "desk"

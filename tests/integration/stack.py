@@ -30,6 +30,9 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
         for k, v in os.environ.items()
         if not k.startswith("CENTRALITA_") and k not in ("DATABASE_URL", "REDIS_URL")
     }
+    # The stack's processes run from data_dir: without this the venv's editable install would import the
+    # checkout it was made from (the main tree), not the one under test (a git worktree).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     env.update(
         {
             "CENTRALITA_DATA_DIR": str(data_dir),
@@ -47,9 +50,6 @@ def test_env(data_dir: Path, database_url: str, port_base: int = 25000) -> dict[
             # slow machine, and a call Asterisk finds no port for is refused with 488 Not Acceptable Here.
             "CENTRALITA_RTP_START": str(port_base + 400),
             "CENTRALITA_RTP_END": str(port_base + 899),
-            # The services run this checkout's code, not whatever the venv's editable install points at
-            # (a git worktree sharing the main checkout's venv would otherwise test the main checkout).
-            "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
         }
     )
     return env

@@ -1,8 +1,12 @@
 """The browser phone on the real stack: Debian's Chromium (Playwright) logs in on /agent, JsSIP
-registers as `<agent>-web` over the API's same-origin websocket relay to Asterisk's ws transport, a
-sipp caller goes into a queue the browser phone serves, the page rings, the agent answers in the page
-and the caller's 440 Hz RTP tone is measured in the page with WebAudio; then the agent hangs up.
-Wrong credentials give a clear message.
+registers as `<agent>-web` over the API's same-origin websocket relay to Asterisk's ws transport, the
+agent logs into the queue from the page (the queue then rings the browser phone), pauses and becomes
+ready again, a sipp caller goes into the queue, the page rings, the agent answers in the page and the
+caller's 440 Hz RTP tone is measured in the page with WebAudio; holds and resumes; the agent hangs up,
+the page counts the wrap-up down and moves the keyboard to the disposition form, and the agent gives the
+call its disposition; the call record, the queue outcome and the recording name the agent.
+Wrong credentials, a denied microphone (the agent cannot become ready) and a user without a phone
+each get their one clear message.
 
 Media stays on loopback: Chromium runs with --allow-loopback-in-peer-connection, the page with
 ?ice=loopback keeps only 127.0.0.1 candidates, and Asterisk's rtp.conf maps its host candidate (the
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import queues_sip as sip
+from ami_events import AmiEvents
 from stack import Stack, port_base
 
 from conftest import _require_tools
@@ -31,7 +36,9 @@ QUEUE = "ventas"
 AGENT, EXT = "agentb", "1401"
 CHROMIUM = "/usr/lib/chromium/chromium"
 ADMIN = ("boss", "boss-password-1")
-REPO = Path(__file__).resolve().parents[2]
+NO_PHONE = ("sinfono", "sinfono-password-1")  # a user with no agent phone
+SHOTS = os.environ.get("CENTRALITA_SHOTS_DIR")  # where to save screenshots of the page, if set
+WRAPUP = 60
 
 
 def _host_address() -> str:
@@ -58,9 +65,12 @@ def stack(tmp_path_factory):
             "with session_scope() as s: s.add(Trunk(name='demo', match='127.0.0.1'))"
         )
         subprocess.run([sys.executable, "-c", code], env=s.env, cwd=data_dir, check=True, timeout=60)
-        s.cli("queues", "add", QUEUE, "--max-wait", "60", "--announce-frequency", "0")
+        # a wrap-up long enough for the page's countdown to be seen after the hang-up
+        s.cli("queues", "add", QUEUE, "--max-wait", "60", "--announce-frequency", "0", "--wrapup", str(WRAPUP))
         out = s.cli("queues", "agent-add", AGENT, EXT, "--role", "agent").stdout
-        s.passwords = {AGENT: out.split("web password: ")[1].split()[0]}
+        s.passwords = {AGENT: out.split("web password: ")[1].split()[0], NO_PHONE[0]: NO_PHONE[1]}
+        s.cli("queues", "skill", AGENT, QUEUE)
+        s.cli("user", "add", NO_PHONE[0], "--role", "agent", "--password", NO_PHONE[1])
         s.start_redis()
         s.start_asterisk()
         s.start_service("fastagi")
@@ -107,10 +117,10 @@ def browser(tone_wav):
             b.close()
 
 
-def _login(page, stack) -> None:
+def _login(page, stack, user: str = AGENT) -> None:
     page.goto(f"{stack.api_url}/login")
-    page.fill("input[name=username]", AGENT)
-    page.fill("input[name=password]", stack.passwords[AGENT])
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", stack.passwords[user])
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/$"))
 
@@ -170,10 +180,31 @@ def test_a_denied_microphone_gives_a_clear_message(stack, browser):
     page.goto(f"{stack.api_url}/agent")
     page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.micOk === false", timeout=20000)
     assert "no permite usar el micrófono" in page.locator("#ph-error").inner_text()
+    # ... and the agent is not set ready: the login stays off, saying why, and Asterisk has no member
+    page.wait_for_selector("#ag-now[data-state='logged_out']", timeout=15000)
+    assert page.locator("#ag-login").is_disabled()
+    assert "Sin micrófono" in page.locator("#ag-mic").inner_text() and page.locator("#ag-mic").is_visible()
+    page.locator("#ag-login").dispatch_event("click")  # even a click that reaches it does nothing
+    time.sleep(1.0)
+    assert page.locator("#ag-now").get_attribute("data-state") == "logged_out"
+    assert f"PJSIP/{AGENT}" not in _asterisk(stack, f"queue show {QUEUE}")
     context.close()
 
 
-def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser, tmp_path):
+def test_a_user_without_a_phone_sees_only_why(stack, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    _login(page, stack, NO_PHONE[0])
+    page.goto(f"{stack.api_url}/agent")
+    page.wait_for_function("() => window.CentralitaPhone && window.CentralitaPhone.state === 'failed'", timeout=20000)
+    assert "no tiene un teléfono de agente" in page.locator("#ph-conn").inner_text()
+    time.sleep(1.0)  # nothing else arrives later (the microphone is not even asked for)
+    assert page.locator("#ph-error").is_hidden() and page.evaluate("window.CentralitaPhone.micOk") is None
+    assert page.locator("#ag").count() == 0 and page.locator("#disp").count() == 0
+    context.close()
+
+
+def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, browser):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     page = context.new_page()
     console: list[str] = []
@@ -186,12 +217,22 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     assert page.locator("#ph-conn").inner_text() == "Teléfono listo"
     contacts = _asterisk(stack, f"pjsip show contacts like {AGENT}-web")
     assert f"{AGENT}-web/sip:" in contacts and "Avail" in contacts  # qualify answered over the websocket
-    shots = REPO / "docs" / "shots"
-    if shots.is_dir():
-        page.screenshot(path=str(shots / "agent-phone.png"))
 
-    # The browser phone serves the queue (the member names the agent in queue_log).
-    _asterisk(stack, f"queue add member PJSIP/{AGENT}-web to {QUEUE} penalty 0 as {AGENT}")
+    # The agent logs into the queue from the page: the member is the browser phone, named after the agent.
+    page.wait_for_selector("#ag:not([hidden]) #ag-now[data-state='logged_out']", timeout=15000)
+    page.wait_for_function("() => !document.getElementById('ag-login').disabled", timeout=10000)  # mic allowed
+    page.click("#ag-login")
+    page.wait_for_selector("#ag-now[data-state='available'][data-device='web']", timeout=15000)
+    members = _asterisk(stack, f"queue show {QUEUE}")
+    assert f"{AGENT} (PJSIP/{AGENT}-web" in members and f"(PJSIP/{AGENT} from" not in members, members
+    # a pause with a reason, then ready again, from the page
+    page.select_option("#ag-reason", "lunch")
+    page.click("#ag-pause-go")
+    page.wait_for_selector("#ag-now[data-state='paused']", timeout=10000)
+    assert "almuerzo" in page.locator("#ag-now").inner_text()
+    assert "paused:lunch" in _asterisk(stack, f"queue show {QUEUE}")
+    page.click("#ag-ready")
+    page.wait_for_selector("#ag-now[data-state='available']", timeout=10000)
     work = sip.workdir()
     tone = work / "tone440.al"
     subprocess.run(
@@ -216,6 +257,24 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
         time.sleep(1.0)
         heard = page.evaluate(MEASURE)
         channels = _asterisk(stack, "core show channels concise")
+        # DTMF from the page's keypad and from the keyboard reaches Asterisk on the browser phone's channel
+        with AmiEvents(stack.settings()) as ami:
+            page.click("#ph-keypad button[data-key='5']")
+            page.locator("#ph-hangup").focus()
+            page.keyboard.press("#")
+
+            def digits():
+                got = [
+                    e.get("Digit")
+                    for e in ami.events
+                    if e.get("Event") == "DTMFEnd"
+                    and e.get("Direction") == "Received"
+                    and e.get("Channel", "").startswith(f"PJSIP/{AGENT}-web-")
+                ]
+                return got if len(got) >= 2 else None
+
+            dtmf = stack.wait_for(digits, 10, 0.2)
+        assert dtmf == ["5", "#"], [e for e in ami.events if e.get("Event", "").startswith("DTMF")]
         page.click("#ph-hold")
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'held'", timeout=10000)
         page.click("#ph-hold")
@@ -223,6 +282,23 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
         page.click("#ph-hangup")
         page.wait_for_function("() => document.getElementById('phone').dataset.call === 'idle'", timeout=10000)
         rc = caller.wait(30)
+        # wrap-up, counted down on the page from the seconds the server said were left
+        page.wait_for_selector("#ag-now[data-state='wrapup']", timeout=15000)
+        page.wait_for_selector("#ag-left:not([hidden])", timeout=5000)
+        left = int(page.locator("#ag-left").get_attribute("data-left") or 0)
+        assert 0 < left <= WRAPUP and f"Quedan {left} s de posllamada" == page.locator("#ag-left").inner_text()
+        # the disposition of the call just ended, from the page
+        page.wait_for_selector("#disp:not([hidden]) #disp-form:not([hidden])", timeout=10000)
+        linkedid = page.evaluate("window.CentralitaDisposition.linkedid")
+        page.select_option("#disp-code", "reclamo")
+        assert page.evaluate("document.activeElement.id") == "disp-code"  # the keyboard is on the form
+        page.fill("#disp-note", "Corte de agua en la calle 5")
+        _shots(page)
+        page.click("#disp-save")
+        page.wait_for_selector("#disp-done:not([hidden])", timeout=15000)
+        assert "Reclamo registrado" in page.locator("#disp-done").inner_text()
+        page.click("#ag-logout")
+        page.wait_for_selector("#ag-now[data-state='logged_out']", timeout=10000)
     finally:
         caller.stop()
         context.close()
@@ -231,7 +307,8 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     assert "error" not in heard, f"{heard} / console: {console[-20:]}"
     assert abs(heard["hz"] - 440) < 15, heard
     assert rc is not None
-    # The other way: Chromium's fake microphone (1000 Hz) is the agent leg (right) of the recording.
+    # The other way: Chromium's fake microphone (1000 Hz) is the agent leg (right) of the recording, the
+    # caller's tone its left.
     monitor = _monitor_dir(stack)
     # MixMonitor writes <uniqueid>.raw and touches .raw.done; the API then wraps it as a WAV (and
     # removes the raw): either one will do.
@@ -241,9 +318,55 @@ def test_the_browser_phone_registers_rings_answers_and_hears_the_caller(stack, b
     time.sleep(1.0)
     raw = next((p for p in sorted(monitor.rglob("*.wav")) + sorted(monitor.rglob("*.raw")) if p.is_file()), None)
     assert raw is not None
-    said = _peak_hz(raw, channel=1)
-    print(json.dumps({"agent_leg": said, "caller_leg": _peak_hz(raw, channel=0)}))
+    said, heard_by_asterisk = _peak_hz(raw, channel=1), _peak_hz(raw, channel=0)
+    print(json.dumps({"agent_leg": said, "caller_leg": heard_by_asterisk}))
     assert abs(said["hz"] - 1000) < 15, said
+    assert abs(heard_by_asterisk["hz"] - 440) < 15, heard_by_asterisk  # and sipp's 440 Hz the caller leg
+    _the_records_name_the_agent(stack, linkedid)
+
+
+def _the_records_name_the_agent(stack, linkedid: str) -> None:
+    """The call record, the queue outcome and the recording of the browser-phone call name the agent."""
+    boss = stack.token(*ADMIN)
+
+    def call_record():
+        items = stack.get("/api/calls", boss, linkedid=linkedid).json()["items"]
+        return items[0] if items else None
+
+    record = stack.wait_for(call_record, 20, 0.5)
+    assert record and record["agents"] == [AGENT], record
+    assert any(c.startswith(f"PJSIP/{AGENT}-web-") for c in record["channels"])
+    assert [(d["agent"], d["code"], d["note"]) for d in record["dispositions"]] == [
+        (AGENT, "reclamo", "Corte de agua en la calle 5")
+    ]
+
+    def queue_outcome():
+        rows = stack.get("/api/queues/history/calls", boss, queue=QUEUE).json()
+        return next((r for r in rows if r["callid"] == linkedid and r["outcome"] != "waiting"), None)
+
+    outcome = stack.wait_for(queue_outcome, 20, 0.5)
+    assert outcome and outcome["outcome"] == "answered" and outcome["agent"] == AGENT, outcome
+
+    mine = stack.token(AGENT, stack.passwords[AGENT])
+
+    def recording():
+        items = stack.get("/api/recordings", mine, caller="5550101").json()["items"]  # the agent's own list
+        return next((r for r in items if r["linkedid"] == linkedid and r["agent"]), None)
+
+    rec = stack.wait_for(recording, 20, 0.5)
+    assert rec and rec["agent"] == AGENT and rec["agents"] == [AGENT], rec
+
+
+def _shots(page) -> None:
+    """The README's pictures of this real call's page (agent-phone.png at 1280 px, agent-phone-390.png at a
+    phone's width), when CENTRALITA_SHOTS_DIR is set (docs/shots)."""
+    if not SHOTS:
+        return
+    for width, name in ((1280, "agent-phone.png"), (390, "agent-phone-390.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        page.screenshot(path=f"{SHOTS}/{name}", full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 800})
 
 
 def test_the_phone_registers_again_after_asterisk_restarts_without_a_reload(stack, browser):
@@ -305,7 +428,7 @@ def _monitor_dir(stack) -> Path:
 
 
 def _peak_hz(raw: Path, channel: int) -> dict:
-    """The loudest frequency (50 Hz steps, Goertzel) of one channel of MixMonitor's interleaved 8 kHz
+    """The loudest frequency (50 Hz steps and 440 Hz, Goertzel) of one channel of MixMonitor's interleaved 8 kHz
     16-bit stereo file, early in the call (the recording starts when the agent answers)."""
     import array
     import math
@@ -330,7 +453,8 @@ def _peak_hz(raw: Path, channel: int) -> dict:
             s1, s2 = x + coeff * s1 - s2, s1
         return s1 * s1 + s2 * s2 - coeff * s1 * s2
 
-    scan = {f: power(f) for f in range(200, 3850, 50)}
+    # 50 Hz steps plus the caller's 440 Hz, which the steps miss (a 1.5 s window is narrower than 10 Hz)
+    scan = {f: power(f) for f in sorted({*range(200, 3850, 50), 440})}
     hz = max(scan, key=lambda f: scan[f])
     return {
         "hz": hz,

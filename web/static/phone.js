@@ -1,7 +1,10 @@
 /* Centralita browser phone (issue 12): JsSIP (web/static/vendor/jssip.min.js) registered with the
    credentials of GET /api/agents/me/phone over the same-origin SIP websocket /api/phone/ws.
    No build step. The page (/agent) gives the elements; window.CentralitaPhone exposes the state for
-   tests and for other scripts of the page (screen pop). Spanish texts come from data-text. */
+   tests and for other scripts of the page, which also get DOM events on `document`:
+   centralita:phone (the phone's settings arrived: the user has a browser phone), centralita:mic
+   (detail.ok: the microphone may be used) and centralita:call (detail.state: idle, ringing, calling,
+   talking, held). Spanish texts come from data-text. */
 (function () {
   "use strict";
   var root = document.getElementById("phone");
@@ -17,6 +20,7 @@
   var ua = null, session = null, ring = null, audioCtx = null, config = null;
 
   function log(kind, detail) { api.events.push({ kind: kind, detail: detail || "", at: Date.now() }); }
+  function tell(name, detail) { document.dispatchEvent(new CustomEvent("centralita:" + name, { detail: detail })); }
   function fmt(key, value) { return (T[key] || key).replace("{s}", value == null ? "" : value); }
 
   function setConn(state, text) {
@@ -35,6 +39,8 @@
     ["ph-hold", "ph-mute", "ph-transfer-go"].forEach(function (id) { $(id).disabled = !(state === "talking" || state === "held"); });
     document.querySelectorAll("#ph-keypad button").forEach(function (b) { b.disabled = !(state === "talking"); });
     log("call", state);
+    api.callState = state;
+    tell("call", { state: state });
   }
   // Two sources of messages (the microphone, the registration): one clears only its own.
   var errorKind = "";
@@ -91,10 +97,12 @@
       probe.getTracks().forEach(function (t) { t.stop(); });
       api.micOk = true;
       showError("", "mic");
+      tell("mic", { ok: true });
     } catch (err) {
       showError(micError(err), "mic");
       api.micOk = false;
       log("mic", "denied");
+      tell("mic", { ok: false });
       return;
     }
     var sel = $("ph-mic"), keep = localStorage.getItem("centralita.mic") || sel.value;
@@ -229,7 +237,7 @@
     ua.start();
   }
 
-  async function boot() {
+  function boot() {
     setCall("idle", T.idle);
     setConn("connecting", T.loading);
     $("ph-auto").checked = localStorage.getItem("centralita.autoanswer") === "1";
@@ -245,16 +253,24 @@
       if (e.target && /INPUT|SELECT|TEXTAREA/.test(e.target.tagName)) return;
       if (/^[0-9*#]$/.test(e.key) && session && session.isEstablished()) dtmf(e.key);
     });
-    listMics();
+    load();
+  }
+  // The phone's settings; retried (not the page's wiring) while the server cannot be reached.
+  async function load() {
     var res;
     try {
       res = await fetch("/api/agents/me/phone", { credentials: "same-origin", cache: "no-store" });
-    } catch (e) { setConn("failed", T.no_server); setTimeout(boot, 5000); return; }
+    } catch (e) { setConn("failed", T.no_server); setTimeout(load, 5000); return; }
     if (res.status === 401) { setConn("failed", T.expired); return; }
     if (!res.ok) { noPhone(res.status, await res.json().catch(function () { return {}; })); return; }
     config = await res.json();
     api.username = config.username;
+    api.agent = config.display_name;
     $("ph-me").textContent = fmt("me", config.extension);
+    api.ready = true;
+    tell("phone", { agent: config.display_name });
+    // Only a user with a phone is asked for the microphone: without one the page says why, nothing else.
+    listMics();
     startUa();
   }
   // No phone for this user: a Spanish sentence by the field the API names (phone/service.py: "agent" = no
