@@ -143,6 +143,17 @@ def save_prompt(
     return prompt
 
 
+def save_audited(session: Session, *, user, client: str = "", **kwargs) -> Prompt:
+    """`save_prompt` plus its audit row, as the API and the settings page both store a prompt (the caller
+    commits, then applies the dialplan so the file is in Asterisk's prompt directory)."""
+    from api.audit.service import record as audit
+
+    prompt = save_prompt(session, **kwargs)
+    detail = {"source": prompt.source}
+    audit(session, "ivr.prompt.save", user=user, target=f"prompt:{prompt.name}", detail=detail, client=client)
+    return prompt
+
+
 def prompt_files(session: Session) -> dict[str, bytes]:
     """Custom prompts as files under the rendered config's prompts/custom/."""
     return {f"prompts/custom/{p.name}.wav": p.audio for p in session.exec(select(Prompt))}

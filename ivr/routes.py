@@ -256,11 +256,9 @@ def list_prompts(session: Session = Depends(get_session)):
 
 
 def _save_prompt(session: Session, user, **kwargs) -> Prompt:
-    from api.audit.service import record as audit
-    from ivr.prompts import save_prompt
+    from ivr.prompts import save_audited
 
-    prompt = save_prompt(session, **kwargs)
-    audit(session, "ivr.prompt.save", user=user, target=f"prompt:{prompt.name}", detail={"source": prompt.source})
+    prompt = save_audited(session, user=user, **kwargs)
     session.commit()
     after_commit(get_settings(), {"dialplan"})  # the file must be in Asterisk's prompt directory before a flow uses it
     return prompt

@@ -53,6 +53,23 @@ def get_version(session: Session, flow: Flow, version: int) -> FlowVersion:
     return row
 
 
+def prompt_uses(session: Session) -> dict[str, list[str]]:
+    """{prompt name: [flow names]}: the flows whose draft or published version names the prompt."""
+    out: dict[str, set[str]] = {}
+    for flow in list_flows(session):
+        definitions = [flow.definition]
+        if flow.published_version is not None:
+            definitions.append(get_version(session, flow, flow.published_version).definition)
+        for definition in definitions:
+            try:
+                nodes = validation.parse(definition).nodes.values()
+            except validation.FlowInvalid:  # a draft that does not parse names nothing for sure
+                continue
+            for name in (p for node in nodes for _field, p in validation.prompts_of(node) if p):
+                out.setdefault(name, set()).add(flow.name)
+    return {name: sorted(flows) for name, flows in out.items()}
+
+
 def list_versions(session: Session, flow: Flow) -> list[FlowVersion]:
     return list(
         session.exec(

@@ -34,6 +34,7 @@ from queues.schemas import (
     QueueOut,
     QueuePatch,
     SessionOut,
+    SipPasswordOut,
     SkillIn,
     SpyIn,
 )
@@ -170,6 +171,18 @@ async def create_agent(
         sip_password=sip_password,
         reloaded=reloaded,
     )
+
+
+@router.post("/agents/{username}/sip-password", response_model=SipPasswordOut, responses=responses(404))
+async def reset_sip_password(
+    username: str, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> SipPasswordOut:
+    """A new softphone password, shown this once; PJSIP reloads with it (the old one stops working)."""
+    agent = service.get_agent(session, username)
+    password = service.reset_sip_password(session, agent, by=user, client=client_of(request))
+    session.commit()
+    reloaded = (await after_commit_async(get_settings(), {"pjsip"})).reloaded
+    return SipPasswordOut(username=username, sip_password=password, reloaded=reloaded)
 
 
 @router.put("/agents/{username}/skills/{queue}", response_model=AgentOut, responses=SKILL_ERRORS)

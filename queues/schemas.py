@@ -72,6 +72,12 @@ class AgentCreated(AgentOut):
     reloaded: bool
 
 
+class SipPasswordOut(BaseModel):
+    username: str
+    sip_password: str = Field(description="Shown once.")
+    reloaded: bool
+
+
 class SkillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     penalty: int = Field(0, ge=0, le=100, strict=True)

@@ -150,6 +150,15 @@ def create_agent(
     return endpoint, web_password, sip_password
 
 
+def reset_sip_password(session: Session, agent: AgentEndpoint, *, by: User | None = None, client: str = "") -> str:
+    """A new softphone password, returned to be shown once; audited. The old one stops working when
+    PJSIP reloads after the caller's commit (a registered phone must register again with the new one)."""
+    agent.sip_password = secrets.token_urlsafe(18)
+    session.add(agent)
+    audit(session, "agent.sip_password", user=by, target=agent.username, client=client)
+    return agent.sip_password
+
+
 def skills(session: Session, agent: AgentEndpoint) -> list[tuple[str, int]]:
     """[(queue name, penalty)] the agent serves."""
     rows = session.exec(

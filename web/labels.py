@@ -80,8 +80,25 @@ QUEUE_OUTCOMES = {
 }
 # A user's role (api.users.models.Role).
 ROLES = {"agent": "Agente", "supervisor": "Supervisor", "admin": "Administrador"}
+# How a queue picks the agent to ring (queues.service.STRATEGIES, Asterisk's names).
+QUEUE_STRATEGIES = {
+    "rrmemory": "Rotativo (sigue tras el último que atendió)",
+    "ringall": "Timbrar a todos a la vez",
+    "leastrecent": "Al que hace más tiempo que no atiende",
+    "fewestcalls": "Al que atendió menos llamadas",
+    "random": "Al azar",
+    "wrandom": "Al azar, pesado por la penalización",
+    "linear": "Siempre en el mismo orden",
+    "rrordered": "Rotativo en el orden de alta",
+}
+# Where a queue's callers go after the maximum wait (queues/destinations.py).
+OVERFLOW_TYPES = {"hangup": "Despedirse y colgar", "queue": "Pasar a otra cola", "external": "Desviar a un número"}
+PROMPT_SOURCES = {"tts": "Texto a voz", "upload": "Audio subido"}
 KINDS: dict[str, dict[str, str]] = {
     "role": ROLES,
+    "queue_strategy": QUEUE_STRATEGIES,
+    "overflow": OVERFLOW_TYPES,
+    "prompt_source": PROMPT_SOURCES,
     "disposition": DISPOSITIONS,
     "direction": DIRECTIONS,
     "agent_state": AGENT_STATES,

@@ -48,6 +48,12 @@ def test_queue_and_agent_admin(client):
     }
     r = client.put("/api/agents/marta/skills/nope", json={"penalty": 2}, headers=boss)
     assert r.status_code == 404 and r.json()["detail"][0]["loc"] == ["body", "queue"]
+    assert client.post("/api/agents/marta/sip-password", headers=ana).status_code == 403
+    reset = client.post("/api/agents/marta/sip-password", headers=boss)
+    first = reset.json()["sip_password"]
+    assert reset.status_code == 200 and first and reset.json()["reloaded"] is False
+    assert client.post("/api/agents/marta/sip-password", headers=boss).json()["sip_password"] != first
+    assert client.post("/api/agents/nope/sip-password", headers=boss).status_code == 404
     # Live actions need the AMI link of the API process.
     assert client.post("/api/agents/ana/login", headers=ana).status_code in (404, 503)
     assert client.post("/api/agents/marta/login", headers=ana).status_code == 403

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import client_of, web_user
+from api.deps import web_user
 from api.users.models import Role, User
 from centralita.db import get_session
-from centralita.errors import FieldError
+from centralita.errors import FieldError, FieldErrors
 from ivr import calendars
 from ivr.calendar_schemas import CalendarIn, HolidayListIn
 from ivr.flowdef import WEEKDAYS
-from web.settings.common import check_change, done, page, require_rank
+from web.settings.common import Posted, page, posted, require_rank, submit, validated
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/calendars"
@@ -78,51 +77,38 @@ def _form_field(loc: list[str]) -> tuple[str, str]:
     return loc[0], ""
 
 
-def _pydantic_errors(exc: ValidationError) -> dict[str, str]:
+def _errors(exc: FieldError) -> dict[str, str]:
+    items = exc.items if isinstance(exc, FieldErrors) else [{"loc": exc.field.split("."), "msg": exc.message}]
     out: dict[str, str] = {}
-    for err in exc.errors():
-        field, where = _form_field([str(p) for p in err["loc"]])
-        out.setdefault(field, f"{err['msg']}{where}")
+    for item in items:
+        field, where = _form_field(item["loc"])
+        out.setdefault(field, f"{item['msg']}{where}")
     return out
-
-
-def _service_error(exc: FieldError) -> dict[str, str]:
-    field, where = _form_field(exc.field.split("."))
-    return {field: f"{exc.message}{where}"}
 
 
 @router.post(f"{PAGE}/holidays")
 def save_holiday_list(
-    request: Request,
     name: str = Form("", max_length=64),
     description: str = Form("", max_length=200),
     holidays: str = Form("", max_length=80_000),
-    csrf: str = Form("", max_length=200),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
+    p: Posted = Depends(posted),
 ) -> Response:
-    check_change(request, user, csrf)
-    form = {"name": name, "description": description, "holidays": holidays, "errors": {}}
+    form = {"name": name, "description": description, "holidays": holidays}
     lines = [line.strip() for line in holidays.splitlines() if line.strip()]
-    try:
-        body = HolidayListIn.model_validate({"description": description, "holidays": lines})
-        calendars.put_holiday_list(session, name, body, user=user, client=client_of(request))
-    except ValidationError as exc:
-        form["errors"] = _pydantic_errors(exc)
-    except FieldError as exc:
-        session.rollback()
-        form["errors"] = _service_error(exc)
-    if form["errors"]:
-        return _page(request, user, session, code=422, list_form=form)
-    session.commit()
-    return done(
-        request, PAGE, f"Lista de feriados «{name}» guardada: se aplica a la próxima llamada de cada flujo que la usa."
-    )
+
+    def change() -> str:
+        body = validated(HolidayListIn, {"description": description, "holidays": lines})
+        calendars.put_holiday_list(p.session, name, body, user=p.user, client=p.client)
+        return f"Lista de feriados «{name}» guardada: se aplica a la próxima llamada de cada flujo que la usa."
+
+    def refused(exc: FieldError) -> Response:
+        return p.page(_page)(code=422, list_form=form | {"errors": _errors(exc)})
+
+    return submit(p, change, refused, url=PAGE)
 
 
 @router.post(f"{PAGE}/calendar")
 def save_calendar(
-    request: Request,
     name: str = Form("", max_length=64),
     description: str = Form("", max_length=200),
     timezone: str = Form("", max_length=64),
@@ -134,11 +120,8 @@ def save_calendar(
     schedule_sat: str = Form("", max_length=200),
     schedule_sun: str = Form("", max_length=200),
     holiday_lists: list[str] = Form([]),
-    csrf: str = Form("", max_length=200),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
+    p: Posted = Depends(posted),
 ) -> Response:
-    check_change(request, user, csrf)
     typed = [schedule_mon, schedule_tue, schedule_wed, schedule_thu, schedule_fri, schedule_sat, schedule_sun]
     schedule_text = dict(zip(WEEKDAYS, typed, strict=True))
     form: dict = {
@@ -147,42 +130,30 @@ def save_calendar(
         "timezone": timezone,
         "schedule": schedule_text,
         "holiday_lists": holiday_lists[:20],
-        "errors": {},
     }
     schedule = {d: [r.strip() for r in v.split(",") if r.strip()] for d, v in schedule_text.items() if v.strip()}
-    try:
-        body = CalendarIn.model_validate(
-            {"description": description, "timezone": timezone, "schedule": schedule, "holiday_lists": holiday_lists}
-        )
-        calendars.put_calendar(session, name, body, user=user, client=client_of(request))
-    except ValidationError as exc:
-        form["errors"] = _pydantic_errors(exc)
-    except FieldError as exc:
-        session.rollback()
-        form["errors"] = _service_error(exc)
-    if form["errors"]:
-        return _page(request, user, session, code=422, calendar_form=form)
-    session.commit()
-    return done(request, PAGE, f"Calendario «{name}» guardado: los flujos que lo usan lo siguen sin volver a publicar.")
+
+    def change() -> str:
+        data = {"description": description, "timezone": timezone, "schedule": schedule, "holiday_lists": holiday_lists}
+        calendars.put_calendar(p.session, name, validated(CalendarIn, data), user=p.user, client=p.client)
+        return f"Calendario «{name}» guardado: los flujos que lo usan lo siguen sin volver a publicar."
+
+    def refused(exc: FieldError) -> Response:
+        return p.page(_page)(code=422, calendar_form=form | {"errors": _errors(exc)})
+
+    return submit(p, change, refused, url=PAGE)
 
 
 @router.post(f"{PAGE}/{{kind}}/{{name}}/delete")
-def delete(
-    request: Request,
-    kind: str,
-    name: str,
-    csrf: str = Form("", max_length=200),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    check_change(request, user, csrf)
-    remove = {"holidays": calendars.delete_holiday_list, "calendar": calendars.delete_calendar}.get(kind)
-    if remove is None:
-        raise HTTPException(404, "nothing of that kind")
-    try:
-        remove(session, name[:64], user=user, client=client_of(request))
-    except FieldError as exc:
-        session.rollback()
-        return _page(request, user, session, code=exc.status, refusal=exc.message)
-    session.commit()
-    return done(request, PAGE, f"«{name[:64]}» eliminado.")
+def delete(kind: str, name: str, p: Posted = Depends(posted)) -> Response:
+    def change() -> str:
+        remove = {"holidays": calendars.delete_holiday_list, "calendar": calendars.delete_calendar}.get(kind)
+        if remove is None:
+            raise HTTPException(404, "nothing of that kind")
+        remove(p.session, name[:64], user=p.user, client=p.client)
+        return f"«{name[:64]}» eliminado."
+
+    def refused(exc: FieldError) -> Response:
+        return p.page(_page)(code=exc.status, refusal=exc.message)
+
+    return submit(p, change, refused, url=PAGE)

@@ -1,5 +1,5 @@
 """/settings/dids: which flow answers each number, through ivr.service (list_dids, set_did) exactly as
-/api/ivr/dids does, then the same live apply (centralita.telephony.apply.after_commit, "dialplan").
+/api/ivr/dids does, then the same live apply (web.settings.common.submit: after_commit, "dialplan").
 Supervisors read; admins map a number to a flow. ivr.service has no way to remove a mapping (the API
 has none either), so neither has this page."""
 
@@ -12,11 +12,8 @@ from sqlmodel import Session
 from api.deps import web_user
 from api.users.models import Role, User
 from centralita.db import get_session
-from centralita.errors import FieldError
-from centralita.settings import get_settings
-from centralita.telephony.apply import after_commit
 from ivr import service
-from web.settings.common import check_change, done, field_message, page, require_rank
+from web.settings.common import Posted, on_field, page, posted, require_rank, submit
 
 router = APIRouter(include_in_schema=False)
 URL = "/settings/dids"
@@ -45,25 +42,15 @@ def dids_page(request: Request, user: User = Depends(web_user), session: Session
 
 @router.post(URL)
 def set_did(
-    request: Request,
-    number: str = Form(""),
-    flow: str = Form(""),
-    form: str = Form("add"),
-    csrf: str = Form(""),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
+    number: str = Form(""), flow: str = Form(""), form: str = Form("add"), p: Posted = Depends(posted)
 ) -> Response:
     """One route for the "add" form and each row's "change" form (`form` says which shows the error)."""
-    check_change(request, user, csrf)
     which = form if form == "add" or (form.startswith("row-") and form[4:].isdigit()) else "add"
     number = number.strip()
-    try:
-        service.set_did(session, number, flow, user=user)
-    except FieldError as exc:
-        session.rollback()
-        errors = {f"{which}.{exc.field}": field_message(exc, MESSAGES)}
-        return _dids_page(request, user, session, 422, errors=errors, form={which: {"number": number, "flow": flow}})
-    session.commit()
-    applied = after_commit(get_settings(), {"dialplan"})
-    live = "ya está en vigor." if applied.reloaded else "se aplicará cuando Asterisk se inicie o recargue."
-    return done(request, URL, f"El número {number} va al flujo «{flow}»: {live}")
+
+    def change() -> str:
+        service.set_did(p.session, number, flow, user=p.user)
+        return f"El número {number} va al flujo «{flow}»."
+
+    refused = on_field(p.page(_dids_page), which, {"number": number, "flow": flow}, MESSAGES)
+    return submit(p, change, refused, url=URL, reload={"dialplan"})

@@ -5,17 +5,17 @@ reset passwords."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from api.deps import client_of, web_user
+from api.deps import web_user
 from api.types import Id
 from api.users import service
 from api.users.models import Role, User
 from centralita.db import get_session
-from centralita.errors import FieldError, NotFound
-from web.settings.common import check_change, done, field_message, page, require_rank
+from centralita.errors import FieldError
+from web.settings.common import Posted, on_field, page, posted, require_rank, submit
 
 router = APIRouter(include_in_schema=False)
 URL = "/settings/users"
@@ -42,12 +42,8 @@ def _users_page(request: Request, user: User, session: Session, status_code: int
     )
 
 
-def _refused(request: Request, user: User, session: Session, form: str, exc: FieldError, values: dict) -> Response:
-    if isinstance(exc, NotFound):
-        raise HTTPException(404, exc.message)
-    session.rollback()  # nothing of the refused change stays in the session
-    errors = {f"{form}.{exc.field}": field_message(exc, MESSAGES)}
-    return _users_page(request, user, session, 422, errors=errors, form={form: values})
+def _refused(p: Posted, form: str, values: dict):
+    return on_field(p.page(_users_page), form, values, MESSAGES)
 
 
 @router.get(URL, response_class=HTMLResponse)
@@ -57,81 +53,50 @@ def users_page(request: Request, user: User = Depends(web_user), session: Sessio
 
 @router.post(URL)
 def create_user(
-    request: Request,
     username: str = Form(""),
     full_name: str = Form(""),
     role: str = Form(Role.agent.value),
     password: str = Form(""),
-    csrf: str = Form(""),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
+    p: Posted = Depends(posted),
 ) -> Response:
-    check_change(request, user, csrf)
-    try:
+    def change() -> str:
         created = service.create_user(
-            session, username, password, role=role, full_name=full_name, by=user, client=client_of(request)
+            p.session, username, password, role=role, full_name=full_name, by=p.user, client=p.client
         )
-    except FieldError as exc:  # the typed values come back, never the password
-        return _refused(
-            request, user, session, "create", exc, {"username": username, "full_name": full_name, "role": role}
-        )
-    return done(request, URL, f"Usuario «{created.username}» creado.")
+        return f"Usuario «{created.username}» creado."
+
+    typed = {"username": username, "full_name": full_name, "role": role}  # never the password
+    return submit(p, change, _refused(p, "create", typed), url=URL)
 
 
 @router.post(URL + "/{user_id}")
-def update_user(
-    user_id: Id,
-    request: Request,
-    full_name: str = Form(""),
-    role: str = Form(""),
-    csrf: str = Form(""),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    check_change(request, user, csrf)
-    try:
-        changed = service.update_user(
-            session, user_id, full_name=full_name, role=role, by=user, client=client_of(request)
-        )
-    except FieldError as exc:
-        return _refused(request, user, session, f"edit-{user_id}", exc, {"full_name": full_name, "role": role})
-    return done(request, URL, f"Usuario «{changed.username}» actualizado.")
+def update_user(user_id: Id, full_name: str = Form(""), role: str = Form(""), p: Posted = Depends(posted)) -> Response:
+    def change() -> str:
+        changed = service.update_user(p.session, user_id, full_name=full_name, role=role, by=p.user, client=p.client)
+        return f"Usuario «{changed.username}» actualizado."
+
+    return submit(p, change, _refused(p, f"edit-{user_id}", {"full_name": full_name, "role": role}), url=URL)
 
 
 @router.post(URL + "/{user_id}/active")
-def set_active(
-    user_id: Id,
-    request: Request,
-    active: str = Form(""),
-    csrf: str = Form(""),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    check_change(request, user, csrf)
-    try:
+def set_active(user_id: Id, active: str = Form(""), p: Posted = Depends(posted)) -> Response:
+    def change() -> str:
         if active not in ("0", "1"):
             raise FieldError("active", "must be 0 or 1")
-        changed = service.set_active(session, user_id, active == "1", by=user, client=client_of(request))
-    except FieldError as exc:
-        return _refused(request, user, session, f"active-{user_id}", exc, {})
-    state = "reactivado" if changed.active else "desactivado"
-    return done(request, URL, f"Usuario «{changed.username}» {state}.")
+        changed = service.set_active(p.session, user_id, active == "1", by=p.user, client=p.client)
+        return f"Usuario «{changed.username}» {'reactivado' if changed.active else 'desactivado'}."
+
+    return submit(p, change, _refused(p, f"active-{user_id}", {}), url=URL)
 
 
 @router.post(URL + "/{user_id}/password")
-def reset_password(
-    user_id: Id,
-    request: Request,
-    csrf: str = Form(""),
-    user: User = Depends(web_user),
-    session: Session = Depends(get_session),
-) -> Response:
+def reset_password(user_id: Id, p: Posted = Depends(posted)) -> Response:
     """Answers with the page itself, not a redirect: the new password is shown this once and stored
     nowhere (not in the session cookie either). The reset ends the user's sessions and tokens."""
-    check_change(request, user, csrf)
     password = service.generate_password()
-    try:
-        changed = service.set_password(session, user_id, password, by=user, client=client_of(request))
-    except FieldError as exc:
-        return _refused(request, user, session, f"password-{user_id}", exc, {})
-    return _users_page(request, user, session, new_password={"username": changed.username, "password": password})
+
+    def change() -> Response:
+        changed = service.set_password(p.session, user_id, password, by=p.user, client=p.client)
+        return p.page(_users_page)(new_password={"username": changed.username, "password": password})
+
+    return submit(p, change, _refused(p, f"password-{user_id}", {}), url=URL)

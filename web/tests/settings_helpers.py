@@ -58,3 +58,46 @@ def user_row(name: str):
         if found is None:
             return None
         return (found.full_name, found.role, found.active, found.password_hash)
+
+
+def field_message(html: str, key: str) -> str:
+    """The text of the message tied to one field (settings_field_error.html)."""
+    found = re.search(rf'<span class="field-error" id="{re.escape(key)}-error">([^<]*)</span>', html)
+    assert found, f"no message on {key}"
+    return found.group(1)
+
+
+def wav_bytes(seconds: float = 0.2, rate: int = 16000) -> bytes:
+    """A real WAV (a tone, 16 kHz so the upload's conversion to 8 kHz shows), made with sox."""
+    import subprocess
+
+    out = subprocess.run(
+        ["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", "-t", "wav", "-", "synth", str(seconds), "sine", "440"],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
+    return out.stdout
+
+
+@pytest.fixture
+def center(client):
+    """Besides `client`'s users and flows: a queue "atencion", Ana's softphone serving it (penalty 2) and
+    an uploaded prompt "bienvenida" named by the flow "tramites"."""
+    from ivr import prompts
+    from ivr import service as ivr
+    from queues import service as queues
+
+    with session_scope() as s:
+        queues.save_queue(s, {"name": "atencion", "label": "Atención general"})
+        agent, _, _ = queues.create_agent(s, "ana", "1001")
+        queues.set_skill(s, agent, "atencion", 2)
+        prompts.save_prompt(s, "bienvenida", audio=wav_bytes(), filename="bienvenida.wav")
+        s.commit()
+        flow = {
+            "start": "hola",
+            "nodes": {"hola": {"type": "play", "prompt": "bienvenida", "next": {"type": "hangup"}}},
+        }
+        ivr.save(s, "tramites", flow)
+        s.commit()
+    return client

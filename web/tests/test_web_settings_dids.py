@@ -20,7 +20,7 @@ def dids() -> list[tuple[str, str]]:
 
 
 def test_mapping_reaches_the_service_is_applied_and_audited(client, monkeypatch):
-    import web.settings.dids as page
+    import web.settings.common as page
 
     applied = []
     real = page.after_commit

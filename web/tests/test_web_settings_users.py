@@ -11,19 +11,12 @@ from sqlmodel import func, select
 from api.audit.models import AuditLog
 from api.users import service as users
 from centralita.db import session_scope
-from web.tests.settings_helpers import client, login, user_id, user_row  # noqa: F401  (client: fixture)
+from web.tests.settings_helpers import client, field_message, login, user_id, user_row  # noqa: F401  (client: fixture)
 
 
 def audit_count() -> int:
     with session_scope() as s:
         return s.exec(select(func.count()).select_from(AuditLog)).one()
-
-
-def field_message(html: str, key: str) -> str:
-    """The text of the message tied to one field (settings_field_error.html)."""
-    found = re.search(rf'<span class="field-error" id="{re.escape(key)}-error">([^<]*)</span>', html)
-    assert found, f"no message on {key}"
-    return found.group(1)
 
 
 def test_list_shows_role_in_spanish_and_state(client):
