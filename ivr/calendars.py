@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from api.audit.service import record as audit
 from centralita import errors
@@ -19,7 +19,8 @@ from ivr import validation
 from ivr.calendar_schemas import CalendarIn, HolidayListIn
 from ivr.flowdef import FlowDefinition, HoursNode
 from ivr.hours import Shared, SharedCalendar
-from ivr.models import BusinessCalendar, Flow, FlowSplit, FlowVersion, HolidayList
+from ivr.models import BusinessCalendar, HolidayList
+from ivr.service import live_definitions
 
 log = logging.getLogger("centralita.ivr.calendars")
 CACHE_SECONDS = 30.0
@@ -118,18 +119,9 @@ class SharedCache:
 def _live_hours_nodes(session: Session) -> list[tuple[str, HoursNode]]:
     """(flow, node) of every hours node callers can reach now: published versions and running A/B tests."""
     out = []
-    for flow in session.exec(select(Flow).where(col(Flow.published_version).is_not(None))):
-        numbers = {flow.published_version}
-        numbers |= set(
-            session.exec(
-                select(FlowSplit.version).where(FlowSplit.flow_id == flow.id, col(FlowSplit.ended_at).is_(None))
-            ).all()
-        )
-        for row in session.exec(
-            select(FlowVersion).where(FlowVersion.flow_id == flow.id, col(FlowVersion.version).in_(numbers))
-        ):
-            parsed = FlowDefinition.model_validate(row.definition)
-            out += [(flow.name, n) for n in parsed.nodes.values() if isinstance(n, HoursNode)]
+    for flow, definition in live_definitions(session):
+        parsed = FlowDefinition.model_validate(definition)
+        out += [(flow, n) for n in parsed.nodes.values() if isinstance(n, HoursNode)]
     return out
 
 

@@ -44,6 +44,24 @@ def list_flows(session: Session) -> list[Flow]:
     return list(session.exec(select(Flow).order_by(Flow.name)))
 
 
+def live_definitions(session: Session) -> list[tuple[str, dict]]:
+    """(flow, definition) of every version callers can reach now: the published ones and the versions of
+    running A/B tests. What deleting a shared thing (a calendar, a queue) must not break."""
+    out = []
+    for flow in session.exec(select(Flow).where(col(Flow.published_version).is_not(None))):
+        numbers = {flow.published_version}
+        numbers |= set(
+            session.exec(
+                select(FlowSplit.version).where(FlowSplit.flow_id == flow.id, col(FlowSplit.ended_at).is_(None))
+            ).all()
+        )
+        for row in session.exec(
+            select(FlowVersion).where(FlowVersion.flow_id == flow.id, col(FlowVersion.version).in_(numbers))
+        ):
+            out.append((flow.name, row.definition))
+    return out
+
+
 def get_version(session: Session, flow: Flow, version: int) -> FlowVersion:
     row = session.exec(
         select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.version == version)

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from centralita.settings import Settings, SettingsError
 from phone import service
-from queues.models import AgentEndpoint
+from queues.service import active_endpoints
 
 TLS_DIR = "keys"
 
@@ -26,7 +26,7 @@ def _wss(settings: Settings) -> bool:
 def context(settings: Settings, paths, session: Session | None) -> dict:
     endpoints = []
     if settings.webrtc_enabled and session is not None:
-        for ep in session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)):
+        for ep in active_endpoints(session):
             if ep.contact:  # a fixed desk phone or gateway: no browser
                 continue
             endpoints.append(

@@ -89,6 +89,20 @@ def list_queues() -> None:
             )
 
 
+@app.command("delete")
+def delete_queue(name: str) -> None:
+    """Delete a queue nothing uses any more (its skills go with it); refused naming what still uses it."""
+    try:
+        with session_scope() as session:
+            skills = service.delete_queue(
+                session, service.get_queue(session, name), default_queue=get_settings().default_queue, client="cli"
+            )
+            typer.echo(f"deleted queue {name} ({skills} skill(s) removed)")
+    except service.QueueError as exc:
+        _fail(exc)
+    _report_apply({"dialplan", "queues"})
+
+
 @app.command("agent-add")
 def add_agent(
     username: str,

@@ -8,13 +8,14 @@ from sqlmodel import Session, select
 
 from centralita.settings import Settings
 from queues.models import AgentEndpoint, Queue, QueueMember
+from queues.service import active_endpoints
 
 
 def context(settings: Settings, paths, session: Session | None) -> dict:
     endpoints: list[AgentEndpoint] = []
     queues: list[dict] = []
     if session is not None:
-        endpoints = list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
+        endpoints = active_endpoints(session)
         by_id = {e.id: e for e in endpoints}
         for q in session.exec(select(Queue).order_by(Queue.name)):
             members = [

@@ -94,6 +94,19 @@ async def update_queue(
     return out
 
 
+@router.delete("/queues/{name}", status_code=204, responses=responses(404, 409))
+async def delete_queue(
+    name: str, request: Request, user: User = Depends(require_admin), session: Session = Depends(get_session)
+) -> None:
+    """Refused (409) while a published flow, another queue's overflow, a campaign, a pending callback or
+    the default-queue setting sends callers to it; the message names each."""
+    settings = get_settings()
+    queue = service.get_queue(session, name)
+    service.delete_queue(session, queue, default_queue=settings.default_queue, by=user, client=client_of(request))
+    session.commit()
+    await after_commit_async(settings, {"dialplan", "queues"})
+
+
 @router.get("/queues/live", dependencies=[Depends(require_agent)], responses=responses(503))
 async def live(request: Request) -> dict:
     """The live state: agents, callers waiting per queue, active calls (rebuilt from Asterisk on reconnect)."""

@@ -19,8 +19,9 @@ from centralita.db import saved_id
 from centralita.destinations import QUEUE_NAME_RULE, is_queue_name
 from centralita.errors import FieldError
 from centralita.telephony.endpoints import DEVICES, WEB_SUFFIX, Device
+from dialer.models import Campaign
 from queues.destinations import validate_overflow
-from queues.models import AgentEndpoint, Queue, QueueMember
+from queues.models import AgentEndpoint, Callback, Queue, QueueMember
 
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered")
 PAUSE_REASONS = ("break", "lunch", "training", "backoffice")
@@ -95,6 +96,71 @@ def save_queue(
     return queue
 
 
+def _names_queue(value, name: str) -> bool:
+    """Whether a flow definition (parsed JSON) sends callers to queue NAME anywhere: a queue step or a
+    queue destination (an option, a timeout, a fallback, the operator) are both {"type": "queue", ...}."""
+    if isinstance(value, dict):
+        if value.get("type") == "queue" and value.get("queue") == name:
+            return True
+        return any(_names_queue(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_names_queue(v, name) for v in value)
+    return False
+
+
+def queue_users(session: Session, name: str, default_queue: str) -> list[tuple[str, list[str]]]:
+    """What still sends callers to queue NAME, as (kind, names): "default" (the setting), "flows"
+    (published or under an A/B test), "overflow" (other queues), "campaigns", "callbacks" (how many are
+    not yet placed). Empty: it may go. Queue history (queue_log, reports) keeps naming a deleted queue and
+    is not a use."""
+    from ivr.service import live_definitions  # ivr imports queues at the top: only a deletion needs ivr
+
+    waiting = session.exec(
+        select(Callback.id).where(Callback.queue == name, col(Callback.status).in_(("requested", "queued")))
+    ).all()
+    uses = {
+        "default": [default_queue] if name == default_queue else [],
+        "flows": sorted({flow for flow, definition in live_definitions(session) if _names_queue(definition, name)}),
+        "overflow": [q.name for q in list_queues(session) if q.name != name and q.overflow.get("queue") == name],
+        "campaigns": list(
+            session.exec(select(Campaign.name).where(Campaign.queue_name == name).order_by(Campaign.name))
+        ),
+        "callbacks": [str(len(waiting))] if waiting else [],
+    }
+    return [(kind, names) for kind, names in uses.items() if names]
+
+
+USE_WORDS = {
+    "default": "it is the default queue (CENTRALITA_DEFAULT_QUEUE), where callers go when anything fails",
+    "flows": "published flow(s) {}",
+    "overflow": "the overflow of queue(s) {}",
+    "campaigns": "campaign(s) {}",
+    "callbacks": "{} callback(s) not yet placed",
+}
+
+
+def delete_queue(
+    session: Session, queue: Queue, *, default_queue: str, by: User | None = None, client: str = ""
+) -> int:
+    """Delete a queue nothing sends callers to any more, with its agents' skills for it (audited); refused
+    (409) naming every use. Returns how many skills went with it."""
+    uses = queue_users(session, queue.name, default_queue)
+    if uses:
+        words = [
+            USE_WORDS[kind].format(", ".join(n if kind == "callbacks" else repr(n) for n in names))
+            for kind, names in uses
+        ]
+        raise QueueError("name", f"queue '{queue.name}' is still used by " + "; ".join(words), 409)
+    members = list(session.exec(select(QueueMember).where(QueueMember.queue_id == queue.id)))
+    for member in members:
+        session.delete(member)
+    session.flush()  # the skills first: the models declare no relationship to order the two deletes by
+    session.delete(queue)
+    audit(session, "queue.delete", user=by, target=queue.name, detail={"skills": len(members)}, client=client)
+    session.flush()
+    return len(members)
+
+
 # Agents -----------------------------------------------------------------------------------------
 def get_agent(session: Session, username: str) -> AgentEndpoint:
     agent = session.exec(select(AgentEndpoint).where(AgentEndpoint.username == username)).first()
@@ -105,6 +171,14 @@ def get_agent(session: Session, username: str) -> AgentEndpoint:
 
 def list_agents(session: Session) -> list[AgentEndpoint]:
     return list(session.exec(select(AgentEndpoint).order_by(AgentEndpoint.username)))
+
+
+def active_endpoints(session: Session) -> list[AgentEndpoint]:
+    """The softphones Asterisk is given: a deactivated user's phone is left out of the rendered config, so
+    it can no longer register, be rung by a queue or dialled. Endpoints with no user (a fixed test agent,
+    a gateway) stay."""
+    inactive = set(session.exec(select(User.id).where(col(User.active).is_(False))).all())
+    return [e for e in list_agents(session) if e.user_id not in inactive]
 
 
 def create_agent(

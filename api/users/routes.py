@@ -14,6 +14,8 @@ from api.users import service
 from api.users.models import Role, User
 from api.users.schemas import LoginRequest, TokenOut, UserCreate, UserOut, UserUpdate
 from centralita.db import get_session
+from centralita.settings import get_settings
+from centralita.telephony.apply import after_commit
 
 router = APIRouter()
 
@@ -116,4 +118,9 @@ def update_user(
     for key in ("role", "active"):
         if key in fields and fields[key] is None:  # explicit null would mean "no role"
             raise service.ServiceError(key, "must not be null")
-    return service.update_user(session, user_id, by=admin, client=client_of(request), **fields)
+    changed = service.update_user(session, user_id, by=admin, client=client_of(request), **fields)
+    if "active" in fields:
+        # An agent's phone follows their account: a deactivated user's softphone leaves Asterisk's config
+        # (queues.service.active_endpoints), a reactivated one comes back.
+        after_commit(get_settings(), {"pjsip", "dialplan", "queues"})
+    return changed

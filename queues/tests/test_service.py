@@ -109,3 +109,31 @@ def test_render_has_dynamic_members_contacts_overflow_and_callback(stack_env):
     section = dialplan.split("[centralita-q-tramites]")[1].split("\n[")[0]
     assert "Set(CENTRALITA_QUEUE=atencion)" in section
     assert "queue_log = yes" in files["logger.conf"].decode()
+
+
+def test_a_deactivated_users_phone_is_left_out_of_the_config(stack_env):
+    """Deactivating the account takes the phone away: no endpoint/auth (cannot register), no browser phone,
+    no extension; reactivating brings them back. An endpoint without an account stays."""
+    from api.users import service as users
+    from centralita.db import get_engine
+    from centralita.settings import get_settings
+    from centralita.telephony.pbx import instance_paths
+    from centralita.telephony.render import render_files
+
+    def rendered(session) -> tuple[str, str]:
+        files = render_files(get_settings(), instance_paths(get_settings()), session)
+        return files["pjsip.conf"].decode(), files["extensions.conf"].decode()
+
+    with Session(get_engine()) as session:
+        service.create_agent(session, "luis", "1002")
+        service.create_agent(session, "sofia", "1003")
+        session.commit()
+        pjsip, dialplan = rendered(session)
+        assert "[luis]" in pjsip and "[luis-web]" in pjsip and "exten => 1002," in dialplan
+        luis = service.get_agent(session, "luis").user_id
+        users.set_active(session, luis, False)
+        pjsip, dialplan = rendered(session)
+        assert "[luis]" not in pjsip and "[luis-web]" not in pjsip and "exten => 1002," not in dialplan
+        assert "[sofia]" in pjsip and "exten => 1003," in dialplan
+        users.set_active(session, luis, True)
+        assert "[luis]" in rendered(session)[0]

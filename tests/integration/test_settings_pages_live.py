@@ -24,7 +24,7 @@ from test_reports_wallboard import browser  # noqa: F401  (the module's Chromium
 from centralita.telephony.sipp import place_call
 
 pytestmark = pytest.mark.asterisk
-PORT_BASE = port_base(35000)
+PORT_BASE = port_base(21000)
 AGENT_PORT, RTP = PORT_BASE + 101, PORT_BASE + 200
 DID, FLOW, QUEUE, PROMPT = "5553100", "entrada", "soporte", "bienvenida-soporte"
 SHOTS = os.environ.get("CENTRALITA_SHOTS_DIR")  # where to save the page's screenshots, if set

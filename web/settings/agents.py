@@ -24,7 +24,7 @@ from centralita.errors import FieldError
 from queues import control, service
 from queues.models import AgentEndpoint
 from queues.schemas import AgentIn, SkillIn
-from web.settings.common import LIVE, Posted, on_field, page, posted, require_rank, submit, validated
+from web.settings.common import AT_NEXT_START, LIVE, Posted, on_field, page, posted, require_rank, submit, validated
 from web.settings.users import MESSAGES as USER_MESSAGES
 
 router = APIRouter(include_in_schema=False)
@@ -39,15 +39,23 @@ MESSAGES = {
     ("contact", ""): "Una dirección SIP como sip:agente@192.0.2.10:5060, o vacío si el teléfono se registra.",
     ("queue", ""): "Elija una de las colas de la lista.",
     ("penalty", ""): "Un número entero de 0 a 100 (0: se le ofrece primero).",
+    ("active", "conflict"): "Es el último administrador activo, o un teléfono sin cuenta: no se puede desactivar.",
+    ("active", ""): "Elija activar o desactivar.",
 }
 AT_NEXT_LOGIN = "El agente la tendrá al iniciar sesión en sus colas."
 
 
 def _agents_page(request: Request, user: User, session: Session, status_code: int = 200, **context) -> Response:
     require_rank(user, Role.supervisor)
-    names = {u.id: u.full_name for u in users.list_users(session)}
+    accounts = {u.id: u for u in users.list_users(session)}
     rows = [
-        {"agent": a, "full_name": names.get(a.user_id, ""), "skills": service.skills(session, a)}
+        {
+            "agent": a,
+            "full_name": accounts[a.user_id].full_name if a.user_id in accounts else "",
+            # None: an endpoint without an account (a fixed test agent), nothing to deactivate
+            "active": accounts[a.user_id].active if a.user_id in accounts else None,
+            "skills": service.skills(session, a),
+        }
         for a in service.list_agents(session)
     ]
     queues = service.list_queues(session)
@@ -111,6 +119,38 @@ def reset_sip_password(username: str, p: Posted = Depends(posted)) -> Response:
         return p.page(_agents_page)(credentials={"username": username, "extension": agent.extension, "sip": sip})
 
     return submit(p, change, on_field(p.page(_agents_page), f"sip-{username}", {}, MESSAGES), url=URL, reload={"pjsip"})
+
+
+def _live_logout(request: Request, username: str) -> str:
+    """After a deactivation's commit: out of every queue at once (the reload already took the phone away)."""
+    runtime = request.app.state.runtime
+    if runtime is None or not runtime.ami.connected:
+        return AT_NEXT_START
+    try:
+        anyio.from_thread.run(control.logout, runtime.ami, username)
+    except FieldError as exc:
+        if exc.status != 409:  # 409: was not logged in, nothing to undo
+            return f"Asterisk no lo sacó de sus colas ahora ({exc.message}). {AT_NEXT_START}"
+    return LIVE
+
+
+@router.post(URL + "/{username}/active")
+def set_active(username: str, active: str = Form("", max_length=1), p: Posted = Depends(posted)) -> Response:
+    """Deactivate (or reactivate) the agent: their account (as on the users page: no more web login) and
+    their phone, which leaves Asterisk's config and every queue they were logged into."""
+
+    def change() -> str:
+        agent = _agent_or_404(p.session, username)
+        if active not in ("0", "1"):
+            raise FieldError("active", "must be 0 or 1")
+        if agent.user_id is None:
+            raise FieldError("active", "this phone has no user account", 409)
+        users.set_active(p.session, agent.user_id, active == "1", by=p.user, client=p.client)
+        return f"Agente «{username}» {'reactivado' if active == '1' else 'desactivado'}."
+
+    live = None if active == "1" else partial(_live_logout, p.request, username)
+    refused = on_field(p.page(_agents_page), f"active-{username}", {}, MESSAGES)
+    return submit(p, change, refused, url=URL, reload={"pjsip", "dialplan", "queues"}, live=live)
 
 
 @router.post(URL + "/{username}/skills")

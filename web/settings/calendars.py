@@ -81,7 +81,7 @@ def _errors(exc: FieldError) -> dict[str, str]:
     items = exc.items if isinstance(exc, FieldErrors) else [{"loc": exc.field.split("."), "msg": exc.message}]
     out: dict[str, str] = {}
     for item in items:
-        field, where = _form_field(item["loc"])
+        field, where = _form_field([str(part) for part in item["loc"]])
         out.setdefault(field, f"{item['msg']}{where}")
     return out
 

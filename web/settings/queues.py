@@ -2,7 +2,8 @@
 caller goes after it, announcements, the information message, the callback key) and the agents who
 serve it, through queues.service.save_queue with the API's own body models (QueueIn, QueuePatch), then
 the same live apply as POST/PATCH /api/queues (dialplan and queues reloaded). Supervisors read;
-admins create and change. queues.service has no way to delete a queue (nor has the API)."""
+admins create, change and delete (refused, with the reason in Spanish, while anything still sends callers
+to the queue: queues.service.queue_users)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlmodel import Session
 from api.deps import web_user
 from api.users.models import Role, User
 from centralita.db import get_session
+from centralita.errors import FieldError
+from centralita.settings import get_settings
 from queues import service
 from queues.destinations import TYPES as OVERFLOW_TYPES
 from queues.schemas import QueueIn, QueuePatch
@@ -140,4 +143,39 @@ def update_queue(name: str, values: dict[str, str] = Depends(queue_form), p: Pos
         return f"Cola «{name}» guardada."
 
     refused = on_field(p.page(_queues_page), f"edit-{name}", values, MESSAGES)
+    return submit(p, change, refused, url=URL, reload={"dialplan", "queues"})
+
+
+# What still uses a queue, in the page's words (kinds of queues.service.queue_users).
+USES = {
+    "default": "es la cola predeterminada (CENTRALITA_DEFAULT_QUEUE), adonde van las llamadas cuando algo falla",
+    "flows": "la usan los flujos publicados {}",
+    "overflow": "es el desborde de las colas {}",
+    "campaigns": "la usan las campañas {}",
+    "callbacks": "tiene {} rellamadas pendientes",
+}
+
+
+def refusal_words(name: str, uses: list[tuple[str, list[str]]]) -> str:
+    parts = [
+        USES[kind].format(", ".join(n if kind == "callbacks" else f"«{n}»" for n in names)) for kind, names in uses
+    ]
+    return f"La cola «{name}» no se puede eliminar: " + "; ".join(parts) + "."
+
+
+@router.post(URL + "/{name}/delete")
+def delete_queue(name: str, p: Posted = Depends(posted)) -> Response:
+    default_queue = get_settings().default_queue
+
+    def change() -> str:
+        existing = next((q for q in service.list_queues(p.session) if q.name == name), None)
+        if existing is None:
+            raise HTTPException(404, "no such queue")
+        skills = service.delete_queue(p.session, existing, default_queue=default_queue, by=p.user, client=p.client)
+        return f"Cola «{name}» eliminada ({skills} asignaciones de agentes quitadas)."
+
+    def refused(exc: FieldError) -> Response:
+        uses = service.queue_users(p.session, name, default_queue)  # after the rollback: nothing was changed
+        return p.page(_queues_page)(status_code=exc.status, refusal=refusal_words(name, uses) if uses else exc.message)
+
     return submit(p, change, refused, url=URL, reload={"dialplan", "queues"})

@@ -86,7 +86,8 @@ def set_active(user_id: Id, active: str = Form(""), p: Posted = Depends(posted))
         changed = service.set_active(p.session, user_id, active == "1", by=p.user, client=p.client)
         return f"Usuario «{changed.username}» {'reactivado' if changed.active else 'desactivado'}."
 
-    return submit(p, change, _refused(p, f"active-{user_id}", {}), url=URL)
+    # An agent's phone follows the account (queues.service.active_endpoints).
+    return submit(p, change, _refused(p, f"active-{user_id}", {}), url=URL, reload={"pjsip", "dialplan", "queues"})
 
 
 @router.post(URL + "/{user_id}/password")

@@ -44,7 +44,10 @@ def test_create_shows_the_credentials_once_and_they_work(center, monkeypatch):
         agent = queues.get_agent(s, "luis")
         assert (agent.extension, agent.contact, agent.sip_password) == ("1002", "", sip)
         assert users.authenticate(s, "luis", web) is not None
-        assert s.exec(select(AuditLog).where(AuditLog.action == "agent.create")).one().username == "boss"
+        assert (
+            s.exec(select(AuditLog).where(AuditLog.action == "agent.create", AuditLog.target == "luis")).one().username
+            == "boss"
+        )
     again = center.get("/settings/agents").text
     assert 'data-agent="luis"' in again and sip not in again and web not in again  # shown that once
     # An existing account (Marta) gets a softphone and keeps her password.
@@ -145,3 +148,34 @@ def test_a_new_sip_password_is_shown_once_and_replaces_the_old(center, monkeypat
         assert s.exec(select(AuditLog).where(AuditLog.action == "agent.sip_password")).one().target == "ana"
     assert applied == [{"pjsip"}] and new not in center.get("/settings/agents").text
     assert center.post("/settings/agents/nadie/sip-password", data={"csrf": csrf}).status_code == 404
+
+
+def test_deactivate_takes_the_account_and_the_phone_then_reactivate(center, monkeypatch):
+    import web.settings.common as common
+
+    applied = []
+    monkeypatch.setattr(common, "after_commit", lambda settings, changed: applied.append(set(changed)) or _Applied())
+    csrf = login(center, "boss")
+    r = center.post("/settings/agents/ana/active", data={"active": "0", "csrf": csrf})
+    assert r.status_code == 303 and applied == [{"pjsip", "dialplan", "queues"}]
+    with session_scope() as s:
+        agent = queues.get_agent(s, "ana")
+        assert users.get_user(s, agent.user_id).active is False
+        assert [e.username for e in queues.active_endpoints(s)] == []  # the phone is out of the config
+        assert skills("ana") == [("atencion", 2)]  # kept for a reactivation
+        row = s.exec(select(AuditLog).where(AuditLog.action == "user.updated", AuditLog.target == "user:ana")).one()
+        assert row.detail == {"active": False} and row.username == "boss"
+    page = center.get("/settings/agents").text
+    assert "Agente «ana» desactivado." in page and "Desactivado: su teléfono no funciona" in page
+    assert "Reactivar a ana" in page
+    with session_scope() as s:
+        assert users.authenticate(s, "ana", "ana-password-1") is None  # no web login either
+    before = counts()
+    r = center.post("/settings/agents/ana/active", data={"active": "x", "csrf": csrf})
+    assert r.status_code == 422 and "Elija activar o desactivar" in field_message(r.text, "active-ana-active")
+    assert counts() == before
+    assert center.post("/settings/agents/nadie/active", data={"active": "0", "csrf": csrf}).status_code == 404
+    r = center.post("/settings/agents/ana/active", data={"active": "1", "csrf": csrf})
+    assert r.status_code == 303
+    with session_scope() as s:
+        assert [e.username for e in queues.active_endpoints(s)] == ["ana"]

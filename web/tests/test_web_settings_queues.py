@@ -4,6 +4,8 @@ comes back on its field with nothing stored."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
@@ -64,7 +66,7 @@ def test_create_with_every_field_then_change_it(center, applied):
             "5",
         )
         assert q.overflow == {"type": "queue", "queue": "atencion"}
-        audit = s.exec(select(AuditLog).where(AuditLog.action == "queue.create")).one()
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "queue.create", AuditLog.target == "cobros")).one()
         assert (audit.target, audit.username) == ("cobros", "boss")
     html = center.get("/settings/queues").text
     assert "Cola «cobros» creada." in html and 'data-queue="cobros"' in html
@@ -124,3 +126,36 @@ def test_a_change_is_refused_on_its_own_queue_form(center):
     assert r.status_code == 422 and "no esta misma" in field_message(r.text, "edit-atencion-overflow-queue")
     assert "<details open" in r.text and stored() == before
     assert center.post("/settings/queues/fantasma", data=FULL | {"csrf": csrf}).status_code == 404
+
+
+def test_delete_is_refused_in_spanish_while_a_published_flow_uses_the_queue_then_done(center, applied):
+    from ivr import service as ivr
+
+    csrf = login(center, "boss")
+    center.post("/settings/queues", data=FULL | {"overflow_type": "hangup", "csrf": csrf})
+    with session_scope() as s:
+        menu = {"type": "menu", "prompt": "bienvenida", "options": {"1": {"type": "queue", "queue": "cobros"}}}
+        ivr.save(s, "pagos", {"start": "main", "nodes": {"main": menu}})
+        ivr.publish(s, "pagos")
+        s.commit()
+    applied.clear()
+    before = stored()
+    r = center.post("/settings/queues/cobros/delete", data={"csrf": csrf})
+    assert r.status_code == 409 and stored() == before and applied == []
+    refusal = re.search(r'<p class="error" role="alert" id="queue-refusal">([^<]*)</p>', r.text).group(1)
+    assert refusal == "La cola «cobros» no se puede eliminar: la usan los flujos publicados «pagos»."
+    r = center.post("/settings/queues/atencion/delete", data={"csrf": csrf})
+    assert r.status_code == 409 and "es la cola predeterminada" in r.text and stored() == before
+
+    with session_scope() as s:  # the flow's next version sends option 1 elsewhere
+        menu["options"]["1"] = {"type": "queue", "queue": "atencion"}
+        ivr.save(s, "pagos", {"start": "main", "nodes": {"main": menu}})
+        ivr.publish(s, "pagos")
+        s.commit()
+    r = center.post("/settings/queues/cobros/delete", data={"csrf": csrf})
+    assert r.status_code == 303 and applied == [({"dialplan", "queues"}, ["atencion"])]
+    page = center.get("/settings/queues").text
+    assert "Cola «cobros» eliminada (0 asignaciones de agentes quitadas)." in page and 'data-queue="cobros"' not in page
+    with session_scope() as s:
+        assert s.exec(select(AuditLog).where(AuditLog.action == "queue.delete", AuditLog.target == "cobros")).one()
+    assert center.post("/settings/queues/cobros/delete", data={"csrf": csrf}).status_code == 404

@@ -23,8 +23,11 @@ def test_list_shows_role_in_spanish_and_state(client):
     login(client, "boss")
     html = client.get("/settings/users").text
     ana = re.search(r'<tr data-user="ana">(.*?)</tr>', html, re.S).group(1)
-    assert "<td>Ana</td>" in ana and "<td>Agente</td>" in ana and "Activo" in ana
-    assert "<td>Administrador</td>" in re.search(r'<tr data-user="boss">(.*?)</tr>', html, re.S).group(1)
+    assert '<td data-label="Nombre">Ana</td>' in ana and '<td data-label="Rol">Agente</td>' in ana
+    assert "Activo" in ana
+    assert '<td data-label="Rol">Administrador</td>' in re.search(r'<tr data-user="boss">(.*?)</tr>', html, re.S).group(
+        1
+    )
 
 
 def test_create_then_the_new_user_logs_in(client):
