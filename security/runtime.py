@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -29,14 +30,20 @@ class SecurityRuntime:
 
     async def start(self) -> None:
         for name in EVENTS:
-            self.runtime.ami.on(name, lambda _m, message: self.inbox.put_nowait(dict(message)))
+            self.runtime.ami.on(name, lambda _m, message: self._received(message))
         self.runtime.ami.on("UserEvent", self._user_event)
         self.tasks.append(asyncio.create_task(self._consume(), name="security-events"))
         self.tasks.append(asyncio.create_task(self._expire_loop(), name="security-expiry"))
 
+    def _received(self, message) -> None:
+        # Stamped on arrival, not when handled: under load the inbox holds a backlog (svcrack sends
+        # hundreds of guesses a second), and a failure counted at its handling time would land after the
+        # ban it caused ends and ban its source again, twice as long, though it has gone quiet.
+        self.inbox.put_nowait((utcnow(), dict(message)))
+
     def _user_event(self, _manager, message) -> None:
         if message.get("UserEvent") == "CentralitaTollRefused":
-            self.inbox.put_nowait(dict(message))
+            self._received(message)
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -45,9 +52,9 @@ class SecurityRuntime:
 
     async def _consume(self) -> None:
         while True:
-            event = await self.inbox.get()
+            at, event = await self.inbox.get()
             try:
-                changed = await asyncio.to_thread(self._handle, event)
+                changed = await asyncio.to_thread(self._handle, event, at)
                 if changed:
                     await self.apply()
             except asyncio.CancelledError:
@@ -55,11 +62,11 @@ class SecurityRuntime:
             except Exception:
                 log.exception("security event not handled: %s", event.get("Event"))
 
-    def _handle(self, event: dict) -> bool:
-        """Store one event; True when it banned its source (Asterisk's ACL must change)."""
+    def _handle(self, event: dict, at: datetime) -> bool:
+        """Store one event, as of when it arrived; True when it banned its source (Asterisk's ACL must change)."""
         with Session(db.get_engine()) as session:
             if event.get("Event") == "UserEvent":
-                row = service.note_toll_refused(session, event, utcnow())
+                row = service.note_toll_refused(session, event, at)
                 session.commit()
                 log.warning("refused call to %s from %s (%s)", row.detail.get("number"), row.ip, row.account)
                 return False
@@ -71,13 +78,14 @@ class SecurityRuntime:
                 self.settings,
                 event.get("Event", ""),
                 ip,
-                utcnow(),
+                at,
                 account=event.get("AccountID", ""),
                 service=event.get("Service", ""),
             )
             session.commit()
             if ban is not None:
-                log.warning("banned %s for %d s: %s", ip, self.settings.security_ban_seconds, ban.reason)
+                seconds = (ban.expires_at - ban.banned_at).total_seconds()
+                log.warning("banned %s for %d s: %s", ip, seconds, ban.reason)
             return ban is not None
 
     async def _expire_loop(self) -> None:
