@@ -334,9 +334,10 @@ def test_publishing_while_20_calls_are_in_the_ivr_drops_none(stack, ivr):
             calls=20,
             rate=20,
             digits=",,,,,0",
-            hold_seconds=2,
+            # Long enough to outlast the publish itself, which has taken over 6 s on a loaded machine.
+            hold_seconds=15,
             first_digit_ms=500,
-            timeout=120,
+            timeout=150,
         )
 
     # Saving version 2 changes nothing live: done before the calls, so only the publish falls in the window.
@@ -350,7 +351,7 @@ def test_publishing_while_20_calls_are_in_the_ivr_drops_none(stack, ivr):
     # The premise is that the reload happens while the 20 calls are in progress (no wall-clock guard: on a
     # loaded machine the publish alone has taken seconds).
     assert thread.is_alive(), "the reload must happen while the calls are in progress"
-    thread.join(150)
+    thread.join(180)
     result = results["load"]
     assert (result.completed, result.failed) == (20, 0), result.output
     call = _call(stack, "5551000", "0", 1.0)

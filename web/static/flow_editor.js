@@ -832,8 +832,8 @@
     const r = await call("POST", `${API}/publish`, {version: saved});
     if (!r.ok) { setErrors(Array.isArray(r.body.detail) ? r.body.detail : [{msg: String(r.body.detail)}], true); status("No se publicó."); return; }
     published = r.body.published_version;
+    await refreshVersions();  // first: when the notice says "publicada", the version list says so too
     status(`Versión ${published} publicada${r.body.dialplan_reloaded ? ": las llamadas nuevas ya la oyen." : "; se aplicará cuando Asterisk se inicie o recargue."}`);
-    await refreshVersions();
   }
 
   async function rollback(v, wasPublished) {
@@ -842,8 +842,8 @@
     const r = wasPublished ? await call("POST", `${API}/rollback`, {version: v}) : await call("POST", `${API}/publish`, {version: v});
     if (!r.ok) { status(`No se pudo: ${normalise((r.body.detail || [])[0] || {msg: String(r.body.detail)}).message}`); return; }
     published = r.body.published_version;
-    status(`Versión ${published} publicada de nuevo${r.body.dialplan_reloaded ? ": las llamadas nuevas ya la oyen." : "."} El editor sigue mostrando la versión ${version || "—"}.`);
     await refreshVersions();
+    status(`Versión ${published} publicada de nuevo${r.body.dialplan_reloaded ? ": las llamadas nuevas ya la oyen." : "."} El editor sigue mostrando la versión ${version || "—"}.`);
   }
 
   async function refreshVersions() {
