@@ -17,7 +17,7 @@ from api.users import service as users
 from api.users.models import Role, User
 from centralita.db import saved_id
 from centralita.destinations import QUEUE_NAME_RULE, is_queue_name
-from centralita.errors import FieldError
+from centralita.errors import Conflict, FieldError
 from centralita.telephony.endpoints import DEVICES, WEB_SUFFIX, Device
 from dialer.models import Campaign
 from queues.destinations import validate_overflow
@@ -130,6 +130,14 @@ def queue_users(session: Session, name: str, default_queue: str) -> list[tuple[s
     return [(kind, names) for kind, names in uses.items() if names]
 
 
+class QueueInUse(Conflict):
+    """A refused deletion; `uses` are queue_users' (kind, names), for a page to word in its own language."""
+
+    def __init__(self, uses: list[tuple[str, list[str]]], message: str) -> None:
+        super().__init__("name", message)
+        self.uses = uses
+
+
 USE_WORDS = {
     "default": "it is the default queue (CENTRALITA_DEFAULT_QUEUE), where callers go when anything fails",
     "flows": "published flow(s) {}",
@@ -150,7 +158,7 @@ def delete_queue(
             USE_WORDS[kind].format(", ".join(n if kind == "callbacks" else repr(n) for n in names))
             for kind, names in uses
         ]
-        raise QueueError("name", f"queue '{queue.name}' is still used by " + "; ".join(words), 409)
+        raise QueueInUse(uses, f"queue '{queue.name}' is still used by " + "; ".join(words))
     members = list(session.exec(select(QueueMember).where(QueueMember.queue_id == queue.id)))
     for member in members:
         session.delete(member)

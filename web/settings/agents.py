@@ -70,16 +70,27 @@ def _agent_or_404(session: Session, username: str) -> AgentEndpoint:
         raise HTTPException(404, "no such agent") from None
 
 
-def _live_skill(request: Request, username: str, queue: str, penalty: int | None) -> str:
-    """After the commit: the agent's live queue membership follows at once when they are logged in."""
+def _live(request: Request, later: str, action, *args) -> str:
+    """After the commit, an AMI action on the agent's live queue membership; `later` says when it applies
+    instead if Asterisk is not linked or refuses (the change is stored all the same)."""
     runtime = request.app.state.runtime
     if runtime is None or not runtime.ami.connected:
-        return AT_NEXT_LOGIN
+        return later
     try:
-        anyio.from_thread.run(control.apply_skill, runtime.ami, username, queue, penalty)
+        anyio.from_thread.run(action, runtime.ami, *args)
     except FieldError as exc:  # stored all the same; Asterisk refused or went away
-        return f"Asterisk no la aplicó ahora ({exc.message}). {AT_NEXT_LOGIN}"
+        return f"Asterisk no lo aplicó ahora ({exc.message}). {later}"
     return LIVE
+
+
+async def _leave_queues(ami, username: str) -> None:
+    if await control.membership(ami, username):  # logged out already: nothing to do
+        await control.logout(ami, username)
+
+
+def _live_skill(request: Request, username: str, queue: str, penalty: int | None) -> str:
+    """The agent's live queue membership follows a skill change at once when they are logged in."""
+    return _live(request, AT_NEXT_LOGIN, control.apply_skill, username, queue, penalty)
 
 
 @router.get(URL, response_class=HTMLResponse)
@@ -121,19 +132,6 @@ def reset_sip_password(username: str, p: Posted = Depends(posted)) -> Response:
     return submit(p, change, on_field(p.page(_agents_page), f"sip-{username}", {}, MESSAGES), url=URL, reload={"pjsip"})
 
 
-def _live_logout(request: Request, username: str) -> str:
-    """After a deactivation's commit: out of every queue at once (the reload already took the phone away)."""
-    runtime = request.app.state.runtime
-    if runtime is None or not runtime.ami.connected:
-        return AT_NEXT_START
-    try:
-        anyio.from_thread.run(control.logout, runtime.ami, username)
-    except FieldError as exc:
-        if exc.status != 409:  # 409: was not logged in, nothing to undo
-            return f"Asterisk no lo sacó de sus colas ahora ({exc.message}). {AT_NEXT_START}"
-    return LIVE
-
-
 @router.post(URL + "/{username}/active")
 def set_active(username: str, active: str = Form("", max_length=1), p: Posted = Depends(posted)) -> Response:
     """Deactivate (or reactivate) the agent: their account (as on the users page: no more web login) and
@@ -148,7 +146,8 @@ def set_active(username: str, active: str = Form("", max_length=1), p: Posted = 
         users.set_active(p.session, agent.user_id, active == "1", by=p.user, client=p.client)
         return f"Agente «{username}» {'reactivado' if active == '1' else 'desactivado'}."
 
-    live = None if active == "1" else partial(_live_logout, p.request, username)
+    # A deactivated agent leaves every queue at once (the reload has already taken the phone away).
+    live = None if active == "1" else partial(_live, p.request, AT_NEXT_START, _leave_queues, username)
     refused = on_field(p.page(_agents_page), f"active-{username}", {}, MESSAGES)
     return submit(p, change, refused, url=URL, reload={"pjsip", "dialplan", "queues"}, live=live)
 

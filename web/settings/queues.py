@@ -175,7 +175,7 @@ def delete_queue(name: str, p: Posted = Depends(posted)) -> Response:
         return f"Cola «{name}» eliminada ({skills} asignaciones de agentes quitadas)."
 
     def refused(exc: FieldError) -> Response:
-        uses = service.queue_users(p.session, name, default_queue)  # after the rollback: nothing was changed
-        return p.page(_queues_page)(status_code=exc.status, refusal=refusal_words(name, uses) if uses else exc.message)
+        words = refusal_words(name, exc.uses) if isinstance(exc, service.QueueInUse) else exc.message
+        return p.page(_queues_page)(status_code=exc.status, refusal=words)
 
     return submit(p, change, refused, url=URL, reload={"dialplan", "queues"})
