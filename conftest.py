@@ -39,6 +39,24 @@ def _pg_bin(name: str) -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2id at production cost takes ~0.18 s per hash or check; tests create and log in users by
+    the thousand. In this process only (a CLI or stack started by a test keeps the real cost), hash
+    with the same algorithm at its lowest cost: hashes stay argon2id, checks stay real."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from api.users import service
+
+    real = service._hasher
+    service._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    service._dummy_hash.cache_clear()
+    yield
+    service._hasher = real
+    service._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """Start a throwaway PostgreSQL cluster; yields a base URL (without database name)."""
@@ -87,18 +105,61 @@ def postgres_server():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _fresh_pg_database(base_url: str) -> str:
+def _pg_admin():
     import psycopg
 
+    return psycopg.connect(f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres", autocommit=True)
+
+
+def _fresh_pg_database(base_url: str) -> str:
     name = "t_" + secrets.token_hex(6)
-    with psycopg.connect(f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=postgres", autocommit=True) as conn:
+    with _pg_admin() as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return f"{base_url}/{name}"
 
 
+# Migrating costs ~0.7 s on SQLite and more on PostgreSQL; with ~1,200 tests that was a third of the
+# suite. Each backend is migrated once per session and every test gets a copy of it (SQLite's backup
+# API; PostgreSQL's CREATE DATABASE ... TEMPLATE), which is the same schema, built the same way.
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    from centralita import db
+
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template(postgres_server) -> str:
+    from centralita import db
+
+    url = _fresh_pg_database(postgres_server)
+    db.upgrade(url)
+    return url.rsplit("/", 1)[1]
+
+
+def _copy_migrated(request, url: str) -> None:
+    """Fill the fresh, empty database at `url` with the session's migrated template."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        template = sqlite3.connect(request.getfixturevalue("_sqlite_template"))
+        target = sqlite3.connect(url.split("///", 1)[1])
+        with target:
+            template.backup(target)
+        target.close()
+        template.close()
+        return
+    template, name = request.getfixturevalue("_pg_template"), url.rsplit("/", 1)[1]
+    with _pg_admin() as conn:
+        conn.execute(f"DROP DATABASE {name}")
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path) -> str:
-    """A fresh, migrated database on each backend."""
+    """A fresh, empty database on each backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
     else:
@@ -107,9 +168,11 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def stack_env(tmp_path, monkeypatch, db_url):
+def stack_env(request, tmp_path, monkeypatch, db_url):
     """Settings for an isolated stack: its own data dir, secrets and a migrated database."""
     from centralita import db
+
+    _copy_migrated(request, db_url)
 
     env = {
         "CENTRALITA_DATA_DIR": str(tmp_path / "var"),
@@ -124,7 +187,7 @@ def stack_env(tmp_path, monkeypatch, db_url):
     monkeypatch.chdir(tmp_path)  # keep a developer's .env out of the tests
     reset_settings_cache()
     db.reset_engine_cache()
-    db.upgrade()
+    db.upgrade()  # a no-op on the copy (~50 ms): it proves the copy is at the newest heads
     yield env
     db.reset_engine_cache()
     reset_settings_cache()

@@ -103,5 +103,7 @@ def upgrade(url: str | None = None) -> None:
 
     engine = make_engine(url) if url else get_engine()
     check_connection(engine)
+    if url:  # an engine made only for this check must not keep a connection open (it would block
+        engine.dispose()  # PostgreSQL's DROP DATABASE or CREATE DATABASE ... TEMPLATE of it)
     # "heads": each capability keeps its own migration branch, so parallel work never collides.
     command.upgrade(alembic_config(url), "heads")
