@@ -350,6 +350,19 @@ def hold(
     return row
 
 
+def release_hold(session: Session, token: str) -> bool:
+    """Give back the place of a hold nobody took (a caller chose another slot or hung up). Deleting the
+    row decides, as in `_take`: of a release and a reclaim of the same expired hold, exactly one gives
+    the place back. False when it was already gone."""
+    slot_id = session.exec(select(BookingHold.slot_id).where(BookingHold.token == token)).first()
+    if slot_id is None:
+        return False
+    if session.execute(delete(HOLDS).where(HOLDS.c.token == token)).rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _release(session, slot_id)
+    return True
+
+
 def book(
     session: Session,
     service_name: str,

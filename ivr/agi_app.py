@@ -51,7 +51,8 @@ async def _db(fn, *args):
     return await asyncio.wait_for(asyncio.to_thread(fn, *args), get_settings().external_timeout)
 
 
-async def _node(call: AgiCall, kind: str):
+async def flow_node(call: AgiCall, kind: str):
+    """(flow, version, node) of the step a compiled flow called; other capabilities' steps use it too."""
     flow, version = call.params.get("flow"), call.params.get("v")
     if not flow or not version:  # dialplan compiled before flow and version rode in the URL
         flow, version = await call.get_variable("IVR_FLOW"), await call.get_variable("IVR_VERSION")
@@ -93,7 +94,7 @@ class StepClock:
 
 async def run_lookup(call: AgiCall) -> None:
     clock = StepClock()
-    _flow, _version, node = await _node(call, "lookup")
+    _flow, _version, node = await flow_node(call, "lookup")
     speaker = Speaker(call, get_settings())
     result, digits, found = await _lookup_steps(call, node, speaker, clock)
     # One round trip for everything the dialplan needs: it branches on the result (fail → apology +
@@ -152,7 +153,7 @@ async def _shared_calendars() -> hours.Shared | None:
 
 
 async def run_hours(call: AgiCall) -> None:
-    flow, _version, node = await _node(call, "hours")
+    flow, _version, node = await flow_node(call, "hours")
     override = await _db(_override, flow, call.params["node"])
     shared = await _shared_calendars() if hours.uses_shared(node) else None
     is_open = hours.is_open(node, hours.now(get_settings().ivr_clock), override, shared)
@@ -224,7 +225,7 @@ NPS_ANSWERS = {str(n) for n in range(11)}
 
 
 async def run_survey(call: AgiCall) -> None:
-    flow, version, node = await _node(call, "survey")
+    flow, version, node = await flow_node(call, "survey")
     speaker = Speaker(call, get_settings())
     meta = {
         name: await call.get_variable(var)

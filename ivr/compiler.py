@@ -1,7 +1,7 @@
 """Publishing compiles a flow version to dialplan: one context per node, named after the flow and
 version, so a new version never rewrites the contexts calls already inside an older one are using.
-Menus, plays and routing are plain dialplan; lookups, hours, caller identification and surveys are
-FastAGI steps, each followed by a fallback for when our server is down (AGISTATUS ≠ SUCCESS)."""
+Menus, plays and routing are plain dialplan; lookups, hours, caller identification, bookings and
+surveys are FastAGI steps, each followed by a fallback for when our server is down (AGISTATUS ≠ SUCCESS)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class Context:
 def flow_context(flow: str, version: int, node: str | None = None) -> str:
     base = f"ivr-{flow}-v{version}"
     return f"{base}-{node}" if node else base
+
+
+# A booking node's outcomes (booking/agi.py sets them; the call's path says NODE:OUTCOME):
+BOOKING_DONE = ("booked", "cancelled", "kept")  # then `next`
+BOOKING_EXPLAINED = ("none", "invalid", "unknown", "nochoice")  # said why, then `fallback`
 
 
 def _path(step: str) -> str:
@@ -143,7 +148,7 @@ class Compiler:
             TransferNode: self._simple,
             VoicemailNode: self._simple,
             HangupNode: self._hangup,
-            BookingNode: self._simple,
+            BookingNode: self._booking,
         }
         c.lines = handlers[type(node)](node_id, node)
         return c
@@ -194,7 +199,9 @@ class Compiler:
     def _play(self, node_id: str, node: PlayNode) -> list[str]:
         return exten_lines("s", [_path(node_id), f"Playback({self.prompts.path(node.prompt)})", *self.dest(node.next)])
 
-    def _agi_branch(self, node_id: str, script: str, branches: dict[str, list[str]], on_failure: str) -> list[str]:
+    def _agi_branch(
+        self, node_id: str, script: str, branches: dict[str, list[str]], on_failure: str, query: str = ""
+    ) -> list[str]:
         """AGI step whose script sets IVR_RESULT; our server being down counts as `on_failure`."""
         lines = exten_lines(
             "s",
@@ -202,7 +209,7 @@ class Compiler:
                 "Set(IVR_RESULT=)",
                 "Set(IVR_STEP=)",
                 # Flow and version ride in the URL: no round trips to ask the channel for them.
-                f"AGI(${{FASTAGI}}/{script}?node={node_id}&flow={self.name}&v={self.version})",
+                f"AGI(${{FASTAGI}}/{script}?node={node_id}&flow={self.name}&v={self.version}{query})",
                 f'Set(IVR_RESULT=${{IF($["${{AGISTATUS}}" = "SUCCESS" & "${{IVR_RESULT}}" != ""]?${{IVR_RESULT}}:{on_failure})}})',
                 _path(f"{node_id}:${{IVR_RESULT}}"),
                 *[f'GotoIf($["${{IVR_RESULT}}" = "{result}"]?{result},1)' for result in branches],
@@ -288,6 +295,24 @@ class Compiler:
             lines += exten_lines(result, dest_lines)
         return lines
 
+    def _booking(self, node_id: str, node: BookingNode) -> list[str]:
+        """The script talks with the caller and writes; what is left to say (the confirmation and code, the
+        reason for a fallback) it leaves in IVR_STEP, played here *after* the outcome is in the call's path,
+        so a caller who hangs up during the read-back still leaves a record that says what happened."""
+        said = ['ExecIf($["${IVR_STEP}" != ""]?Playback(${IVR_STEP}))']
+        fallback = node.fallback or d.QueueDest(queue=self.default_queue)
+        to_person = fallback.type in ("queue", "agent", "booking")
+        explained = said + ([f"Playback({self.prompts.path('booking-to-agent')})"] if to_person else [])
+        branches = {
+            **{result: said + self.dest(node.next) for result in BOOKING_DONE},
+            **{result: explained + self.dest(fallback) for result in BOOKING_EXPLAINED},
+            "fail": self._apology(fallback),
+        }
+        if self.flow.operator_digit:
+            branches["operator"] = self.dest(self.operator())
+        query = "&op=1" if self.flow.operator_digit else ""
+        return self._agi_branch(node_id, "booking/ivr", branches, "fail", query)
+
     def _survey(self, node_id: str, node: SurveyNode) -> list[str]:
         # Answers are stored by the script; with our server down the caller just hears goodbye.
         return exten_lines(
@@ -311,7 +336,6 @@ class Compiler:
         dest = {
             "transfer": lambda: d.ExternalDest(number=node.number),
             "voicemail": lambda: d.VoicemailDest(mailbox=node.mailbox),
-            "booking": lambda: d.BookingDest(service=node.service),
         }[node.type]()
         return exten_lines("s", self.dest(dest))
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ivr.destinations import NODE_ID, Destination
+from ivr.destinations import NODE_ID, Destination, HangupDest
 
 DIGITS = "0123456789*#"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -147,8 +147,27 @@ class HangupNode(_Node):
 
 
 class BookingNode(_Node):
+    """Appointments by phone (booking/agi.py): the caller types their identity; one who already has a
+    booking hears it (date, time, code) and keeps it (1) or cancels it (2); otherwise the next free slots
+    are offered, kept for the caller while offered, one is taken by its digit (9: later dates) and the
+    date, time and code are read back. Bad input, no free slot, an unknown service or a failure: a spoken
+    explanation, then `fallback`. `0` reaches the operator when the flow allows it."""
+
     type: Literal["booking"] = "booking"
-    service: str = Field("", max_length=64)
+    service: str = Field(
+        "", max_length=100, description="A booking service's name (`centralita booking services list`)."
+    )
+    prompt: str = Field("booking-ask-identity", description="Asks for the identity (digits, then #).")
+    tries: int = Field(3, ge=1, le=5, description="Attempts at the identity and at each choice.")
+    timeout_s: int = Field(6, ge=2, le=20, description="Seconds to wait for the caller's keys.")
+    offer: int = Field(3, ge=1, le=8, description="Free slots offered at a time (keys 1..offer).")
+    hold_s: int | None = Field(
+        None, ge=30, le=900, description="Seconds offered places are kept; default CENTRALITA_BOOKING_HOLD_SECONDS."
+    )
+    next: Destination = Field(default_factory=HangupDest, description="After booking, cancelling or keeping a booking.")
+    fallback: Destination | None = Field(
+        None, description="After the explanation (bad identity, no free slot, failure); default: the default queue."
+    )
 
 
 Node = Annotated[

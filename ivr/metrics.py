@@ -14,14 +14,21 @@ from api.calls.models import CallRecord, CdrEntry
 
 _OPTION = re.compile(r"^([a-z][a-z0-9_]*):([0-9*#])$")
 _IVR_SECONDS = re.compile(r"ivr_s=(\d+)")
-PERSON = ("queue:", "agent:", "booking")
+PERSON = ("queue:", "agent:", "booking")  # `booking[:SERVICE]`: the destination that reaches a person
+BOOKED = (":booked", ":cancelled", ":kept")  # a booking node's outcomes where the caller served themself
+SELF_SERVED = (":ok", *BOOKED)
+
+
+def _to_person(step: str) -> bool:
+    # A booking *node* may be named booking…: its `booking:booked` is self-service, not the destination.
+    return step.startswith(PERSON) and not (step.startswith("booking") and step.endswith(BOOKED))
 
 
 def classify(steps: list[str]) -> str:
     """agent | self_service | abandoned, from one call's path."""
-    if any(s.startswith(PERSON) for s in steps):
+    if any(_to_person(s) for s in steps):
         return "agent"
-    if any(s.endswith(":ok") or s in ("hangup", "survey") for s in steps):
+    if any(s.endswith(SELF_SERVED) or s in ("hangup", "survey") for s in steps):
         return "self_service"
     if any(s.startswith(("external:", "voicemail:")) for s in steps):
         return "agent"  # handed to a person elsewhere

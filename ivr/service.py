@@ -8,6 +8,7 @@ runs a version the database does not know."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import lru_cache
 
 from sqlalchemy import func
@@ -100,9 +101,12 @@ def check(session: Session, definition: dict, settings: Settings | None = None) 
     """Validate against the prompts and published flows that exist now; raises FlowInvalid."""
     prompts = resolver(session, settings)
     published = set(session.exec(select(Flow.name).where(col(Flow.published_version).is_not(None))).all())
+    from booking.models import BookingService
     from ivr.calendars import shared_names
 
-    return validation.validate(definition, prompts.exists, lambda name: name in published, shared_names(session))
+    services = set(session.exec(select(BookingService.name)).all())
+    names = replace(shared_names(session), booking_service_exists=services.__contains__)
+    return validation.validate(definition, prompts.exists, lambda name: name in published, names)
 
 
 def save(

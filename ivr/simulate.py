@@ -113,13 +113,13 @@ def simulate(
             walk.path.append("hangup")
             walk.outcome = "hangup"
             return walk
-        # transfer, voicemail, booking nodes are thin wrappers of their destination
+        # transfer and voicemail nodes are thin wrappers of their destination
         elif isinstance(node, TransferNode):
             current = d.ExternalDest(number=node.number)
         elif isinstance(node, VoicemailNode):
             current = d.VoicemailDest(mailbox=node.mailbox)
         elif isinstance(node, BookingNode):
-            current = d.BookingDest(service=node.service)
+            current = _booking(walk, node_id, node, key, default_queue)
         else:
             assert_never(node)
     walk.outcome = "loop"
@@ -153,6 +153,16 @@ def _lookup(
         return node.next
     walk.path.append(f"{node_id}:ok")
     walk.said += [f"{s.kind} {s.value}" for s in lookup.plan(node, data)]
+    return node.next
+
+
+def _booking(walk: Walk, node_id: str, node: BookingNode, key: Callable[[], str], default_queue: str) -> Destination:
+    """A simulation books nothing: an identity typed reads as a new booking, silence as a bad identity."""
+    if not key():
+        walk.path.append(f"{node_id}:invalid")
+        return node.fallback or d.QueueDest(queue=default_queue)
+    walk.path.append(f"{node_id}:booked")
+    walk.said.append(f"booking {node.service}: first free slot (simulated, nothing stored)")
     return node.next
 
 

@@ -14,9 +14,9 @@ from pydantic_core import ErrorDetails
 
 from centralita.errors import FieldErrors
 from ivr.destinations import Destination, NodeDest
-from ivr.flowdef import WEEKDAYS, FlowDefinition, HoursNode, LookupNode, MenuNode
+from ivr.flowdef import WEEKDAYS, BookingNode, FlowDefinition, HoursNode, LookupNode, MenuNode
 
-TERMINAL_NODES = {"queue", "transfer", "voicemail", "hangup", "booking"}
+TERMINAL_NODES = {"queue", "transfer", "voicemail", "hangup"}
 RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 
 
@@ -91,10 +91,12 @@ _TAGS = {
 
 @dataclass(frozen=True)
 class SharedNames:
-    """Which shared calendars and holiday lists exist (default: any, for checks without a database)."""
+    """Which shared calendars, holiday lists and booking services exist (default: any, for checks
+    without a database)."""
 
     calendar_exists: Callable[[str], bool] = lambda name: True
     list_exists: Callable[[str], bool] = lambda name: True
+    booking_service_exists: Callable[[str], bool] = lambda name: True
 
 
 def validate(
@@ -149,6 +151,11 @@ def _node_rules(node_id: str, node, flow: FlowDefinition, names: SharedNames) ->
             errors.append(FlowError(node_id, "url", "a GET lookup must use {digits} in the URL"))
     if isinstance(node, HoursNode):
         errors += _hours_rules(node_id, node, names)
+    if isinstance(node, BookingNode):
+        if not node.service:
+            errors.append(FlowError(node_id, "service", "name the booking service callers book"))
+        elif not names.booking_service_exists(node.service):
+            errors.append(FlowError(node_id, "service", f"booking service '{node.service}' does not exist"))
     return errors
 
 

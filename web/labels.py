@@ -131,7 +131,9 @@ def labels_of(kind: str, gettext: Gettext = _same) -> dict[str, str]:
 # A call's path (CDR(path), ivr/compiler.py and ivr/simulate.py) is steps joined by ">":
 #   flow:NAME/vN          the call entered version N of a flow (the first step: not shown)
 #   NODE:OUTCOME          a menu's digit / invalid / timeout / ext:NNN, a lookup's ok / notfound /
-#                         invalid / fail, an hours node's open / closed, identify's known / unknown
+#                         invalid / fail, an hours node's open / closed, identify's known / unknown,
+#                         a booking node's booked / cancelled / kept / none / invalid / unknown /
+#                         nochoice / operator / fail
 #   NODE                  a play node
 #   queue:Q  agent:EXT  external:NUM  voicemail:BOX  booking[:SERVICE]  flow:NAME  hangup  survey
 #   and the dialplan's own: no-flow, flow-missing, dialer:CAMPAIGN>agent|machine|safe-harbor|broadcast
@@ -165,6 +167,7 @@ NODE_NAMES = {  # node type → its generic name when the admin gave it no label
     "identify": "identificación {}",
     "play": "mensaje {}",
     "survey": "encuesta",
+    "booking": "citas {}",
 }
 OUTCOMES = {  # node type → outcome → text
     "menu": {"invalid": "tecla no válida", "timeout": "sin respuesta"},
@@ -178,6 +181,17 @@ OUTCOMES = {  # node type → outcome → text
     },
     "hours": {"open": "abierto", "closed": "cerrado"},
     "identify": {"known": "llamante conocido", "unknown": "llamante desconocido"},
+    "booking": {
+        "booked": "cita reservada",
+        "cancelled": "cita cancelada",
+        "kept": "cita conservada",
+        "none": "sin citas libres",
+        "invalid": "identificación no válida",
+        "unknown": "servicio desconocido",
+        "nochoice": "sin elección",
+        "operator": "pidió un agente",
+        "fail": "servicio no disponible",
+    },
 }
 # Without the flow's definition, an outcome's text when it means one thing whatever the node's type.
 ANY_OUTCOME = {

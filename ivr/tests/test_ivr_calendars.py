@@ -88,7 +88,7 @@ def test_the_fastagi_step_answers_open_when_the_database_is_down(monkeypatch):
     def down():
         raise OSError("connection refused")
 
-    monkeypatch.setattr(agi_app, "_node", fake_node)
+    monkeypatch.setattr(agi_app, "flow_node", fake_node)
     monkeypatch.setattr(agi_app, "_override", lambda flow, node: None)
     monkeypatch.setattr(agi_app, "_load_shared", down)
     monkeypatch.setattr(agi_app, "_shared", SharedCache())

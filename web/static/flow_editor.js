@@ -85,7 +85,18 @@
     transfer: [F("number", "Número (con o sin +)", "text", {required: true})],
     voicemail: [F("mailbox", "Buzón", "text", {required: true})],
     hangup: [F("prompt", "Mensaje antes de colgar", "prompt")],
-    booking: [F("service", "Servicio", "text")],
+    booking: [
+      F("service", "Servicio de citas", "text", {required: true}),
+      F("prompt", "Mensaje que pide la identificación", "prompt", {def: "booking-ask-identity"}),
+      F("tries", "Intentos", "int", {min: 1, max: 5, def: 3}),
+      F("timeout_s", "Segundos para marcar", "int", {min: 2, max: 20, def: 6}),
+      F("offer", "Horarios que se ofrecen a la vez (teclas 1 a N; el 9 da fechas posteriores)", "int",
+        {min: 1, max: 8, def: 3}),
+      F("hold_s", "Segundos que se guardan los horarios ofrecidos", "int", {min: 30, max: 900}),
+      F("next", "Tras reservar, cancelar o conservar la cita, va a", "dest", {fallback: "colgar"}),
+      F("fallback", "Si no se puede (identificación no válida, sin horarios, una falla), va a", "dest",
+        {fallback: "la cola predeterminada"}),
+    ],
   };
   const SAY_KINDS = {text: "Texto", amount: "Importe", number: "Número", date: "Fecha", digits: "Dígitos uno a uno"};
 
