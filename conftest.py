@@ -191,3 +191,22 @@ def stack_env(request, tmp_path, monkeypatch, db_url):
     yield env
     db.reset_engine_cache()
     reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def kannel(tmp_path_factory):
+    """A real Kannel (bearerbox, smsbox and its fake SMSC client), started once per session; tests tell
+    their messages apart by number (`kannel.wait_for(n, to=...)`)."""
+    from messaging.kannel import binary
+    from messaging.tests.kannel_gateway import KannelGateway
+
+    if not binary("bearerbox"):
+        if os.environ.get("CI"):
+            pytest.fail("Kannel is missing (scripts/setup.sh installs 'kannel' and 'kannel-extras')")
+        pytest.skip("Kannel not installed")
+    gateway = KannelGateway(tmp_path_factory.mktemp("kannel"))
+    try:
+        gateway.start()
+        yield gateway
+    finally:
+        gateway.stop()

@@ -90,6 +90,7 @@ class Booking(SQLModel, table=True):
         ),
         Index("ix_booking_bookings_slot_status", "slot_id", "status"),
         Index("ix_booking_bookings_identity", "identity"),
+        Index("ix_booking_bookings_status_start", "status", "start"),  # the reminder run's window
     )
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="booking_services.id")
@@ -102,6 +103,8 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     moved_from: int | None = None  # the booking this one replaced (rescheduling)
+    phone: str = Field(default="", max_length=32)  # E.164, for SMS reminders; empty: none
+    email: str = Field(default="", max_length=200)  # for email reminders; empty: none
 
 
 class BookingWaitlist(SQLModel, table=True):
@@ -116,3 +119,42 @@ class BookingWaitlist(SQLModel, table=True):
     phone: str = Field(default="", max_length=32)
     email: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # waiting → booked: a freed place on that day was booked for them (booking_id), see booking/notify.py
+    status: str = Field(default="waiting", max_length=10)
+    booking_id: int | None = None
+
+
+NOTIFY_KINDS = ("waitlist", "reminder")
+CHANNELS = ("sms", "email")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class BookingNotification(SQLModel, table=True):
+    """One message to one person about one booking on one channel: a waitlist place given to them, or
+    the reminder at one offset. The UNIQUE key makes it exist once whoever creates it (two reminder runs,
+    a run repeated after a restart); the status makes it go out at most once:
+    pending → sending (claimed by a conditional UPDATE, committed before the send) → sent | failed.
+    A definite failure (Kannel or the SMTP server refused, unreachable) goes back to pending with
+    `next_attempt_at` until settings.booking_notify_max_attempts; a send that may have gone out (an
+    answer that timed out, a process killed while `sending`) ends failed and is never repeated."""
+
+    __tablename__ = "booking_notifications"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "kind", "offset_minutes", "channel", name="uq_booking_notification"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="ck_booking_notification_status"),
+        Index("ix_booking_notifications_status", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    booking_id: int = Field(foreign_key="booking_bookings.id", index=True)
+    kind: str = Field(max_length=10)  # waitlist | reminder
+    offset_minutes: int = 0  # reminder: minutes before the start it is for; waitlist: 0
+    channel: str = Field(max_length=8)  # sms | email
+    recipient: str = Field(max_length=200)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    error: str = Field(default="", max_length=500)
+    reply: str = Field(default="", max_length=255)  # Kannel's answer or the email's Message-ID
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None

@@ -11,11 +11,11 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import Session
 
-from api.deps import client_of, require_admin, require_agent
+from api.deps import client_of, require_admin, require_agent, require_supervisor
 from api.errors import responses
 from api.users.models import User
 from booking import service
-from booking.models import Booking, BookingService
+from booking.models import Booking, BookingNotification, BookingService
 from booking.schemas import (
     BookingCreated,
     BookingIn,
@@ -24,6 +24,8 @@ from booking.schemas import (
     HoldIn,
     HoldOut,
     MoveIn,
+    NotificationOut,
+    ReminderRunOut,
     ServiceIn,
     ServiceOut,
     SlotOut,
@@ -65,6 +67,8 @@ def booking_out(row: Booking, service_name: str) -> BookingOut:
         identity=row.identity,
         status=row.status,
         moved_from=row.moved_from,
+        phone=row.phone,
+        email=row.email,
     )
 
 
@@ -126,7 +130,18 @@ def create_booking(
     user: User = Depends(require_agent),
     session: Session = Depends(get_session),
 ) -> BookingCreated:
-    row = service.book(session, body.service, body.identity, body.start, utcnow(), user, body.hold, client_of(request))
+    row = service.book(
+        session,
+        body.service,
+        body.identity,
+        body.start,
+        utcnow(),
+        user,
+        body.hold,
+        client_of(request),
+        phone=body.phone,
+        email=body.email,
+    )
     session.commit()
     return BookingCreated(id=saved_id(row), code=row.code, start=row.start)
 
@@ -201,7 +216,7 @@ def waitlist_add(
     )
     session.commit()
     position = len(service.waitlist(session, body.service, body.date))
-    return _waitlist_out(row, position)
+    return waitlist_out(row, position)
 
 
 @router.get("/booking/waitlist", response_model=list[WaitlistOut], responses=responses(404))
@@ -211,10 +226,10 @@ def waitlist(
     _user: User = Depends(require_agent),
     session: Session = Depends(get_session),
 ) -> list[WaitlistOut]:
-    return [_waitlist_out(r, i) for i, r in enumerate(service.waitlist(session, service_name, day), 1)]
+    return [waitlist_out(r, i) for i, r in enumerate(service.waitlist(session, service_name, day), 1)]
 
 
-def _waitlist_out(row, position: int) -> WaitlistOut:
+def waitlist_out(row, position: int) -> WaitlistOut:
     return WaitlistOut(
         id=saved_id(row),
         position=position,
@@ -223,4 +238,43 @@ def _waitlist_out(row, position: int) -> WaitlistOut:
         phone=row.phone,
         email=row.email,
         created_at=row.created_at,
+        status=row.status,
+        booking_id=row.booking_id,
     )
+
+
+def notification_out(row: BookingNotification, booking: Booking) -> NotificationOut:
+    return NotificationOut(
+        id=saved_id(row),
+        booking_id=row.booking_id,
+        code=booking.code,
+        kind=row.kind,
+        offset_minutes=row.offset_minutes,
+        channel=row.channel,
+        recipient=row.recipient,
+        status=row.status,
+        attempts=row.attempts,
+        error=row.error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
+
+
+@router.get("/booking/notifications", response_model=list[NotificationOut], responses=responses(404))
+def notifications(
+    service_name: str = Query(alias="service"),
+    code: str | None = None,
+    day: date | None = Query(None, alias="date"),
+    _user: User = Depends(require_agent),
+    session: Session = Depends(get_session),
+) -> list[NotificationOut]:
+    """The SMS and emails of one booking (`code`) or of a day's bookings, with their delivery state."""
+    return [notification_out(n, b) for n, b in service.notifications(session, service_name, code, day)]
+
+
+@router.post("/booking/reminders/run", response_model=ReminderRunOut)
+def run_reminders(_user: User = Depends(require_supervisor)) -> ReminderRunOut:
+    """Queue the reminders due now and deliver every waiting message (what the API's tick does)."""
+    from booking.runtime import run_once
+
+    return ReminderRunOut(**run_once(get_settings(), utcnow()))

@@ -82,6 +82,8 @@ class BookingIn(BaseModel):
     identity: str = Field(description="Digits only (cédula, taxpayer number, plate).")
     start: datetime = Field(description="A slot start; without an offset it is read in the service's zone.")
     hold: str | None = Field(None, description="The token of a hold on this slot, to confirm it.")
+    phone: str = Field("", max_length=32, description="Mobile for SMS reminders (E.164, or national).")
+    email: str = Field("", max_length=200, description="Address for email reminders.")
 
 
 class HoldIn(BaseModel):
@@ -112,6 +114,8 @@ class BookingOut(BaseModel):
     identity: str
     status: str
     moved_from: int | None
+    phone: str = ""
+    email: str = ""
 
 
 class MoveIn(BaseModel):
@@ -141,3 +145,27 @@ class WaitlistOut(BaseModel):
     phone: str
     email: str
     created_at: datetime
+    status: str = Field("waiting", description="waiting, or booked: a freed place was booked for them.")
+    booking_id: int | None = None
+
+
+class NotificationOut(BaseModel):
+    id: int
+    booking_id: int
+    code: str
+    kind: str = Field(description="waitlist (a freed place booked for them) or reminder.")
+    offset_minutes: int
+    channel: str = Field(description="sms or email.")
+    recipient: str
+    status: str = Field(description="pending, sending, sent or failed.")
+    attempts: int
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class ReminderRunOut(BaseModel):
+    queued: int = Field(description="Messages queued by this run (reminders that became due).")
+    sent: int
+    failed: int
+    retry: int = Field(description="Messages refused for now, tried again at a later tick.")

@@ -18,10 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.audit import service as audit
+from booking import notify
 from booking import slots as slotlib
-from booking.models import Booking, BookingException, BookingHold, BookingService, BookingSlot, BookingWaitlist
+from booking.models import (
+    Booking,
+    BookingException,
+    BookingHold,
+    BookingNotification,
+    BookingService,
+    BookingSlot,
+    BookingWaitlist,
+)
 from booking.schemas import ExceptionIn, ServiceIn
-from centralita.db import saved_id
+from centralita.db import dialect_insert, saved_id
 from centralita.errors import Conflict, FieldError, NotFound
 from ivr.lookup import check_digit_ok
 
@@ -44,6 +53,7 @@ def _table(model: Any) -> Any:
 
 
 SLOTS, HOLDS, BOOKINGS = _table(BookingSlot), _table(BookingHold), _table(Booking)
+WAITLIST = _table(BookingWaitlist)
 
 
 def zone(service: BookingService) -> ZoneInfo:
@@ -244,16 +254,6 @@ def check_identity(service: BookingService, identity: str) -> str:
 # ---------------------------------------------------------------- the counter
 
 
-def _dialect_insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
 def _patient(session: Session) -> None:
     """SQLite has one writer at a time: a booking waits its turn (up to 30 s) rather than fail with
     'database is locked' after the 5 s every other write accepts. PostgreSQL waits on the row itself."""
@@ -266,7 +266,7 @@ def _slot_id(session: Session, service: BookingService, start: datetime, capacit
     creators end with one row)."""
     sid = saved_id(service)
     _patient(session)
-    stmt = _dialect_insert(session)(SLOTS).values(
+    stmt = dialect_insert(session)(SLOTS).values(
         service_id=sid, start=start, day=slotlib.local_day(start, zone(service)).isoformat(), capacity=capacity, taken=0
     )
     session.execute(stmt.on_conflict_do_nothing(index_elements=["service_id", "start"]))
@@ -373,10 +373,14 @@ def book(
     hold_token: str | None = None,
     client: str = "",
     moved_from: Booking | None = None,
+    phone: str = "",
+    email: str = "",
 ) -> Booking:
+    """`phone` (E.164 or national in settings.default_region) and `email` are where reminders go."""
     service = get_service(session, service_name)
     identity = check_identity(service, identity)
     start, capacity = check_start(session, service, start, now)
+    phone, email = notify.contact(phone, email)
     existing = _active(session, service, identity)
     if existing is not None:
         raise _identity_conflict(existing)
@@ -402,6 +406,8 @@ def book(
             created_at=now,
             updated_at=now,
             moved_from=moved_from.id if moved_from else None,
+            phone=phone,
+            email=email,
         )
         try:
             with session.begin_nested():  # a clash rolls back this INSERT only
@@ -466,6 +472,8 @@ def cancel(
     user: Any = None,
     client: str = "",
 ) -> Booking:
+    """Cancel a booking; its place goes to the first person waiting for that day, if any (see
+    offer_freed_place), in the same transaction — their SMS and email go out after the commit."""
     row = by_code(session, service_name, code, day)
     _must_be_booked(row)
     row.status, row.updated_at = "cancelled", now
@@ -473,6 +481,7 @@ def cancel(
     session.flush()  # the identity is free again before a move books the new slot
     _release(session, row.slot_id)
     audit.record(session, "booking.cancel", user=user, target=f"{service_name}/{row.day}/{row.code}", client=client)
+    offer_freed_place(session, get_service(session, service_name), row, now)
     return row
 
 
@@ -533,6 +542,7 @@ def waitlist_add(
 ) -> BookingWaitlist:
     service = get_service(session, service_name)
     identity = check_identity(service, identity)
+    phone, email = notify.contact(phone, email)
     key = day.isoformat()
     clash = session.exec(
         select(BookingWaitlist.id).where(
@@ -573,3 +583,79 @@ def slot_start(session: Session, slot_id: int) -> datetime:
     if slot is None:
         raise NotFound("slot", f"no slot {slot_id}")
     return slot.start
+
+
+def offer_freed_place(session: Session, service: BookingService, freed: Booking, now: datetime) -> Booking | None:
+    """The place `freed` gave back goes to the first person still waiting for that service and day:
+    booked for them outright, at that slot, with their phone and email, and an SMS and an email queued.
+
+    Why booked outright rather than held until they accept: they asked for any place that day, and
+    acceptance would need a channel back from them (an SMS reply, a link) that a phone-first service
+    cannot count on; a place held for someone who never answers is a place nobody gets. Waitlists that
+    notify everyone at once and let the fastest book reward whoever reads first, not who asked first.
+    The person can cancel with the code they receive, which passes the place on again.
+
+    Skipped: the canceller themselves (a move), people who meanwhile hold a booking of this service
+    (one active booking per identity). Nothing is offered when the slot can no longer be booked (in the
+    past or inside the minimum notice). Each try runs in a savepoint, so a refused one changes nothing."""
+    waiting = session.exec(
+        select(BookingWaitlist)
+        .where(
+            BookingWaitlist.service_id == saved_id(service),
+            BookingWaitlist.day == freed.day,
+            BookingWaitlist.status == "waiting",
+            BookingWaitlist.identity != freed.identity,
+        )
+        .order_by(col(BookingWaitlist.id))
+    ).all()
+    for entry in waiting:
+        try:
+            with session.begin_nested():
+                given = book(
+                    session, service.name, entry.identity, freed.start, now, client="waitlist",
+                    phone=entry.phone, email=entry.email,
+                )  # fmt: skip
+                # Conditional: of two cancellations racing for the same person, one gives them a place.
+                taken = session.execute(
+                    update(WAITLIST)
+                    .where(WAITLIST.c.id == entry.id, WAITLIST.c.status == "waiting")
+                    .values(status="booked", booking_id=saved_id(given))
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    raise Conflict("waitlist", "already given a place")
+        except BookingConflict as exc:
+            if exc.reason == "identity_has_booking":
+                continue
+            return None  # full again (cannot happen inside this transaction, but never over capacity)
+        except Conflict:
+            continue
+        except FieldError as exc:
+            if exc.field == "start":
+                return None  # the slot is no longer bookable (past, minimum notice): nobody gets it
+            continue  # a contact stored before contacts were checked: the next person
+        audit.record(
+            session,
+            "booking.waitlist.given",
+            target=f"{service.name}/{given.day}/{given.code}",
+            detail={"identity": entry.identity, "freed": freed.code, "start": given.start.isoformat()},
+            client="waitlist",
+        )
+        notify.queue(session, given, "waitlist", 0, now)
+        return given
+    return None
+
+
+def notifications(
+    session: Session, service_name: str, code: str | None = None, day: date | None = None
+) -> list[tuple[BookingNotification, Booking]]:
+    """The messages of one booking (by code), or of every booking of a day, oldest first."""
+    service = get_service(session, service_name)
+    query = select(BookingNotification, Booking).join(Booking, col(Booking.id) == col(BookingNotification.booking_id))
+    if code:
+        query = query.where(Booking.id == saved_id(by_code(session, service_name, code, day)))
+    elif day:
+        query = query.where(Booking.service_id == saved_id(service), Booking.day == day.isoformat())
+    else:
+        raise FieldError("code", "give a booking code or a date")
+    rows = session.exec(query.order_by(col(BookingNotification.id))).all()
+    return [(n, b) for n, b in rows]

@@ -24,6 +24,7 @@ CAPABILITIES = [
     "reports.scheduled",
     "phone",
     "booking",
+    "messaging",
 ]
 
 

@@ -59,6 +59,17 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
+def dialect_insert(session: Session):
+    """The backend's `insert` (SQLite or PostgreSQL), which has `on_conflict_do_nothing`."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 class _Row(Protocol):
     id: int | None
 

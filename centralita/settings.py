@@ -360,8 +360,31 @@ class Settings(BaseSettings):
         10, ge=1, le=100, description="Tries of a scheduled report (next tick, then doubling to 1 h) before it fails."
     )
 
+    # Outgoing SMS (messaging/sms.py): Kannel's smsbox sendsms interface. The password is a secret: .env only.
+    kannel_sendsms_url: str = Field(
+        "", description="smsbox's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms; empty: SMS not configured."
+    )
+    kannel_user: str = Field("", description="sendsms-user username in kannel.conf.")
+    kannel_password: str = Field("", description="sendsms-user password in kannel.conf.")
+    kannel_from: str = Field(
+        "", max_length=20, description="Sender shown on the phone (number or name); empty: Kannel's."
+    )
+    kannel_smsc: str = Field("", max_length=64, description="smsc-id to send through; empty: Kannel routes.")
+    kannel_timeout_s: float = Field(5.0, gt=0, le=120, description="Seconds to reach smsbox and for its answer.")
+
     booking_hold_seconds: float = Field(
         90.0, gt=0, le=3600, description="Seconds a place offered to a caller is kept for them (it counts as taken)."
+    )
+    booking_reminder_offsets: str = Field(
+        "24h,2h",
+        pattern=r"^(\d+[hm](,\d+[hm])*)?$",
+        description="When reminders go out before a booking, e.g. 24h,2h or 90m; empty: no reminders.",
+    )
+    booking_notify_tick_s: float = Field(
+        30.0, gt=0, le=3600, description="Seconds between reminder runs and retries of unsent booking messages."
+    )
+    booking_notify_max_attempts: int = Field(
+        5, ge=1, le=50, description="Tries of one booking SMS or email (definite failures only) before it stays failed."
     )
 
     @field_validator("security_allow", "sip_local_net")

@@ -23,7 +23,15 @@ _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _LABEL + r"(?:\." 
 
 
 class EmailError(RuntimeError):
-    """The message was not handed to the SMTP server; the text says why (stored with the delivery)."""
+    """The message was not handed to the SMTP server; the text says why (stored with the delivery).
+
+    `maybe_sent` is True when the connection failed while the message itself was being transmitted
+    (timed out or dropped during DATA): the server may have taken it, so an "at most once" caller must
+    not retry. Every other EmailError means the server certainly did not accept it."""
+
+    def __init__(self, message: str, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 def valid_address(value: str) -> str:
@@ -119,6 +127,7 @@ def send_email(
     recipients = [valid_address(a) for a in to]
     message = build_message(config, recipients, subject, text, attachments, html)
     where = f"{config.host}:{config.port}"
+    transmitting = False
     try:
         if config.ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -138,7 +147,9 @@ def send_email(
                 client.ehlo()
             if config.user:
                 client.login(config.user, config.password)
+            transmitting = True
             refused = client.send_message(message, to_addrs=recipients)
+            transmitting = False
     except EmailError:
         raise
     except smtplib.SMTPAuthenticationError as exc:
@@ -150,6 +161,6 @@ def send_email(
         raise EmailError(f"SMTP server {where} answered {exc.smtp_code}: {reply}"[:500]) from None
     except (OSError, smtplib.SMTPException) as exc:  # refused, timed out, DNS, TLS handshake, dropped
         kind = "timed out" if isinstance(exc, (socket.timeout, TimeoutError)) else "unreachable"
-        raise EmailError(f"SMTP server {where} {kind}: {type(exc).__name__}: {exc}"[:500]) from None
+        raise EmailError(f"SMTP server {where} {kind}: {type(exc).__name__}: {exc}"[:500], transmitting) from None
     # Some recipients refused, others took it: the message is sent; the caller keeps who did not get it.
     return Sent(message_id=str(message["Message-ID"]), refused=sorted(refused))

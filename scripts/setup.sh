@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(debootstrap sip-tester redis-server espeak-ng sox ffmpeg)
-TEST_PACKAGES=(postgresql faketime sipvicious chromium baresip)
+# kannel: the SMS gateway (bearerbox + smsbox) booking reminders go through; kannel-extras: its fake SMSC.
+PACKAGES=(debootstrap sip-tester redis-server espeak-ng sox ffmpeg kannel)
+TEST_PACKAGES=(postgresql faketime sipvicious chromium baresip kannel-extras)
 want=("${PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
 
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    # policy-rc.d keeps the packaged redis/postgresql services from starting: the stack starts its own.
+    # policy-rc.d keeps the packaged redis/postgresql/kannel services from starting: the stack and tests start their own.
     if [ -z "$SUDO" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
         trap 'rm -f /usr/sbin/policy-rc.d' EXIT

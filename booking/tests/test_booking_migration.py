@@ -1,5 +1,6 @@
-"""The hand-written booking_0001 migration builds exactly the tables booking/models.py declares (the
-CHECK, the partial unique index included), and goes back down."""
+"""The hand-written booking migrations build exactly the tables booking/models.py declares (the CHECK,
+the partial unique index included), and go back down: booking_0002 alone (the partial index survives
+its plain ADD COLUMNs), then the whole branch."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ TABLES = (
     "booking_holds",
     "booking_bookings",
     "booking_waitlist",
+    "booking_notifications",
 )
 
 
@@ -32,7 +34,14 @@ def test_migration_matches_models_and_downgrades(stack_env):
     assert booking_diffs() == []
     indexes = {i["name"]: i for i in inspect(db.get_engine()).get_indexes("booking_bookings")}
     assert indexes["uq_booking_active_identity"]["unique"]
-    command.downgrade(db.alembic_config(), "booking@-1")
+    command.downgrade(db.alembic_config(), "booking@-1")  # booking_0002 only
+    engine = db.get_engine()
+    assert "booking_notifications" not in inspect(engine).get_table_names()
+    assert "phone" not in {c["name"] for c in inspect(engine).get_columns("booking_bookings")}
+    assert inspect(engine).get_indexes("booking_bookings")  # booking_0001's indexes stand
+    command.downgrade(db.alembic_config(), "booking@base")
     assert set(TABLES).isdisjoint(inspect(db.get_engine()).get_table_names())
     db.upgrade()
     assert booking_diffs() == []
+    indexes = {i["name"]: i for i in inspect(db.get_engine()).get_indexes("booking_bookings")}
+    assert indexes["uq_booking_active_identity"]["unique"]

@@ -56,6 +56,8 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
 }
 PAUSE_PREFIX = "paused_by_reason."  # paused_by_reason {"lunch": 600} becomes a column per reason
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+          "noviembre", "diciembre")  # fmt: skip
 FREQUENCY_LABELS = {"daily": "diario", "weekly": "semanal", "monthly": "mensual"}
 
 

@@ -31,7 +31,7 @@ from sqlmodel import Session, and_, col, or_, select
 from centralita.db import saved_id
 from messaging.email import Attachment, Sent, SmtpConfig, send_email
 from reports.scheduled import exports, periods
-from reports.scheduled.labels import FREQUENCY_LABELS
+from reports.scheduled.labels import FREQUENCY_LABELS, MONTHS
 from reports.scheduled.models import ReportRun, ReportRunFile, ReportSchedule
 from reports.scheduled.service import aware, query_kwargs
 
@@ -39,8 +39,6 @@ log = logging.getLogger("centralita.reports.scheduled")
 KpiFn = Callable[[Session, dict], list[dict]]
 SendFn = Callable[..., Sent]
 STALE_RUNNING = timedelta(minutes=15)  # a run "running" this long belongs to a process that died
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre")  # fmt: skip
 
 
 def engine_kpi(session: Session, query: dict) -> list[dict]:
