@@ -35,7 +35,14 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 stamp=.venv/.centralita-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# Also reinstall when the venv imports centralita from elsewhere or not at all: a venv shared with
+# another checkout (a worktree's symlinked .venv) keeps the editable install of whichever ran last.
+here_installed() {  # run from / : with -c, Python would import the package from the current directory
+    local here="$PWD" py="$PWD/.venv/bin/python"
+    (cd / && "$py" -c 'import pathlib, sys, centralita
+sys.exit(pathlib.Path(centralita.__file__).resolve().parents[1] != pathlib.Path(sys.argv[1]).resolve())' "$here") 2>/dev/null
+}
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! here_installed; then
     echo "setup: installing Python dependencies"
     .venv/bin/pip install -q --upgrade pip >/dev/null
     .venv/bin/pip install -q -e '.[test]'
