@@ -92,7 +92,8 @@
       F("timeout_s", "Segundos para marcar", "int", {min: 2, max: 20, def: 6}),
       F("offer", "Horarios que se ofrecen a la vez (teclas 1 a N; el 9 da fechas posteriores)", "int",
         {min: 1, max: 8, def: 3}),
-      F("hold_s", "Segundos que se guardan los horarios ofrecidos", "int", {min: 30, max: 900}),
+      F("hold_s", "Segundos que se guardan los horarios ofrecidos", "int",
+        {min: 30, max: 900, placeholder: "Vacío: lo de la central (90)"}),
       F("next", "Tras reservar, cancelar o conservar la cita, va a", "dest", {fallback: "colgar"}),
       F("fallback", "Si no se puede (identificación no válida, sin horarios, una falla), va a", "dest",
         {fallback: "la cola predeterminada"}),
@@ -290,7 +291,7 @@
     const id = idOf("f", nodeId, path);
     const input = h("input", {type: "number", id, value: value ?? spec.def ?? "", min: spec.min, max: spec.max,
       step: spec.kind === "int" ? 1 : 0.1, inputmode: spec.kind === "int" ? "numeric" : "decimal",
-      dataset: {key: `${nodeId}|${path}`}});
+      placeholder: spec.placeholder || "", dataset: {key: `${nodeId}|${path}`}});
     input.addEventListener("input", () => change(`${nodeId}|${path}`, () => {
       const v = input.value.trim();
       setPath(def.nodes[nodeId], path, v === "" ? undefined : Number(v));
