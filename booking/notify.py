@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, or_, update
@@ -33,6 +33,7 @@ from booking.models import Booking, BookingNotification, BookingService
 from centralita.db import dialect_insert, saved_id
 from centralita.errors import FieldError
 from centralita.settings import get_settings
+from centralita.timeutil import as_utc
 from messaging.email import EmailError, SmtpConfig, send_email, valid_address
 from messaging.sms import KannelConfig, SmsError, gsm_fold, send_sms, valid_number
 from reports.scheduled.labels import MONTHS, WEEKDAYS
@@ -72,15 +73,11 @@ def due_offset(booking: Booking, minutes: list[int], now: datetime) -> int | Non
     """The reminder a booking is due now: the nearest offset whose time has come, of those that were still
     ahead when it was booked (a booking made 3 h before gets the 2 h reminder, not the 24 h one; after the
     stack was down across two offsets only the nearer one goes out)."""
-    start, created = _aware(booking.start), _aware(booking.created_at)
+    start, created = as_utc(booking.start), as_utc(booking.created_at)
     due = [
         m for m in minutes if start - timedelta(minutes=m) <= now < start and created <= start - timedelta(minutes=m)
     ]
     return min(due) if due else None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- queueing (in the caller's transaction)
@@ -175,7 +172,7 @@ def unregister_waker(wake: Callable[[], None]) -> None:
 
 def when_text(start: datetime, tz: ZoneInfo) -> str:
     """'miércoles 2 de diciembre a las 09:00' in the service's zone."""
-    local = _aware(start).astimezone(tz)
+    local = as_utc(start).astimezone(tz)
     return f"{WEEKDAYS[local.weekday()]} {local.day} de {MONTHS[local.month - 1]} a las {local:%H:%M}"
 
 

@@ -5,13 +5,14 @@ once, or rolls back and nothing of it stays."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from booking import service
 from booking.models import BookingService
 from centralita.errors import Conflict, FieldError, NotFound
+from centralita.timeutil import as_utc
 
 CLIENT = "ivr"  # the audit's `client` for what callers do by phone
 
@@ -31,10 +32,6 @@ class Existing:
     day: str
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives stored UTC back naive
-
-
 def rules(session: Session, name: str) -> BookingService | None:
     """The service (detached: its identity rules and zone are read after the session closes), or None."""
     try:
@@ -47,7 +44,7 @@ def rules(session: Session, name: str) -> BookingService | None:
 
 def active(session: Session, name: str, identity: str) -> Existing | None:
     rows = [r for r in service.find(session, name, identity=identity) if r.status == "booked"]
-    return Existing(rows[0].code, _utc(rows[0].start), rows[0].day) if rows else None
+    return Existing(rows[0].code, as_utc(rows[0].start), rows[0].day) if rows else None
 
 
 def offer(
@@ -68,7 +65,7 @@ def offer(
                 row = service.hold(session, name, start, now, seconds, identity)
         except (Conflict, FieldError):
             continue
-        held.append(Held(_utc(start), row.token))
+        held.append(Held(as_utc(start), row.token))
     return held
 
 
